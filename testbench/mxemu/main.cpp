@@ -1,0 +1,44 @@
+// mxemu: the command-line front end. Each subcommand lives in its own cmd_*.cpp and registers
+// itself here; errors surface as mxemu::Error and leave with the code the error carries.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+#include <systemc>
+
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <vector>
+
+#include "model/common/error.h"
+#include "testbench/mxemu/commands.h"
+
+int sc_main(int argc, char* argv[]) {
+  CLI::App app{"mxemu: cycle-level emulator of an FP8 AI accelerator"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "mxemu 0.1.0");
+
+  // The action of the subcommand that was parsed; each register_* sets it through its callback.
+  std::function<int()> action;
+  mxemu::cli::register_run_command(app, action);
+  // (Further subcommands register here, one line each.)
+  mxemu::cli::register_hbm_command(app, action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    // CLI11 returns 0 for --help/--version; any real parse error is bad input.
+    return rc == 0 ? 0 : static_cast<int>(mxemu::ExitCode::kBadInput);
+  }
+  try {
+    return action ? action() : 0;
+  } catch (const mxemu::Error& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "{}{}\n", mxemu::kErrorPrefix, e.what());
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "{}internal: {}\n", mxemu::kErrorPrefix, e.what());
+    return static_cast<int>(mxemu::ExitCode::kInternal);
+  }
+}
