@@ -14,16 +14,15 @@ namespace mxemu {
 // Process exit codes of the mxemu CLI.
 enum class ExitCode : int {
   kOk = 0,
-  kBadInput = 2,       // malformed file, config, option, descriptor: nothing was simulated
-  kSimFault = 3,       // the simulated machine faulted (trap with no handler, bad access, deadlock)
-  kLimit = 4,          // a cycle limit stopped the run
-  kInternal = 70,      // a bug in mxemu itself
+  kBadInput = 2,   // malformed file, config, option, descriptor: nothing was simulated
+  kSimFault = 3,   // the simulated machine faulted (trap with no handler, bad access, deadlock)
+  kLimit = 4,      // a cycle limit stopped the run
+  kInternal = 70,  // a bug in mxemu itself
 };
 
 class Error : public std::runtime_error {
  public:
-  Error(ExitCode code, std::string message)
-      : std::runtime_error(std::move(message)), code_(code) {}
+  Error(ExitCode code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}
   ExitCode code() const { return code_; }
 
  private:
