@@ -34,9 +34,25 @@ GemmIsa detect_best_isa();
 
 struct GemmOptions {
   GemmIsa isa = GemmIsa::kAuto;
-  int threads = 0;              // 0: one per hardware thread
-  bool force_exact = false;     // route every block through the exact-step fallback
+  int threads = 0;           // 0: one per hardware thread
+  bool force_exact = false;  // route every block through the exact-step fallback
 };
+
+// What one gemm() call did (for tests and benchmarks). A unit is one micro-tile (the kernel's
+// MR x NR register block) over one contiguous k range. Exact units went through fused_step_bits:
+// every unit of a force_exact call, and the (micro-tile, scale block) pairs whose dequantised
+// operands are not exact FP32 values (scaled values below FP32 subnormal precision or above its
+// range). Fast units went through the FMA micro-kernel.
+struct GemmStats {
+  GemmIsa isa = GemmIsa::kAuto;  // the kernel that ran (never kAuto after a call with K > 0)
+  int threads = 0;               // worker threads used
+  int mr = 0, nr = 0;            // the kernel's register block
+  std::uint64_t fast_units = 0;
+  std::uint64_t exact_units = 0;
+};
+
+// Whether this host can run the kernel for `isa` (kAuto and kPortable: always).
+bool isa_supported(GemmIsa isa);
 
 // Throws std::invalid_argument naming the problem (shape/scale/buffer mismatch).
 void validate(const GemmProblem& p, std::span<const float> c);
@@ -45,6 +61,9 @@ void validate(const GemmProblem& p, std::span<const float> c);
 void gemm_exact(const GemmProblem& p, std::span<float> c);
 
 // The fast path: bit-identical to gemm_exact (tests prove it for every ISA level and path).
+// Throws std::invalid_argument for a bad problem (see validate), threads < 0, or an ISA the host
+// does not support.
 void gemm(const GemmProblem& p, std::span<float> c, const GemmOptions& opt = {});
+void gemm(const GemmProblem& p, std::span<float> c, const GemmOptions& opt, GemmStats& stats);
 
 }  // namespace mxemu::num
