@@ -1,0 +1,105 @@
+#include "model/chip/accel_mmio.h"
+
+#include <fmt/format.h>
+
+namespace mxemu::chip {
+
+namespace {
+constexpr std::uint32_t kQueueWindow = regs::kQueueBase - regs::kBase;
+constexpr std::uint32_t kSemWindow = regs::kSemBase - regs::kBase;
+constexpr std::uint32_t kCtrlWindow = regs::kCtrlBase - regs::kBase;
+}  // namespace
+
+AccelMmio::AccelMmio(ChipState& state, std::vector<Engine*> queues)
+    : state_(state), queues_(std::move(queues)), staging_(queues_.size(), Desc{}) {}
+
+bool AccelMmio::all_idle() const {
+  for (const Engine* e : queues_)
+    if (!e->idle()) return false;
+  return true;
+}
+
+core::AccessResult AccelMmio::read(std::uint32_t offset, unsigned size, std::uint32_t& value,
+                                   std::uint64_t /*cycle*/) {
+  if (size != 4) return {false, 0};
+  value = 0;
+  if (offset >= kQueueWindow && offset < kQueueWindow + queues_.size() * regs::kQueueStride) {
+    const std::uint32_t q = (offset - kQueueWindow) / regs::kQueueStride;
+    const std::uint32_t reg = (offset - kQueueWindow) % regs::kQueueStride;
+    if (reg < regs::kDescWords * 4) {
+      value = staging_[q][reg / 4];
+    } else if (reg == regs::qreg::kCount) {
+      value = static_cast<std::uint32_t>(queues_[q]->queued_or_running());
+    } else if (reg == regs::qreg::kDone) {
+      value = static_cast<std::uint32_t>(queues_[q]->done());
+    } else {
+      return {false, 0};
+    }
+    return {};
+  }
+  if (offset >= kSemWindow && offset < kSemWindow + regs::kNumSemaphores * 4) {
+    value = state_.sems[(offset - kSemWindow) / 4];
+    return {};
+  }
+  if (offset >= kCtrlWindow && offset < kCtrlWindow + 0x100) {
+    const std::uint32_t reg = offset - kCtrlWindow;
+    const ChipConfig& c = state_.cfg;
+    switch (reg) {
+      case regs::ctrl::kFence: {
+        const std::uint64_t t0 = state_.now_cycle();
+        waiting_on_ = fmt::format("FENCE (read at cycle {})", t0);
+        while (!all_idle() && !state_.fault) sc_core::wait(state_.changed);
+        waiting_on_.clear();
+        fence_stall_ += state_.now_cycle() - t0;
+        value = state_.fault ? static_cast<std::uint32_t>(state_.fault->code) : 0;
+        return {};
+      }
+      case regs::ctrl::kFault:
+        value = state_.fault ? static_cast<std::uint32_t>(state_.fault->code) : 0;
+        return {};
+      case regs::ctrl::kCycleLo: value = static_cast<std::uint32_t>(state_.now_cycle()); return {};
+      case regs::ctrl::kCycleHi: value = static_cast<std::uint32_t>(state_.now_cycle() >> 32); return {};
+      case regs::ctrl::kNumMxu: value = c.mxu.count; return {};
+      case regs::ctrl::kMxuRows: value = c.mxu.rows; return {};
+      case regs::ctrl::kMxuCols: value = c.mxu.cols; return {};
+      case regs::ctrl::kVmemBytes: value = static_cast<std::uint32_t>(c.vmem.bytes); return {};
+      case regs::ctrl::kAccBytes: value = static_cast<std::uint32_t>(c.mxu.acc_bytes); return {};
+      default: return {false, 0};
+    }
+  }
+  return {false, 0};
+}
+
+core::AccessResult AccelMmio::write(std::uint32_t offset, unsigned size, std::uint32_t value,
+                                    std::uint64_t /*cycle*/) {
+  if (size != 4) return {false, 0};
+  if (offset >= kQueueWindow && offset < kQueueWindow + queues_.size() * regs::kQueueStride) {
+    const std::uint32_t q = (offset - kQueueWindow) / regs::kQueueStride;
+    const std::uint32_t reg = (offset - kQueueWindow) % regs::kQueueStride;
+    if (reg < regs::kDescWords * 4) {
+      staging_[q][reg / 4] = value;
+      return {};
+    }
+    if (reg == regs::qreg::kPush) {
+      Engine& e = *queues_[q];
+      if (e.full()) {
+        const std::uint64_t t0 = state_.now_cycle();
+        waiting_on_ = fmt::format("PUSH to the full {} queue (at cycle {})", e.queue_name(), t0);
+        while (e.full() && !state_.fault) sc_core::wait(state_.changed);
+        waiting_on_.clear();
+        push_stall_ += state_.now_cycle() - t0;
+      }
+      if (!state_.fault) e.push(staging_[q]);
+      return {};
+    }
+    return {false, 0};
+  }
+  if (offset >= kSemWindow && offset < kSemWindow + regs::kNumSemaphores * 4) {
+    state_.sems[(offset - kSemWindow) / 4] = value;
+    state_.notify_changed();
+    return {};
+  }
+  return {false, 0};
+}
+
+}  // namespace mxemu::chip

@@ -1,0 +1,39 @@
+// The accelerator's MMIO window in the control core's map (tools/regmap): descriptor staging and
+// PUSH per queue, semaphores, FENCE and status registers. It lives in SystemC time
+// (needs_sync): a PUSH to a full queue and a FENCE stall the core until the engines move on.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/chip/engine.h"
+#include "model/core/bus.h"
+
+namespace mxemu::chip {
+
+class AccelMmio : public core::Device {
+ public:
+  AccelMmio(ChipState& state, std::vector<Engine*> queues);  // indexed by queue number
+
+  core::AccessResult read(std::uint32_t offset, unsigned size, std::uint32_t& value,
+                          std::uint64_t cycle) override;
+  core::AccessResult write(std::uint32_t offset, unsigned size, std::uint32_t value,
+                           std::uint64_t cycle) override;
+  bool needs_sync() const override { return true; }
+
+  // What the core is blocked on right now ("" when it is not): for deadlock reports.
+  const std::string& core_waiting_on() const { return waiting_on_; }
+  std::uint64_t fence_stall_cycles() const { return fence_stall_; }
+  std::uint64_t push_stall_cycles() const { return push_stall_; }
+  bool all_idle() const;
+
+ private:
+  ChipState& state_;
+  std::vector<Engine*> queues_;
+  std::vector<Desc> staging_;
+  std::string waiting_on_;
+  std::uint64_t fence_stall_ = 0;
+  std::uint64_t push_stall_ = 0;
+};
+
+}  // namespace mxemu::chip

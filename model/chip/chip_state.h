@@ -1,0 +1,99 @@
+// What the chip's engines share: the configuration, on-chip memories, semaphores, the HBM
+// backend, the first fault, statistics and the command timeline. Owned by the Chip; no globals.
+#pragma once
+
+#include <systemc>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "model/chip/chip_config.h"
+#include "model/chip/memory.h"
+#include "model/chip/regs.h"
+
+namespace mxemu::chip {
+
+using Desc = std::array<std::uint32_t, regs::kDescWords>;
+
+// The chip's view of HBM: functional storage and a timing engine, in chip cycles.
+class HbmBackend {
+ public:
+  virtual ~HbmBackend() = default;
+  virtual std::uint64_t capacity_bytes() const = 0;
+  virtual void read(std::uint64_t addr, std::span<std::uint8_t> out) = 0;
+  virtual void write(std::uint64_t addr, std::span<const std::uint8_t> in) = 0;
+  // Times `count` requests of `bytes` each at addresses addr0 + i * bytes... given by `addrs`,
+  // issued in order, the first no earlier than `start_cycle`, at most `max_outstanding` in flight.
+  // Returns the chip cycle at which the last one completes.
+  virtual std::uint64_t time_requests(std::span<const std::uint64_t> addrs, std::uint32_t bytes,
+                                      bool is_write, std::uint64_t start_cycle,
+                                      std::uint32_t max_outstanding) = 0;
+  virtual std::uint64_t bytes_read() const = 0;
+  virtual std::uint64_t bytes_written() const = 0;
+};
+
+// A descriptor an engine refuses: names the field and the value.
+struct EngineError {
+  regs::Fault code;
+  std::string message;
+};
+
+struct EngineFault {
+  std::string queue;
+  std::uint64_t seq = 0;  // descriptor number in its queue, from 0
+  std::uint32_t opcode = 0;
+  std::uint64_t cycle = 0;
+  regs::Fault code = regs::Fault::kNone;
+  std::string message;
+};
+
+struct TimelineEvent {
+  std::uint32_t queue = 0;
+  std::string name;
+  std::uint64_t start_cycle = 0;
+  std::uint64_t end_cycle = 0;
+  std::uint64_t seq = 0;
+};
+
+class ChipState {
+ public:
+  ChipState(const ChipConfig& cfg, HbmBackend& hbm);
+  ChipState(const ChipState&) = delete;
+  ChipState& operator=(const ChipState&) = delete;
+
+  const ChipConfig& cfg;
+  HbmBackend& hbm;
+  Scratchpad vmem;
+  std::vector<std::vector<std::uint8_t>> acc;  // one FP32 accumulator array per MXU (bytes)
+  std::array<std::uint32_t, regs::kNumSemaphores> sems{};
+  std::optional<EngineFault> fault;
+  std::vector<TimelineEvent> timeline;
+  bool record_timeline = false;
+
+  // Notified (next delta) whenever a semaphore, a queue or an engine's state changes.
+  sc_core::sc_event changed;
+  void notify_changed() { changed.notify(sc_core::SC_ZERO_TIME); }
+
+  sc_core::sc_time period() const { return period_; }
+  std::uint64_t now_cycle() const;
+  sc_core::sc_time cycles(std::uint64_t n) const { return period_ * static_cast<double>(n); }
+
+  // Resolves [addr, addr + len) in a descriptor address space; throws EngineError naming `what`
+  // when it is outside every space or crosses a space's end.
+  SpaceAddr resolve(std::uint64_t addr, std::uint64_t len, const char* what) const;
+  // Host pointer to an on-chip range (VMEM or ACC) resolved by resolve().
+  std::uint8_t* on_chip(const SpaceAddr& a);
+
+  // Reads / writes `len` bytes at a space address (any space, HBM included), functionally.
+  void read_bytes(const SpaceAddr& a, std::span<std::uint8_t> out);
+  void write_bytes(const SpaceAddr& a, std::span<const std::uint8_t> in);
+
+ private:
+  sc_core::sc_time period_;
+};
+
+}  // namespace mxemu::chip

@@ -1,0 +1,107 @@
+#include "model/chip/engine.h"
+
+#include <algorithm>
+
+namespace mxemu::chip {
+
+Engine::Engine(const sc_core::sc_module_name& name, ChipState& state, std::uint32_t queue_index,
+               std::string queue_name)
+    : sc_core::sc_module(name),
+      state_(state),
+      queue_index_(queue_index),
+      queue_name_(std::move(queue_name)) {
+  SC_HAS_PROCESS(Engine);
+  SC_THREAD(dispatch_thread);
+  SC_THREAD(retire_thread);
+}
+
+bool Engine::push(const Desc& d) {
+  if (full()) return false;
+  queue_.push_back(d);
+  state_.notify_changed();
+  return true;
+}
+
+void Engine::dispatch_thread() {
+  using regs::hdr::kOpcode;
+  for (;;) {
+    while (queue_.empty()) sc_core::wait(state_.changed);
+    const Desc d = queue_.front();
+    queue_.pop_front();
+    ++in_flight_;
+    const std::uint64_t seq = next_seq_++;
+    state_.notify_changed();  // a queue slot is free
+
+    if (regs::hdr::kWaitEn.get(d.data()) != 0) {
+      const std::uint32_t sem = regs::hdr::kWaitSem.get(d.data());
+      const std::uint32_t count = regs::hdr::kWaitCount.get(d.data());
+      const std::uint64_t t0 = state_.now_cycle();
+      if (sem >= regs::kNumSemaphores) {
+        state_.fault = EngineFault{queue_name_, seq, kOpcode.get(d.data()), t0,
+                                   regs::Fault::kBadField,
+                                   "WAIT_SEM " + std::to_string(sem) + " does not exist"};
+        sc_core::sc_stop();
+        return;
+      }
+      while (state_.sems[sem] < count) {
+        blocked_on_ = std::make_pair(sem, count);
+        sc_core::wait(state_.changed);
+      }
+      blocked_on_.reset();
+      state_.sems[sem] -= count;
+      state_.notify_changed();
+      stats_.stall_cycles["semaphore"] += state_.now_cycle() - t0;
+    }
+
+    const std::uint64_t now = state_.now_cycle();
+    const std::uint32_t opcode = kOpcode.get(d.data());
+    Timing t{now, now};
+    if (regs::hdr::kSignalEn.get(d.data()) != 0 &&
+        regs::hdr::kSignalSem.get(d.data()) >= regs::kNumSemaphores) {
+      state_.fault = EngineFault{
+          queue_name_, seq, opcode, now, regs::Fault::kBadField,
+          "SIGNAL_SEM " + std::to_string(regs::hdr::kSignalSem.get(d.data())) + " does not exist"};
+      sc_core::sc_stop();
+      return;
+    }
+    if (opcode != 0) {  // 0 is NOP on every engine: only waits and signals
+      try {
+        t = execute(d, now);
+      } catch (const EngineError& e) {
+        state_.fault = EngineFault{queue_name_, seq, opcode, now, e.code, e.message};
+        sc_core::sc_stop();
+        return;
+      }
+    }
+    ++stats_.descriptors;
+    t.complete = std::max(t.complete, last_complete_);  // retire in order
+    last_complete_ = t.complete;
+    retire_.push_back(Pending{t.complete, d, seq, now});
+    retire_event_.notify(sc_core::SC_ZERO_TIME);
+    if (t.dispatch_next > now) sc_core::wait(state_.cycles(t.dispatch_next - now));
+  }
+}
+
+void Engine::retire_thread() {
+  for (;;) {
+    while (retire_.empty()) sc_core::wait(retire_event_);
+    const Pending p = retire_.front();
+    const std::uint64_t now = state_.now_cycle();
+    if (p.complete > now) sc_core::wait(state_.cycles(p.complete - now));
+    retire_.pop_front();
+    if (regs::hdr::kSignalEn.get(p.desc.data()) != 0) {
+      const std::uint32_t sem = regs::hdr::kSignalSem.get(p.desc.data());
+      ++state_.sems[sem];  // checked at dispatch
+    }
+    if (state_.record_timeline) {
+      state_.timeline.push_back(TimelineEvent{queue_index_,
+                                              op_name(regs::hdr::kOpcode.get(p.desc.data())),
+                                              p.start, p.complete, p.seq});
+    }
+    --in_flight_;
+    ++done_;
+    state_.notify_changed();
+  }
+}
+
+}  // namespace mxemu::chip

@@ -1,0 +1,80 @@
+// An engine with its in-order descriptor queue (DESIGN §4). The dispatch thread takes descriptors
+// in order, waits on and takes their semaphore, and asks the concrete engine (execute) when the
+// work starts, when the next descriptor may dispatch and when this one completes; the retire
+// thread completes descriptors in order and signals their semaphores. Functional effects happen
+// at dispatch; firmware orders engines through semaphores, so results do not depend on when
+// within its interval an effect lands.
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+
+#include "model/chip/chip_state.h"
+
+namespace mxemu::chip {
+
+struct EngineStats {
+  std::uint64_t descriptors = 0;
+  std::uint64_t busy_cycles = 0;                      // cycles doing work (engine-specific)
+  std::map<std::string, std::uint64_t> stall_cycles;  // cycles a ready descriptor waited, by cause
+};
+
+class Engine : public sc_core::sc_module {
+ public:
+  Engine(const sc_core::sc_module_name& name, ChipState& state, std::uint32_t queue_index,
+         std::string queue_name);
+
+  // Enqueues a descriptor; false when the queue is full.
+  bool push(const Desc& d);
+  std::uint32_t queue_index() const { return queue_index_; }
+  const std::string& queue_name() const { return queue_name_; }
+  std::uint64_t queued_or_running() const { return queue_.size() + in_flight_; }
+  std::uint64_t done() const { return done_; }
+  bool full() const { return queue_.size() >= state_.cfg.queue.depth; }
+  bool idle() const { return queue_.empty() && in_flight_ == 0; }
+  // Set while the head descriptor waits for its semaphore (for deadlock reports).
+  const std::optional<std::pair<std::uint32_t, std::uint32_t>>& blocked_on() const {
+    return blocked_on_;
+  }
+  const EngineStats& stats() const { return stats_; }
+
+ protected:
+  struct Timing {
+    std::uint64_t dispatch_next = 0;  // cycle at which the next descriptor may dispatch
+    std::uint64_t complete = 0;       // cycle at which this descriptor completes
+  };
+  // Performs the descriptor's functional effect and returns its timing (absolute cycles, both
+  // >= now). Throws EngineError for an invalid descriptor. NOPs are handled by the base class.
+  virtual Timing execute(const Desc& d, std::uint64_t now) = 0;
+  virtual std::string op_name(std::uint32_t opcode) const = 0;
+
+  ChipState& state_;
+  EngineStats stats_;
+
+ private:
+  void dispatch_thread();
+  void retire_thread();
+
+  std::uint32_t queue_index_;
+  std::string queue_name_;
+  std::deque<Desc> queue_;
+  struct Pending {
+    std::uint64_t complete;
+    Desc desc;
+    std::uint64_t seq;
+    std::uint64_t start;
+  };
+  std::deque<Pending> retire_;
+  sc_core::sc_event retire_event_;
+  std::uint64_t in_flight_ = 0;
+  std::uint64_t done_ = 0;
+  std::uint64_t next_seq_ = 0;
+  std::uint64_t last_complete_ = 0;
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> blocked_on_;
+};
+
+}  // namespace mxemu::chip

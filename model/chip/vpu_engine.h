@@ -1,0 +1,24 @@
+// The vector unit behind its queue (VPU_OP): elementwise FP32 operations, row/column reductions,
+// exp, conversions and MX quantisation over a rows x cols region of VMEM or an accumulator.
+// Arithmetic is model/vpu; timing: latency_cycles + for each group of `lanes` elements of a row,
+// the VMEM bank cycles of its accesses (x exp_cycles for exp), + reduce_latency for reductions.
+#pragma once
+
+#include "model/chip/engine.h"
+
+namespace mxemu::chip {
+
+class VpuEngine : public Engine {
+ public:
+  VpuEngine(const sc_core::sc_module_name& name, ChipState& state);
+  std::uint64_t elements() const { return elements_; }
+
+ protected:
+  Timing execute(const Desc& d, std::uint64_t now) override;
+  std::string op_name(std::uint32_t opcode) const override;
+
+ private:
+  std::uint64_t elements_ = 0;
+};
+
+}  // namespace mxemu::chip
