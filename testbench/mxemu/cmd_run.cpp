@@ -1,10 +1,18 @@
 // `mxemu run`: runs firmware on the chip. With no arguments it runs the embedded default job.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
 #include <random>
+#include <string>
 #include <vector>
+
+#include "model/common/error.h"
+#include "model/core/config.h"
+#include "model/core/runner.h"
 
 #include "model/numerics/fp8.h"
 #include "model/numerics/gemm.h"
@@ -77,13 +85,69 @@ int numerics_demo(std::uint64_t seed) {
   return mismatches == 0 ? 0 : 1;
 }
 
+// Options of `mxemu run --firmware`.
+struct FirmwareArgs {
+  std::string firmware;
+  std::string config;
+  std::uint64_t max_cycles = core::kDefaultMaxCycles;
+  std::string stats;
+  std::optional<int> gdb_port;
+  bool lockstep = false;
+};
+
+// Runs an ELF on the control core: console to stdout as it comes, the firmware's exit code out.
+int run_firmware_cmd(const FirmwareArgs& a) {
+  core::RunOptions o;
+  o.firmware = a.firmware;
+  if (!a.config.empty()) core::load_core_config(a.config, o.config);
+  if (a.lockstep) o.config.lockstep = true;
+  o.max_cycles = a.max_cycles;
+  if (!a.stats.empty()) o.stats_path = a.stats;
+  o.gdb_port = a.gdb_port;
+  o.console_sink = [](char c) {
+    std::fputc(c, stdout);
+    if (c == '\n') std::fflush(stdout);
+  };
+  o.on_gdb_listen = [](std::uint16_t port) {
+    fmt::print(stderr, "mxemu: gdb stub listening on 127.0.0.1:{}\n", port);
+    std::fflush(stderr);
+  };
+  const core::RunReport r = core::run_firmware(o);
+  std::fflush(stdout);
+  return r.exit_code;
+}
+
 }  // namespace
 
 void register_run_command(CLI::App& app, Action& action) {
-  auto* cmd = app.add_subcommand("run", "Run firmware on the emulated chip (default: the demo)");
+  auto* cmd = app.add_subcommand(
+      "run", "Run firmware on the emulated chip (default, with no --firmware: the numerics demo)");
   auto seed = std::make_shared<std::uint64_t>(1);
+  auto fw = std::make_shared<FirmwareArgs>();
   cmd->add_option("--seed", *seed, "Seed of the demo's random data")->capture_default_str();
-  cmd->callback([&action, seed] { action = [seed] { return numerics_demo(*seed); }; });
+  cmd->add_option("--firmware", fw->firmware, "RV32IM ELF to run on the control core");
+  cmd->add_option("--config", fw->config, "TOML config file ([core] table; see docs/CORE.md)");
+  cmd->add_option("--max-cycles", fw->max_cycles,
+                  "Stop with exit code 4 after this many core "
+                  "cycles (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--stats", fw->stats, "Write run statistics (JSON) to this file");
+  cmd->add_option("--gdb", fw->gdb_port,
+                  "Wait for gdb on 127.0.0.1:PORT before running (0: any free port, printed)");
+  cmd->add_flag("--lockstep", fw->lockstep,
+                "Cycle-by-cycle mode: sync with SystemC time after every instruction");
+  cmd->callback([&action, seed, fw] {
+    if (fw->firmware.empty()) {
+      const bool needs_fw =
+          !fw->config.empty() || !fw->stats.empty() || fw->gdb_port || fw->lockstep;
+      action = [seed, needs_fw] {
+        if (needs_fw) throw_bad_input("--config, --stats, --gdb and --lockstep need --firmware");
+        return numerics_demo(*seed);
+      };
+    } else {
+      action = [fw] { return run_firmware_cmd(*fw); };
+    }
+  });
 }
 
 }  // namespace mxemu::cli

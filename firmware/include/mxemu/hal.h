@@ -1,0 +1,215 @@
+/* mxemu accelerator HAL: descriptors, queues, semaphores, fence and the launch block.
+ * Everything is built on the generated register map (mxemu/regs.h, from tools/regmap). */
+#ifndef MXEMU_HAL_H
+#define MXEMU_HAL_H
+
+#include <stdint.h>
+
+#include "mxemu/regs.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+static inline void mx_mmio_write(uint32_t addr, uint32_t v) { *(volatile uint32_t*)addr = v; }
+static inline uint32_t mx_mmio_read(uint32_t addr) { return *(volatile uint32_t*)addr; }
+
+/* A descriptor being built: MX_SET(d, MX_DMA_COPY_ROWS, 4) sets one field. */
+typedef struct {
+  uint32_t w[MX_DESC_WORDS];
+} mx_desc_t;
+
+#define MX_SET(d, field, v) ((d)->w[field##_WORD] |= MX_FIELD(field, v))
+
+/* Synchronisation of one descriptor: wait for `wait_count` on semaphore `wait_sem` (if wait_en)
+ * before starting, signal `signal_sem` (if signal_en) when done. */
+typedef struct {
+  uint8_t wait_en, wait_sem, signal_en, signal_sem;
+  uint16_t wait_count;
+} mx_sync_t;
+
+static inline mx_sync_t mx_sync_none(void) {
+  mx_sync_t s = {0, 0, 0, 0, 0};
+  return s;
+}
+static inline mx_sync_t mx_sync(int wait_sem, int wait_count, int signal_sem) {
+  mx_sync_t s;
+  s.wait_en = wait_sem >= 0;
+  s.wait_sem = (uint8_t)(wait_sem >= 0 ? wait_sem : 0);
+  s.wait_count = (uint16_t)wait_count;
+  s.signal_en = signal_sem >= 0;
+  s.signal_sem = (uint8_t)(signal_sem >= 0 ? signal_sem : 0);
+  return s;
+}
+
+static inline void mx_desc_init(mx_desc_t* d, uint32_t opcode, mx_sync_t s) {
+  for (unsigned i = 0; i < MX_DESC_WORDS; ++i) d->w[i] = 0;
+  MX_SET(d, MX_HDR_OPCODE, opcode);
+  MX_SET(d, MX_HDR_WAIT_EN, s.wait_en);
+  MX_SET(d, MX_HDR_WAIT_SEM, s.wait_sem);
+  MX_SET(d, MX_HDR_WAIT_COUNT, s.wait_count);
+  MX_SET(d, MX_HDR_SIGNAL_EN, s.signal_en);
+  MX_SET(d, MX_HDR_SIGNAL_SEM, s.signal_sem);
+}
+
+/* Stages and enqueues a descriptor (stalls while the queue is full). */
+static inline void mx_push(uint32_t queue, const mx_desc_t* d) {
+  for (unsigned i = 0; i < MX_DESC_WORDS; ++i) {
+    mx_mmio_write(MX_QUEUE_ADDR(queue, MX_QREG_DESC + 4u * i), d->w[i]);
+  }
+  mx_mmio_write(MX_QUEUE_ADDR(queue, MX_QREG_PUSH), 1u);
+}
+
+static inline void mx_nop(uint32_t queue, mx_sync_t s) {
+  mx_desc_t d;
+  mx_desc_init(&d, 0u, s);
+  mx_push(queue, &d);
+}
+
+static inline void mx_sem_set(uint32_t sem, uint32_t value) {
+  mx_mmio_write(MX_SEM_BASE + 4u * sem, value);
+}
+static inline uint32_t mx_sem_get(uint32_t sem) { return mx_mmio_read(MX_SEM_BASE + 4u * sem); }
+
+/* Waits until every queue is empty and idle; returns 0 or the first engine fault code. */
+static inline uint32_t mx_fence(void) { return mx_mmio_read(MX_CTRL_BASE + MX_CTRL_FENCE); }
+static inline uint32_t mx_ctrl(uint32_t reg) { return mx_mmio_read(MX_CTRL_BASE + reg); }
+
+/* 3-D strided copy: planes x rows x row_bytes. */
+static inline void mx_dma(uint64_t src, uint64_t dst, uint32_t row_bytes, uint32_t rows,
+                          uint32_t src_stride, uint32_t dst_stride, mx_sync_t s) {
+  mx_desc_t d;
+  mx_desc_init(&d, MX_OP_DMA_COPY, s);
+  MX_SET(&d, MX_DMA_COPY_SRC_LO, (uint32_t)src);
+  MX_SET(&d, MX_DMA_COPY_SRC_HI, (uint32_t)(src >> 32));
+  MX_SET(&d, MX_DMA_COPY_DST_LO, (uint32_t)dst);
+  MX_SET(&d, MX_DMA_COPY_DST_HI, (uint32_t)(dst >> 32));
+  MX_SET(&d, MX_DMA_COPY_ROW_BYTES, row_bytes);
+  MX_SET(&d, MX_DMA_COPY_ROWS, rows);
+  MX_SET(&d, MX_DMA_COPY_PLANES, 1u);
+  MX_SET(&d, MX_DMA_COPY_SRC_ROW_STRIDE, src_stride);
+  MX_SET(&d, MX_DMA_COPY_DST_ROW_STRIDE, dst_stride);
+  mx_push(MX_Q_DMA, &d);
+}
+
+/* MXU weight tile: k x n FP8 codes at VMEM w (row stride w_stride), scales (k/block x n) at s. */
+static inline void mx_load_w(uint32_t mxu, uint32_t w, uint32_t w_stride, uint32_t k, uint32_t n,
+                             uint32_t fmt, int scaled, uint32_t s, uint32_t s_stride,
+                             uint32_t block, mx_sync_t sy) {
+  mx_desc_t d;
+  mx_desc_init(&d, MX_OP_MXU_LOAD_W, sy);
+  MX_SET(&d, MX_MXU_LOAD_W_W_ADDR, w);
+  MX_SET(&d, MX_MXU_LOAD_W_W_STRIDE, w_stride);
+  MX_SET(&d, MX_MXU_LOAD_W_K, k);
+  MX_SET(&d, MX_MXU_LOAD_W_N, n);
+  MX_SET(&d, MX_MXU_LOAD_W_S_ADDR, s);
+  MX_SET(&d, MX_MXU_LOAD_W_S_STRIDE, s_stride);
+  MX_SET(&d, MX_MXU_LOAD_W_FMT, fmt);
+  MX_SET(&d, MX_MXU_LOAD_W_SCALED, scaled ? 1u : 0u);
+  MX_SET(&d, MX_MXU_LOAD_W_BLOCK, block);
+  mx_push(MX_Q_MXU(mxu), &d);
+}
+
+/* Streams m rows of A (VMEM a, row stride a_stride) through the loaded weights into this MXU's
+ * accumulators at acc (row stride acc_stride); accumulate: partial sums come from ACC. */
+static inline void mx_matmul(uint32_t mxu, uint32_t a, uint32_t a_stride, uint32_t m,
+                             uint32_t fmt, int scaled, uint32_t sa, uint32_t sa_stride,
+                             uint32_t acc, uint32_t acc_stride, int accumulate, mx_sync_t sy) {
+  mx_desc_t d;
+  mx_desc_init(&d, MX_OP_MXU_MATMUL, sy);
+  MX_SET(&d, MX_MXU_MATMUL_A_ADDR, a);
+  MX_SET(&d, MX_MXU_MATMUL_A_STRIDE, a_stride);
+  MX_SET(&d, MX_MXU_MATMUL_M, m);
+  MX_SET(&d, MX_MXU_MATMUL_SA_ADDR, sa);
+  MX_SET(&d, MX_MXU_MATMUL_SA_STRIDE, sa_stride);
+  MX_SET(&d, MX_MXU_MATMUL_ACC_ADDR, acc);
+  MX_SET(&d, MX_MXU_MATMUL_ACC_STRIDE, acc_stride);
+  MX_SET(&d, MX_MXU_MATMUL_FMT, fmt);
+  MX_SET(&d, MX_MXU_MATMUL_SCALED, scaled ? 1u : 0u);
+  MX_SET(&d, MX_MXU_MATMUL_ACCUMULATE, accumulate ? 1u : 0u);
+  mx_push(MX_Q_MXU(mxu), &d);
+}
+
+/* Vector-unit operation over rows x cols FP32 elements. */
+typedef struct {
+  uint32_t func, out_fmt, nonsat, block;
+  uint64_t x, y, z;
+  uint32_t rows, cols, x_stride, y_stride, z_stride;
+  float imm;
+} mx_vpu_args_t;
+
+static inline void mx_vpu(const mx_vpu_args_t* a, mx_sync_t sy) {
+  mx_desc_t d;
+  union {
+    float f;
+    uint32_t u;
+  } imm;
+  imm.f = a->imm;
+  mx_desc_init(&d, MX_OP_VPU_OP, sy);
+  MX_SET(&d, MX_VPU_OP_FUNC, a->func);
+  MX_SET(&d, MX_VPU_OP_OUT_FMT, a->out_fmt);
+  MX_SET(&d, MX_VPU_OP_SAT, a->nonsat);
+  MX_SET(&d, MX_VPU_OP_BLOCK, a->block);
+  MX_SET(&d, MX_VPU_OP_X_LO, (uint32_t)a->x);
+  MX_SET(&d, MX_VPU_OP_X_HI, (uint32_t)(a->x >> 32));
+  MX_SET(&d, MX_VPU_OP_Y_LO, (uint32_t)a->y);
+  MX_SET(&d, MX_VPU_OP_Y_HI, (uint32_t)(a->y >> 32));
+  MX_SET(&d, MX_VPU_OP_Z_LO, (uint32_t)a->z);
+  MX_SET(&d, MX_VPU_OP_Z_HI, (uint32_t)(a->z >> 32));
+  MX_SET(&d, MX_VPU_OP_ROWS, a->rows);
+  MX_SET(&d, MX_VPU_OP_COLS, a->cols);
+  MX_SET(&d, MX_VPU_OP_X_STRIDE, a->x_stride);
+  MX_SET(&d, MX_VPU_OP_Y_STRIDE, a->y_stride);
+  MX_SET(&d, MX_VPU_OP_Z_STRIDE, a->z_stride);
+  MX_SET(&d, MX_VPU_OP_IMM, imm.u);
+  mx_push(MX_Q_VPU, &d);
+}
+
+static inline uint64_t mx_acc_addr(uint32_t mxu, uint32_t offset) {
+  return MX_SPACE_ACC + (uint64_t)mxu * MX_SPACE_ACC_STRIDE + offset;
+}
+
+/* Launch block: the runner's table of tensors (name, dtype, shape, HBM address) and scalars. */
+typedef struct {
+  const volatile uint8_t* entry;
+} mx_tensor_t;
+
+static inline uint32_t mx_launch_u32(const volatile uint8_t* p, uint32_t off) {
+  return *(const volatile uint32_t*)(p + off);
+}
+
+/* Finds an entry by name; entry == 0 when absent. */
+static inline mx_tensor_t mx_find(const char* name) {
+  const volatile uint8_t* lb = (const volatile uint8_t*)MX_LAUNCH_BASE;
+  mx_tensor_t t = {0};
+  if (mx_launch_u32(lb, MX_LAUNCH_MAGIC_OFFSET) != MX_LAUNCH_MAGIC) return t;
+  const uint32_t n = mx_launch_u32(lb, MX_LAUNCH_COUNT_OFFSET);
+  for (uint32_t i = 0; i < n && i < MX_LAUNCH_MAX_ENTRIES; ++i) {
+    const volatile uint8_t* e = lb + MX_LAUNCH_ENTRIES + i * MX_LAUNCH_ENTRY_BYTES;
+    uint32_t j = 0;
+    while (j < MX_LAUNCH_NAME_BYTES && name[j] != 0 && e[j] == (uint8_t)name[j]) ++j;
+    if (name[j] == 0 && (j == MX_LAUNCH_NAME_BYTES || e[j] == 0)) {
+      t.entry = e;
+      return t;
+    }
+  }
+  return t;
+}
+static inline uint32_t mx_dim(mx_tensor_t t, uint32_t i) {
+  return mx_launch_u32(t.entry, MX_LAUNCH_E_SHAPE0 + 4u * i);
+}
+static inline uint64_t mx_addr(mx_tensor_t t) {
+  return ((uint64_t)mx_launch_u32(t.entry, MX_LAUNCH_E_ADDR_HI) << 32) |
+         mx_launch_u32(t.entry, MX_LAUNCH_E_ADDR_LO);
+}
+/* A scalar parameter's value, or `fallback` when the runner did not pass it. */
+static inline uint32_t mx_scalar(const char* name, uint32_t fallback) {
+  mx_tensor_t t = mx_find(name);
+  return t.entry ? mx_launch_u32(t.entry, MX_LAUNCH_E_ADDR_LO) : fallback;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MXEMU_HAL_H */

@@ -1,0 +1,142 @@
+#include "model/core/core_module.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mxemu::core {
+
+namespace {
+constexpr int kSigInt = 2, kSigIll = 4, kSigTrap = 5;
+constexpr std::uint64_t kPsPerSecond = 1'000'000'000'000ull;
+}  // namespace
+
+CoreModule::CoreModule(sc_core::sc_module_name name, Machine& machine, std::uint64_t max_cycles,
+                       DebugAgent* debugger, bool stop_simulation)
+    : sc_core::sc_module(name),
+      m_(machine),
+      hart_(machine.hart()),
+      max_cycles_(max_cycles == 0 ? ~std::uint64_t{0} : max_cycles),
+      dbg_(debugger),
+      stop_simulation_(stop_simulation),
+      period_(static_cast<double>(
+                  std::llround(static_cast<double>(kPsPerSecond) / machine.config().clock_hz)),
+              sc_core::SC_PS),
+      chunk_cycles_(machine.config().lockstep ? 1 : machine.config().quantum_cycles) {
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(period_ * static_cast<double>(chunk_cycles_));
+  qk_.reset();
+  synced_cycle_ = hart_.cycle();
+  hart_.set_sync_hook(this);
+  SC_THREAD(thread);
+}
+
+void CoreModule::set_external_irq(bool level) {
+  hart_.set_external_irq(level);
+  if (level) irq_event_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void CoreModule::account() {
+  qk_.set(period_ * static_cast<double>(hart_.cycle() - synced_cycle_));
+  if (qk_.need_sync()) {
+    qk_.sync();
+    synced_cycle_ = hart_.cycle();
+  }
+}
+
+void CoreModule::sync_before(std::uint64_t cycle) {
+  qk_.set(period_ * static_cast<double>(cycle - synced_cycle_));
+  qk_.sync();
+  synced_cycle_ = cycle;
+}
+
+std::uint64_t CoreModule::stall_after(std::uint64_t cycle) {
+  const sc_core::sc_time waited = sc_core::sc_time_stamp() - period_ * static_cast<double>(cycle);
+  const auto stall = static_cast<std::uint64_t>(std::ceil(waited / period_));
+  synced_cycle_ = cycle + stall;
+  if (synced_cycle_ > cycle) {
+    // Align SystemC time to a whole cycle so later syncs stay on cycle boundaries.
+    const sc_core::sc_time edge = period_ * static_cast<double>(synced_cycle_);
+    if (edge > sc_core::sc_time_stamp()) sc_core::wait(edge - sc_core::sc_time_stamp());
+  }
+  return stall;
+}
+
+void CoreModule::sleep_in_wfi() {
+  // Bring SystemC time to the core, then sleep until the external irq or the timer.
+  sync_before(hart_.cycle());
+  const std::uint64_t wake = hart_.timer_wake_cycle();
+  if (wake == ~std::uint64_t{0}) {
+    sc_core::wait(irq_event_);
+  } else {
+    sc_core::wait(period_ * static_cast<double>(wake - hart_.cycle()), irq_event_);
+  }
+  const auto now_cycle = static_cast<std::uint64_t>(std::ceil(sc_core::sc_time_stamp() / period_));
+  hart_.sleep_until(now_cycle);
+  synced_cycle_ = hart_.cycle();
+  if (now_cycle * period_ > sc_core::sc_time_stamp())
+    sc_core::wait(now_cycle * period_ - sc_core::sc_time_stamp());
+}
+
+void CoreModule::thread() {
+  // Resuming from the debugger never re-hits a breakpoint at the pc it stopped at.
+  auto ask = [this](int signal) {
+    const DebugAgent::Resume m = dbg_->on_stop(signal);
+    hart_.skip_breakpoint_once();
+    return m;
+  };
+  DebugAgent::Resume mode = DebugAgent::Resume::kContinue;
+  if (dbg_ != nullptr) mode = ask(kSigTrap);
+  int exit_signal = 0;
+  for (;;) {
+    if (mode == DebugAgent::Resume::kKill) {
+      reason_ = StopReason::kStopRequest;
+      killed_ = true;
+      break;
+    }
+    if (mode == DebugAgent::Resume::kDetach) {
+      dbg_ = nullptr;
+      mode = DebugAgent::Resume::kContinue;
+    }
+    const bool step = mode == DebugAgent::Resume::kStep;
+    const std::uint64_t until = std::min(max_cycles_, hart_.cycle() + chunk_cycles_);
+    const StopReason r = hart_.run(step ? ~std::uint64_t{0} : until, step);
+    account();
+    if (r == StopReason::kBudget) {
+      if (hart_.cycle() >= max_cycles_) {
+        reason_ = r;
+        break;
+      }
+      if (dbg_ != nullptr && dbg_->interrupt_requested()) mode = ask(kSigInt);
+      continue;
+    }
+    if (r == StopReason::kStep || r == StopReason::kBreakpoint) {
+      if (dbg_ != nullptr) mode = ask(kSigTrap);
+      continue;
+    }
+    if (r == StopReason::kWfi) {
+      sleep_in_wfi();
+      continue;
+    }
+    if (r == StopReason::kStopRequest && m_.htif_error().empty()) continue;
+    reason_ = r;
+    if (r == StopReason::kFault && dbg_ != nullptr) {
+      // Let the user look at the faulting state before the run ends.
+      const bool illegal = hart_.fault().rfind("illegal", 0) == 0;
+      exit_signal = illegal ? kSigIll : 11;
+      dbg_->on_stop(exit_signal);
+    }
+    break;
+  }
+  // Final sync: SystemC time stands at the core's last cycle.
+  sync_before(hart_.cycle());
+  if (dbg_ != nullptr && !killed_) {
+    if (reason_ == StopReason::kExit)
+      dbg_->on_exit(hart_.exit_code(), 0);
+    else
+      dbg_->on_exit(0, exit_signal != 0 ? exit_signal : 9);
+  }
+  done_ = true;
+  done_event_.notify(sc_core::SC_ZERO_TIME);
+  if (stop_simulation_) sc_core::sc_stop();
+}
+
+}  // namespace mxemu::core

@@ -1,0 +1,69 @@
+// The thin SystemC shell around the plain-C++ hart: one SC_THREAD that lets the hart run ahead of
+// SystemC time by up to a quantum (tlm_utils::tlm_quantumkeeper, temporal decoupling) or, in
+// lock-step mode, syncs after every instruction. Cycle counts do not depend on the mode: the hart
+// counts cycles itself and SystemC time follows it (sc_time_stamp() == cycle * period at syncs).
+#pragma once
+
+#include <systemc>
+#include <tlm>
+// (after <systemc>: the quantum keeper header relies on it)
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include <cstdint>
+
+#include "model/core/machine.h"
+
+namespace mxemu::core {
+
+// A debugger attached to the core (the GDB stub). All calls come from the core's SC_THREAD.
+class DebugAgent {
+ public:
+  enum class Resume { kContinue, kStep, kKill, kDetach };
+  virtual ~DebugAgent() = default;
+  // The hart stopped (signal: 5 trap/step/breakpoint, 2 interrupt, 4 illegal, 11 segv). Blocks
+  // until the debugger resumes it.
+  virtual Resume on_stop(int signal) = 0;
+  // Polled between quanta while the hart runs: true when the debugger asked for an interrupt.
+  virtual bool interrupt_requested() = 0;
+  // The firmware exited (code) or the run ended with a fault (signal != 0).
+  virtual void on_exit(int code, int signal) = 0;
+};
+
+class CoreModule : public sc_core::sc_module, private SyncHook {
+ public:
+  SC_HAS_PROCESS(CoreModule);
+  // max_cycles 0: no limit. With stop_simulation set, sc_stop() is called when the core is done.
+  CoreModule(sc_core::sc_module_name name, Machine& machine, std::uint64_t max_cycles,
+             DebugAgent* debugger = nullptr, bool stop_simulation = true);
+
+  bool done() const { return done_; }
+  bool killed() const { return killed_; }  // the debugger killed the run
+  StopReason stop_reason() const { return reason_; }
+  const sc_core::sc_event& done_event() const { return done_event_; }
+  sc_core::sc_time period() const { return period_; }
+  // Raises/lowers the machine external interrupt line (chip); wakes a hart sleeping in WFI.
+  void set_external_irq(bool level);
+
+ private:
+  void thread();
+  void account();  // hands the cycles run since the last sync to the quantum keeper
+  void sync_before(std::uint64_t cycle) override;
+  std::uint64_t stall_after(std::uint64_t cycle) override;
+  void sleep_in_wfi();
+
+  Machine& m_;
+  Hart& hart_;
+  std::uint64_t max_cycles_;
+  DebugAgent* dbg_;
+  bool stop_simulation_;
+  sc_core::sc_time period_;
+  std::uint64_t chunk_cycles_;
+  tlm_utils::tlm_quantumkeeper qk_;
+  std::uint64_t synced_cycle_ = 0;  // the core cycle that SystemC time + qk local time stand for
+  sc_core::sc_event irq_event_, done_event_;
+  bool done_ = false;
+  bool killed_ = false;
+  StopReason reason_ = StopReason::kBudget;
+};
+
+}  // namespace mxemu::core
