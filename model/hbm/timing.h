@@ -1,0 +1,59 @@
+// The DRAM timing set: every JEDEC constraint the controller obeys, in cycles of tCK. Presets are
+// the values that public simulators use (sources named in testbench/configs/hbm/*.toml, which
+// carry the same numbers); `validate` refuses a set that breaks a JEDEC relation.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace mxemu::hbm {
+
+struct TimingSet {
+  std::string name = "HBM3_6400Mbps";
+  std::uint32_t tck_ps = 625;           // command clock period
+  std::uint32_t data_rate_mbps = 6400;  // per DQ pin (informational; peak follows from nBL)
+  std::uint32_t nBL = 2;                // data-bus cycles of one access (BL8 at 4 beats per tCK)
+  std::uint32_t nCL = 20;               // read latency RD -> first data
+  std::uint32_t nCWL = 10;              // write latency WR -> first data
+  std::uint32_t nRCDRD = 31;            // ACT -> RD, same bank
+  std::uint32_t nRCDWR = 15;            // ACT -> WR, same bank
+  std::uint32_t nRP = 26;               // PRE -> ACT, same bank
+  std::uint32_t nRAS = 45;              // ACT -> PRE, same bank
+  std::uint32_t nRC = 72;               // ACT -> ACT, same bank
+  std::uint32_t nWR = 33;               // end of write data -> PRE, same bank
+  std::uint32_t nRTP = 9;               // RD -> PRE, same bank
+  std::uint32_t nCCDS = 2;              // column -> column, different bank group
+  std::uint32_t nCCDL = 4;              // column -> column, same bank group
+  std::uint32_t nRRDS = 4;              // ACT -> ACT, different bank group
+  std::uint32_t nRRDL = 5;              // ACT -> ACT, same bank group
+  std::uint32_t nFAW = 24;              // window holding at most four ACTs (per pseudo-channel)
+  std::uint32_t nWTRS = 7;              // end of write data -> RD, different bank group
+  std::uint32_t nWTRL = 10;             // end of write data -> RD, same bank group
+  std::uint32_t nRTW = 20;              // RD -> WR turnaround (pseudo-channel)
+  std::uint32_t nRFC = 560;             // all-bank refresh cycle time
+  std::uint32_t nRFCpb = 320;           // per-bank refresh cycle time
+  std::uint32_t nRREFD = 8;             // REFpb -> REFpb / ACT of another bank
+  std::uint32_t nREFI = 6240;           // average refresh interval (each bank once per nREFI)
+};
+
+// Named field of a TimingSet, for loading, printing and error messages.
+struct TimingField {
+  const char* name;  // key in the [hbm.timing] table
+  std::uint32_t TimingSet::*member;
+  const char* meaning;
+};
+std::span<const TimingField> timing_fields();
+
+TimingSet hbm3_6400();   // HBM3 6.4 Gb/s (Ramulator 2 HBM3_6400Mbps)
+TimingSet hbm2e_3200();  // HBM2E 3.2 Gb/s: DRAMSys HBM2 nanoseconds re-clocked (see config)
+// The preset of a standard name ("HBM3", "HBM2E", case-insensitive), or nullopt.
+std::optional<TimingSet> timing_preset(std::string_view standard);
+
+// Throws mxemu::Error (bad input) naming the field when a value is zero where it may not be or a
+// JEDEC relation is broken (tRC >= tRAS + tRP, tRAS >= tRCD, tCCD_S >= burst, ...).
+void validate(const TimingSet& t);
+
+}  // namespace mxemu::hbm
