@@ -22,6 +22,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -76,6 +77,14 @@ namespace {
 
 using detail::KernelInfo;
 
+// Largest register block of any kernel (bounds the local tiles below).
+constexpr int kMaxMr = 16;
+constexpr int kMaxNr = 32;
+// Cache blocking (tuned on AMD EPYC Zen 4, 1 MB L2, 32 KB L1D; see docs/PERFORMANCE.md).
+constexpr std::size_t kKChunk = 192;
+constexpr std::size_t kMacroRows = 240;
+constexpr std::size_t kMacroCols = 512;
+
 // Scoped IEEE default environment for the calling thread (see the file comment).
 class IeeeEnvGuard {
  public:
@@ -108,10 +117,10 @@ class IeeeEnvGuard {
 
 // Runs fn(t) for t in [0, n) on n threads (the caller is thread 0), each under IeeeEnvGuard.
 template <typename Fn>
-void run_parallel(int n, const Fn& fn) {
+void run_parallel(std::size_t n, const Fn& fn) {
   std::vector<std::thread> workers;
-  workers.reserve(static_cast<std::size_t>(n > 1 ? n - 1 : 0));
-  for (int t = 1; t < n; ++t) {
+  workers.reserve(n > 1 ? n - 1 : 0);
+  for (std::size_t t = 1; t < n; ++t) {
     workers.emplace_back([&fn, t] {
       const IeeeEnvGuard env;
       fn(t);
@@ -119,53 +128,64 @@ void run_parallel(int n, const Fn& fn) {
   }
   {
     const IeeeEnvGuard env;
-    fn(0);
+    fn(std::size_t{0});
   }
   for (auto& w : workers) w.join();
 }
 
-// One FP8 code as a float plus the exponents of its lowest and highest set bit, so that the
-// exactness of code * 2^d is two comparisons. Zeros, Inf and NaN stay exact under any scale.
-struct CodeInfo {
-  float val;
-  int lo;
-  int hi;
+// The codes of one format as floats, plus what decides whether code * 2^d is an FP32 value: the
+// exponents of each code's lowest and highest set bit (zeros, Inf and NaN are exact under any
+// scale), and the extremes over all codes, so that most scale blocks need no per-element check.
+struct CodeTable {
+  float val[256];
+  int lo[256];
+  int hi[256];
+  int min_lo;
+  int max_hi;
 };
 constexpr int kExpNone = 100000;
 constexpr int kMinSubnormalExp = -149;  // FP32: 2^-149
 constexpr int kMaxTopExp = 127;         // FP32: largest exponent of a finite value's top bit
 
-std::vector<CodeInfo> code_table(Fp8Format f) {
-  std::vector<CodeInfo> t(256);
+CodeTable code_table(Fp8Format f) {
+  CodeTable t{};
+  t.min_lo = kExpNone;
+  t.max_hi = -kExpNone;
   for (int code = 0; code < 256; ++code) {
     const auto c = static_cast<std::uint8_t>(code);
-    CodeInfo ci{decode(f, c), kExpNone, -kExpNone};
+    t.val[code] = decode(f, c);
+    t.lo[code] = kExpNone;
+    t.hi[code] = -kExpNone;
     if (!is_nan(f, c) && !is_inf(f, c)) {
       const Fp8Exact x = decode_exact(f, c);
       if (x.sig != 0) {
-        ci.lo = x.exp + std::countr_zero(x.sig);
-        ci.hi = x.exp + 31 - std::countl_zero(x.sig);
+        t.lo[code] = x.exp + std::countr_zero(x.sig);
+        t.hi[code] = x.exp + 31 - std::countl_zero(x.sig);
       }
     }
-    t[static_cast<std::size_t>(code)] = ci;
+    t.min_lo = std::min(t.min_lo, t.lo[code]);
+    t.max_hi = std::max(t.max_hi, t.hi[code]);
   }
   return t;
 }
 
-// Dequantises one scale block of `len` codes into dst (stride `step`); returns whether any value
-// is not an exact FP32 value. Must run under IeeeEnvGuard (the multiply by 2^-127 is subnormal).
-bool dequant_block(const std::vector<CodeInfo>& tab, const std::uint8_t* src, std::size_t src_step,
-                   std::size_t len, std::uint8_t scale, float* dst, std::size_t dst_step) {
-  const float sf = decode_ue8m0(scale);
+// One operand's scale for a block: the factor, and whether some code may be inexact under it.
+struct BlockScale {
+  float factor;
+  int d;
+  bool check;
+};
+
+BlockScale block_scale(const CodeTable& tab, std::uint8_t scale) {
   const int d = static_cast<int>(scale) - kUe8m0Bias;
-  const bool nan_scale = scale == kUe8m0Nan;
-  bool bad = false;
-  for (std::size_t k = 0; k < len; ++k) {
-    const CodeInfo& ci = tab[src[k * src_step]];
-    dst[k * dst_step] = ci.val * sf;  // exact unless flagged below; NaN scale -> NaN
-    bad |= ci.lo + d < kMinSubnormalExp || ci.hi + d > kMaxTopExp;
-  }
-  return bad && !nan_scale;
+  // A NaN scale makes every product NaN, exactly as the fused step does: nothing to check.
+  const bool check =
+      scale != kUe8m0Nan && (tab.min_lo + d < kMinSubnormalExp || tab.max_hi + d > kMaxTopExp);
+  return {decode_ue8m0(scale), d, check};
+}
+
+bool inexact(const CodeTable& tab, std::uint8_t code, int d) {
+  return tab.lo[code] + d < kMinSubnormalExp || tab.hi[code] + d > kMaxTopExp;
 }
 
 struct Plan {
@@ -173,7 +193,6 @@ struct Plan {
   KernelInfo ki;
   std::size_t mr, nr;
   std::size_t slivers, panels;  // ceil(M/mr), ceil(N/nr)
-  std::size_t ldc;              // padded C row stride = panels * nr
   std::size_t seg;              // k granularity of the exactness flags (scale block, or K)
   std::size_t nseg;             // K / seg
   std::size_t kc;               // K chunk per pass over a macro tile
@@ -181,46 +200,59 @@ struct Plan {
   std::size_t item_rows, item_cols;  // macro-tile grid
   bool force_exact;
   bool any_bad = false;
-  std::vector<float> apack, bpack, cbuf;
-  float* cb = nullptr;                   // cbuf.data(): threads write disjoint tiles
-  std::vector<std::uint8_t> abad, bbad;  // [sliver][seg], [panel][seg]
+  std::unique_ptr<float[]> apack, bpack;  // every element is written by the packing
+  std::vector<std::uint8_t> abad, bbad;   // [sliver][seg], [panel][seg]
+  float* c = nullptr;                     // the output, row stride N; threads own disjoint tiles
 };
 
-void pack_a_sliver(Plan& pl, const std::vector<CodeInfo>& tab, std::size_t s) {
+// Packed sliver s: for each k, the mr dequantised values of rows s*mr.. (0 beyond M).
+void pack_a_sliver(Plan& pl, const CodeTable& tab, std::size_t s) {
   const GemmProblem& p = *pl.p;
-  float* dst = pl.apack.data() + s * pl.mr * p.k;
-  for (std::size_t ii = 0; ii < pl.mr; ++ii) {
-    const std::size_t r = s * pl.mr + ii;
-    if (r >= p.m) {
-      for (std::size_t k = 0; k < p.k; ++k) dst[k * pl.mr + ii] = 0.0f;
-      continue;
+  float* dst = pl.apack.get() + s * pl.mr * p.k;
+  const std::size_t r0 = s * pl.mr;
+  const std::size_t rows = std::min(pl.mr, p.m - r0);
+  BlockScale bs[kMaxMr];
+  for (std::size_t g = 0; g < pl.nseg; ++g) {
+    bool bad = false;
+    for (std::size_t ii = 0; ii < rows; ++ii) {
+      bs[ii] =
+          block_scale(tab, p.scale_a.empty() ? kUnitScale : p.scale_a[(r0 + ii) * pl.nseg + g]);
     }
-    for (std::size_t g = 0; g < pl.nseg; ++g) {
-      const std::uint8_t sc = p.scale_a.empty() ? kUnitScale : p.scale_a[r * pl.nseg + g];
-      if (dequant_block(tab, p.a.data() + r * p.k + g * pl.seg, 1, pl.seg, sc,
-                        dst + g * pl.seg * pl.mr + ii, pl.mr)) {
-        pl.abad[s * pl.nseg + g] = 1;
+    for (std::size_t k = g * pl.seg; k < (g + 1) * pl.seg; ++k) {
+      float* d = dst + k * pl.mr;
+      for (std::size_t ii = 0; ii < rows; ++ii) {
+        const std::uint8_t code = p.a[(r0 + ii) * p.k + k];
+        d[ii] = tab.val[code] * bs[ii].factor;  // exact unless flagged; NaN scale -> NaN
+        if (bs[ii].check) bad |= inexact(tab, code, bs[ii].d);
       }
+      for (std::size_t ii = rows; ii < pl.mr; ++ii) d[ii] = 0.0f;
     }
+    pl.abad[s * pl.nseg + g] = bad ? 1 : 0;
   }
 }
 
-void pack_b_panel(Plan& pl, const std::vector<CodeInfo>& tab, std::size_t pn) {
+// Packed panel pn: for each k, the nr dequantised values of columns pn*nr.. (0 beyond N).
+void pack_b_panel(Plan& pl, const CodeTable& tab, std::size_t pn) {
   const GemmProblem& p = *pl.p;
-  float* dst = pl.bpack.data() + pn * pl.nr * p.k;
-  for (std::size_t jj = 0; jj < pl.nr; ++jj) {
-    const std::size_t j = pn * pl.nr + jj;
-    if (j >= p.n) {
-      for (std::size_t k = 0; k < p.k; ++k) dst[k * pl.nr + jj] = 0.0f;
-      continue;
+  float* dst = pl.bpack.get() + pn * pl.nr * p.k;
+  const std::size_t j0 = pn * pl.nr;
+  const std::size_t cols = std::min(pl.nr, p.n - j0);
+  BlockScale bs[kMaxNr];
+  for (std::size_t g = 0; g < pl.nseg; ++g) {
+    bool bad = false;
+    for (std::size_t jj = 0; jj < cols; ++jj) {
+      bs[jj] = block_scale(tab, p.scale_b.empty() ? kUnitScale : p.scale_b[g * p.n + j0 + jj]);
     }
-    for (std::size_t g = 0; g < pl.nseg; ++g) {
-      const std::uint8_t sc = p.scale_b.empty() ? kUnitScale : p.scale_b[g * p.n + j];
-      if (dequant_block(tab, p.b.data() + g * pl.seg * p.n + j, p.n, pl.seg, sc,
-                        dst + g * pl.seg * pl.nr + jj, pl.nr)) {
-        pl.bbad[pn * pl.nseg + g] = 1;
+    for (std::size_t k = g * pl.seg; k < (g + 1) * pl.seg; ++k) {
+      float* d = dst + k * pl.nr;
+      const std::uint8_t* src = p.b.data() + k * p.n + j0;
+      for (std::size_t jj = 0; jj < cols; ++jj) {
+        d[jj] = tab.val[src[jj]] * bs[jj].factor;
+        if (bs[jj].check) bad |= inexact(tab, src[jj], bs[jj].d);
       }
+      for (std::size_t jj = cols; jj < pl.nr; ++jj) d[jj] = 0.0f;
     }
+    pl.bbad[pn * pl.nseg + g] = bad ? 1 : 0;
   }
 }
 
@@ -233,27 +265,41 @@ void exact_unit(const Plan& pl, std::size_t s, std::size_t pn, std::size_t k0, s
   const GemmProblem& p = *pl.p;
   const std::size_t i_end = std::min(p.m, (s + 1) * pl.mr);
   const std::size_t j_end = std::min(p.n, (pn + 1) * pl.nr);
-  float* cb = pl.cb;
   for (std::size_t i = s * pl.mr; i < i_end; ++i) {
     for (std::size_t j = pn * pl.nr; j < j_end; ++j) {
-      std::uint32_t acc = f32_bits(cb[i * pl.ldc + j]);
+      std::uint32_t acc = f32_bits(pl.c[i * p.n + j]);
       for (std::size_t k = k0; k < k1; ++k) {
         const std::size_t g = k / pl.seg;
         const std::uint8_t sa = p.scale_a.empty() ? kUnitScale : p.scale_a[i * pl.nseg + g];
         const std::uint8_t sb = p.scale_b.empty() ? kUnitScale : p.scale_b[g * p.n + j];
         acc = fused_step_bits(acc, p.fmt_a, p.a[i * p.k + k], p.fmt_b, p.b[k * p.n + j], sa, sb);
       }
-      cb[i * pl.ldc + j] = f32_from_bits(acc);
+      pl.c[i * p.n + j] = f32_from_bits(acc);
     }
   }
 }
 
+// The FMA kernel for one micro-tile over [k0, k1). Edge tiles run on a local copy of their
+// valid part (the padding lanes compute on zero operands and are discarded).
 void fast_unit(const Plan& pl, std::size_t s, std::size_t pn, std::size_t k0, std::size_t k1) {
-  const std::size_t k = pl.p->k;
-  float* cb = pl.cb;
-  pl.ki.fn(pl.apack.data() + s * pl.mr * k + k0 * pl.mr,
-           pl.bpack.data() + pn * pl.nr * k + k0 * pl.nr, cb + s * pl.mr * pl.ldc + pn * pl.nr,
-           pl.ldc, k1 - k0);
+  const GemmProblem& p = *pl.p;
+  const float* a = pl.apack.get() + (s * p.k + k0) * pl.mr;
+  const float* b = pl.bpack.get() + (pn * p.k + k0) * pl.nr;
+  const std::size_t i0 = s * pl.mr, j0 = pn * pl.nr;
+  float* c = pl.c + i0 * p.n + j0;
+  if (i0 + pl.mr <= p.m && j0 + pl.nr <= p.n) {
+    pl.ki.fn(a, b, c, p.n, k1 - k0);
+    return;
+  }
+  const std::size_t rows = std::min(pl.mr, p.m - i0), cols = std::min(pl.nr, p.n - j0);
+  alignas(64) float tile[kMaxMr * kMaxNr] = {};
+  for (std::size_t i = 0; i < rows; ++i) {
+    std::memcpy(tile + i * pl.nr, c + i * p.n, cols * sizeof(float));
+  }
+  pl.ki.fn(a, b, tile, pl.nr, k1 - k0);
+  for (std::size_t i = 0; i < rows; ++i) {
+    std::memcpy(c + i * p.n, tile + i * pl.nr, cols * sizeof(float));
+  }
 }
 
 // One micro-tile over [k0, k1): FMA on runs of clean scale blocks, the exact step on the others.
@@ -269,12 +315,12 @@ void run_unit(const Plan& pl, std::size_t s, std::size_t pn, std::size_t k0, std
     ++cnt.fast;
     return;
   }
+  const auto bad_at = [&](std::size_t kk) {
+    const std::size_t g = kk / pl.seg;
+    return pl.abad[s * pl.nseg + g] != 0 || pl.bbad[pn * pl.nseg + g] != 0;
+  };
   std::size_t k = k0;
   while (k < k1) {
-    const auto bad_at = [&](std::size_t kk) {
-      const std::size_t g = kk / pl.seg;
-      return pl.abad[s * pl.nseg + g] != 0 || pl.bbad[pn * pl.nseg + g] != 0;
-    };
     const bool bad = bad_at(k);
     std::size_t end = std::min(k1, (k / pl.seg + 1) * pl.seg);
     while (end < k1 && bad_at(end) == bad) end = std::min(k1, (end / pl.seg + 1) * pl.seg);
@@ -289,23 +335,34 @@ void run_unit(const Plan& pl, std::size_t s, std::size_t pn, std::size_t k0, std
   }
 }
 
+// One macro tile of C, start to finish: C_init (or +0), all K chunks in increasing order, then
+// NaN canonicalisation (x86 FMA makes the default NaN 0xFFC00000 for Inf*0 and Inf-Inf).
 void run_item(const Plan& pl, std::size_t item, Counters& cnt) {
   const GemmProblem& p = *pl.p;
   const std::size_t s0 = (item / pl.item_cols) * pl.mc_slivers;
   const std::size_t s1 = std::min(pl.slivers, s0 + pl.mc_slivers);
   const std::size_t p0 = (item % pl.item_cols) * pl.nc_panels;
   const std::size_t p1 = std::min(pl.panels, p0 + pl.nc_panels);
-  float* cb = pl.cb;
-  // Accumulators start at C_init (or +0), padding included.
-  for (std::size_t i = s0 * pl.mr; i < s1 * pl.mr; ++i) {
-    for (std::size_t j = p0 * pl.nr; j < p1 * pl.nr; ++j) {
-      cb[i * pl.ldc + j] = (i < p.m && j < p.n && !p.c_init.empty()) ? p.c_init[i * p.n + j] : 0.0f;
+  const std::size_t r0 = s0 * pl.mr, r1 = std::min(p.m, s1 * pl.mr);
+  const std::size_t c0 = p0 * pl.nr, c1 = std::min(p.n, p1 * pl.nr);
+  for (std::size_t i = r0; i < r1; ++i) {
+    float* row = pl.c + i * p.n;
+    if (p.c_init.empty()) {
+      std::fill(row + c0, row + c1, 0.0f);
+    } else {
+      std::memcpy(row + c0, p.c_init.data() + i * p.n + c0, (c1 - c0) * sizeof(float));
     }
   }
   for (std::size_t k0 = 0; k0 < p.k; k0 += pl.kc) {
     const std::size_t k1 = std::min(p.k, k0 + pl.kc);
     for (std::size_t pn = p0; pn < p1; ++pn) {
       for (std::size_t s = s0; s < s1; ++s) run_unit(pl, s, pn, k0, k1, cnt);
+    }
+  }
+  for (std::size_t i = r0; i < r1; ++i) {
+    float* row = pl.c + i * p.n;
+    for (std::size_t j = c0; j < c1; ++j) {
+      if (std::isnan(row[j])) row[j] = f32_from_bits(kCanonicalNanBits);
     }
   }
 }
@@ -316,16 +373,13 @@ KernelInfo select_kernel(GemmIsa isa) {
     throw std::invalid_argument("gemm: ISA '" + std::string(isa_name(isa)) +
                                 "' was requested but this host CPU does not support it");
   }
-  switch (isa) {
+  KernelInfo ki = detail::kernel_portable();
 #if defined(MXEMU_GEMM_X86)
-    case GemmIsa::kAvx512:
-      return detail::kernel_avx512();
-    case GemmIsa::kAvx2:
-      return detail::kernel_avx2();
+  if (isa == GemmIsa::kAvx512) ki = detail::kernel_avx512();
+  if (isa == GemmIsa::kAvx2) ki = detail::kernel_avx2();
 #endif
-    default:
-      return detail::kernel_portable();
-  }
+  if (ki.mr > kMaxMr || ki.nr > kMaxNr) throw std::logic_error("gemm: kernel block too large");
+  return ki;
 }
 
 }  // namespace
@@ -375,25 +429,26 @@ void gemm(const GemmProblem& p, std::span<float> c, const GemmOptions& opt, Gemm
     for (std::size_t i = 0; i < p.m * p.n; ++i) c[i] = p.c_init.empty() ? 0.0f : p.c_init[i];
     return;
   }
+  pl.c = c.data();
   pl.mr = static_cast<std::size_t>(pl.ki.mr);
   pl.nr = static_cast<std::size_t>(pl.ki.nr);
   pl.slivers = (p.m + pl.mr - 1) / pl.mr;
   pl.panels = (p.n + pl.nr - 1) / pl.nr;
-  pl.ldc = pl.panels * pl.nr;
   const bool scaled = !p.scale_a.empty() || !p.scale_b.empty();
   pl.seg = scaled ? static_cast<std::size_t>(p.block) : p.k;
   pl.nseg = p.k / pl.seg;
   pl.force_exact = opt.force_exact;
-  // Cache blocking: a KC x NR B micro-panel stays in L1 while MR x KC A slivers stream from L2.
-  pl.kc = 192;
-  pl.mc_slivers = std::max<std::size_t>(1, 240 / pl.mr);
-  pl.nc_panels = std::max<std::size_t>(1, 512 / pl.nr);
+  // Cache blocking: a kc x nr B micro-panel stays in L1 while the mr x kc A slivers of a macro
+  // tile stream from L2; any blocking gives the same bits.
+  pl.kc = kKChunk;
+  pl.mc_slivers = std::max<std::size_t>(1, kMacroRows / pl.mr);
+  pl.nc_panels = std::max<std::size_t>(1, kMacroCols / pl.nr);
 
   int threads = opt.threads;
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   // Enough macro tiles for every thread; smaller tiles change the work split, never a bit.
   const auto tu = static_cast<std::size_t>(threads);
-  auto grid = [&] {
+  const auto grid = [&] {
     pl.item_rows = (pl.slivers + pl.mc_slivers - 1) / pl.mc_slivers;
     pl.item_cols = (pl.panels + pl.nc_panels - 1) / pl.nc_panels;
   };
@@ -407,23 +462,20 @@ void gemm(const GemmProblem& p, std::span<float> c, const GemmOptions& opt, Gemm
     }
   }
   const std::size_t items = pl.item_rows * pl.item_cols;
-  threads = static_cast<int>(std::min<std::size_t>(tu, items));
-  stats.threads = threads;
-  const auto nthreads = static_cast<std::size_t>(threads);
+  const std::size_t nthreads = std::min(tu, items);
+  stats.threads = static_cast<int>(nthreads);
 
-  pl.apack.resize(pl.slivers * pl.mr * p.k);
-  pl.bpack.resize(pl.panels * pl.nr * p.k);
-  pl.cbuf.resize(pl.slivers * pl.mr * pl.ldc);
-  pl.cb = pl.cbuf.data();
+  pl.apack.reset(new float[pl.slivers * pl.mr * p.k]);
+  pl.bpack.reset(new float[pl.panels * pl.nr * p.k]);
   pl.abad.assign(pl.slivers * pl.nseg, 0);
   pl.bbad.assign(pl.panels * pl.nseg, 0);
-  const std::vector<CodeInfo> tab_a = code_table(p.fmt_a);
-  const std::vector<CodeInfo> tab_b = code_table(p.fmt_b);
+  const CodeTable tab_a = code_table(p.fmt_a);
+  const CodeTable tab_b = code_table(p.fmt_b);
 
   // Phase 1: dequantise and pack (slivers and panels split across threads; disjoint writes).
   const std::size_t pack_jobs = pl.slivers + pl.panels;
-  run_parallel(threads, [&](int t) {
-    for (std::size_t job = static_cast<std::size_t>(t); job < pack_jobs; job += nthreads) {
+  run_parallel(nthreads, [&](std::size_t t) {
+    for (std::size_t job = t; job < pack_jobs; job += nthreads) {
       if (job < pl.slivers) {
         pack_a_sliver(pl, tab_a, job);
       } else {
@@ -436,24 +488,9 @@ void gemm(const GemmProblem& p, std::span<float> c, const GemmOptions& opt, Gemm
 
   // Phase 2: each thread owns a contiguous range of macro tiles (whole output elements).
   std::vector<Counters> counters(nthreads);
-  run_parallel(threads, [&](int t) {
-    const auto ut = static_cast<std::size_t>(t);
-    const std::size_t i0 = items * ut / nthreads;
-    const std::size_t i1 = items * (ut + 1) / nthreads;
-    Counters& cnt = counters[ut];
-    for (std::size_t item = i0; item < i1; ++item) {
-      run_item(pl, item, cnt);
-      // Copy the finished tile out, canonicalising NaN (x86 makes 0xFFC00000 for Inf*0).
-      const std::size_t r0 = (item / pl.item_cols) * pl.mc_slivers * pl.mr;
-      const std::size_t r1 = std::min(p.m, r0 + pl.mc_slivers * pl.mr);
-      const std::size_t c0 = (item % pl.item_cols) * pl.nc_panels * pl.nr;
-      const std::size_t c1 = std::min(p.n, c0 + pl.nc_panels * pl.nr);
-      for (std::size_t i = r0; i < r1; ++i) {
-        for (std::size_t j = c0; j < c1; ++j) {
-          const float v = pl.cbuf[i * pl.ldc + j];
-          c[i * p.n + j] = std::isnan(v) ? f32_from_bits(kCanonicalNanBits) : v;
-        }
-      }
+  run_parallel(nthreads, [&](std::size_t t) {
+    for (std::size_t item = items * t / nthreads; item < items * (t + 1) / nthreads; ++item) {
+      run_item(pl, item, counters[t]);
     }
   });
   for (const Counters& cnt : counters) {
