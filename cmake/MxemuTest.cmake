@@ -1,4 +1,5 @@
-# mxemu_add_test(NAME name SOURCES a.cpp ... [LIBS lib ...] [LABELS l ...] [TIMEOUT s] [ARGS ...])
+# mxemu_add_test(NAME name SOURCES a.cpp ... [LIBS lib ...] [LABELS l ...] [TIMEOUT s] [ARGS ...]
+#                [SYSTEMC])   SYSTEMC: the binary links SystemC (adds an unused sc_main)
 # Builds a Catch2 2 test binary (sharing one precompiled Catch main) and registers it with ctest.
 # Tests run with the project root as working directory and MXEMU_VECTORS_DIR in the environment.
 if(NOT TARGET mxemu_catch_main)
@@ -7,7 +8,10 @@ if(NOT TARGET mxemu_catch_main)
 endif()
 
 function(mxemu_add_test)
-  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS;ARGS" ${ARGN})
+  cmake_parse_arguments(T "SYSTEMC" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS;ARGS" ${ARGN})
+  if(T_SYSTEMC)
+    list(APPEND T_SOURCES ${PROJECT_SOURCE_DIR}/cmake/sc_main_stub.cpp)
+  endif()
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE mxemu_catch_main ${T_LIBS})
   target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR})

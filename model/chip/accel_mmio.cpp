@@ -57,14 +57,29 @@ core::AccessResult AccelMmio::read(std::uint32_t offset, unsigned size, std::uin
       case regs::ctrl::kFault:
         value = state_.fault ? static_cast<std::uint32_t>(state_.fault->code) : 0;
         return {};
-      case regs::ctrl::kCycleLo: value = static_cast<std::uint32_t>(state_.now_cycle()); return {};
-      case regs::ctrl::kCycleHi: value = static_cast<std::uint32_t>(state_.now_cycle() >> 32); return {};
-      case regs::ctrl::kNumMxu: value = c.mxu.count; return {};
-      case regs::ctrl::kMxuRows: value = c.mxu.rows; return {};
-      case regs::ctrl::kMxuCols: value = c.mxu.cols; return {};
-      case regs::ctrl::kVmemBytes: value = static_cast<std::uint32_t>(c.vmem.bytes); return {};
-      case regs::ctrl::kAccBytes: value = static_cast<std::uint32_t>(c.mxu.acc_bytes); return {};
-      default: return {false, 0};
+      case regs::ctrl::kCycleLo:
+        value = static_cast<std::uint32_t>(state_.now_cycle());
+        return {};
+      case regs::ctrl::kCycleHi:
+        value = static_cast<std::uint32_t>(state_.now_cycle() >> 32);
+        return {};
+      case regs::ctrl::kNumMxu:
+        value = c.mxu.count;
+        return {};
+      case regs::ctrl::kMxuRows:
+        value = c.mxu.rows;
+        return {};
+      case regs::ctrl::kMxuCols:
+        value = c.mxu.cols;
+        return {};
+      case regs::ctrl::kVmemBytes:
+        value = static_cast<std::uint32_t>(c.vmem.bytes);
+        return {};
+      case regs::ctrl::kAccBytes:
+        value = static_cast<std::uint32_t>(c.mxu.acc_bytes);
+        return {};
+      default:
+        return {false, 0};
     }
   }
   return {false, 0};

@@ -57,7 +57,9 @@ Chip::Chip(const ChipConfig& chip, const core::CoreConfig& core, const hbm::HbmC
   core_ = std::make_unique<core::CoreModule>("core", machine_, max_cycles, nullptr, true);
 }
 
-std::uint64_t Chip::cycles() const { return machine_.hart().cycle(); }
+std::uint64_t Chip::cycles() const {
+  return machine_.hart().cycle();
+}
 
 std::string Chip::deadlock_report() const {
   std::string s = "deadlock: the core waits on " +
@@ -86,15 +88,15 @@ int Chip::run() {
                             f.queue, f.seq, f.opcode, f.cycle, f.message));
   }
   if (!core_->done()) {
-    throw Error(ExitCode::kSimFault,
-                fmt::format("{} (cycle {}, pc 0x{:08x})", deadlock_report(), state_.now_cycle(),
-                            machine_.hart().pc()));
+    throw Error(ExitCode::kSimFault, fmt::format("{} (cycle {}, pc 0x{:08x})", deadlock_report(),
+                                                 state_.now_cycle(), machine_.hart().pc()));
   }
   const int code = machine_.finish(core_->stop_reason(), max_cycles_);
   if (!mmio_->all_idle()) {
-    throw Error(ExitCode::kSimFault,
-                fmt::format("firmware exited (code {}) at cycle {} while engines still had work: {}",
-                            code, cycles(), deadlock_report()));
+    throw Error(
+        ExitCode::kSimFault,
+        fmt::format("firmware exited (code {}) at cycle {} while engines still had work: {}", code,
+                    cycles(), deadlock_report()));
   }
   return code;
 }
@@ -154,19 +156,24 @@ std::string Chip::timeline_json() const {
   std::vector<std::string> names(2 + mxus_.size());
   names[regs::kQueueDma] = "DMA";
   names[regs::kQueueVpu] = "VPU";
-  for (std::size_t i = 0; i < mxus_.size(); ++i) names[regs::kQueueMxu0 + i] = mxus_[i]->queue_name();
+  for (std::size_t i = 0; i < mxus_.size(); ++i)
+    names[regs::kQueueMxu0 + i] = mxus_[i]->queue_name();
   for (std::size_t q = 0; q < names.size(); ++q) {
-    events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", 0}, {"tid", q},
+    events.push_back({{"ph", "M"},
+                      {"name", "thread_name"},
+                      {"pid", 0},
+                      {"tid", q},
                       {"args", {{"name", names[q]}}}});
   }
   for (const TimelineEvent& e : state_.timeline) {
-    events.push_back({{"ph", "X"},
-                      {"name", e.name},
-                      {"pid", 0},
-                      {"tid", e.queue},
-                      {"ts", static_cast<double>(e.start_cycle) * us_per_cycle},
-                      {"dur", static_cast<double>(e.end_cycle - e.start_cycle) * us_per_cycle},
-                      {"args", {{"seq", e.seq}, {"start_cycle", e.start_cycle}, {"end_cycle", e.end_cycle}}}});
+    events.push_back(
+        {{"ph", "X"},
+         {"name", e.name},
+         {"pid", 0},
+         {"tid", e.queue},
+         {"ts", static_cast<double>(e.start_cycle) * us_per_cycle},
+         {"dur", static_cast<double>(e.end_cycle - e.start_cycle) * us_per_cycle},
+         {"args", {{"seq", e.seq}, {"start_cycle", e.start_cycle}, {"end_cycle", e.end_cycle}}}});
   }
   return nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ns"}}.dump();
 }

@@ -26,10 +26,10 @@
 namespace mxemu::chip {
 
 struct ChipRunOptions {
-  std::string firmware;                   // ELF path
-  std::string config_path;                // TOML ("" = embedded mx1)
+  std::string firmware;     // ELF path
+  std::string config_path;  // TOML ("" = embedded mx1)
   std::uint64_t max_cycles = 20'000'000'000ull;
-  bool fast = true;                       // false: cycle-by-cycle (core lock-step, stepped MXU)
+  bool fast = true;  // false: cycle-by-cycle (core lock-step, stepped MXU)
   bool record_timeline = false;
   std::function<void(char)> console_sink;
 };

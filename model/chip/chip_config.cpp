@@ -81,8 +81,8 @@ const toml::table* sub(const toml::table& root, std::string_view name, const std
 
 void apply(const toml::table& root, ChipConfig& c, const std::string& source) {
   // The core and HBM sections belong to their own loaders (model/core, model/hbm).
-  check_keys(root, "",
-             Keys{"chip", "mxu", "vmem", "vpu", "dma", "queue", "core", "hbm", "launch"}, source);
+  check_keys(root, "", Keys{"chip", "mxu", "vmem", "vpu", "dma", "queue", "core", "hbm", "launch"},
+             source);
   if (const auto* t = sub(root, "chip", source)) {
     check_keys(*t, "chip", Keys{"name", "clock_hz"}, source);
     if (const auto* n = t->get("name")) {
@@ -98,7 +98,8 @@ void apply(const toml::table& root, ChipConfig& c, const std::string& source) {
     read_uint(*t, "mxu", "cols", c.mxu.cols, 1, 1024, source);
     read_uint(*t, "mxu", "acc_bytes", c.mxu.acc_bytes, 4096, regs::space::kAccStride, source);
     if (const auto* n = t->get("cycle_accurate")) {
-      if (!n->is_boolean()) throw_bad_input("{}: [mxu] cycle_accurate must be true or false", source);
+      if (!n->is_boolean())
+        throw_bad_input("{}: [mxu] cycle_accurate must be true or false", source);
       c.mxu.cycle_accurate = *n->value<bool>();
     }
   }

@@ -10,9 +10,9 @@
 namespace mxemu::chip {
 
 struct MxuConfig {
-  std::uint32_t count = 2;          // MXU engines
-  std::uint32_t rows = 128;         // R: K per weight tile
-  std::uint32_t cols = 128;         // C: N per weight tile
+  std::uint32_t count = 2;             // MXU engines
+  std::uint32_t rows = 128;            // R: K per weight tile
+  std::uint32_t cols = 128;            // C: N per weight tile
   std::uint64_t acc_bytes = 4u << 20;  // FP32 accumulators per MXU
   // Cycle-by-cycle mode steps the systolic array (model/mxu) instead of the closed form.
   bool cycle_accurate = false;
@@ -25,17 +25,17 @@ struct VmemConfig {
 };
 
 struct VpuConfig {
-  std::uint32_t lanes = 128;          // FP32 elements per cycle
-  std::uint32_t latency_cycles = 8;   // pipeline depth added to every operation
-  std::uint32_t exp_cycles = 4;       // cycles per lane-group for exp (iterative unit)
+  std::uint32_t lanes = 128;                // FP32 elements per cycle
+  std::uint32_t latency_cycles = 8;         // pipeline depth added to every operation
+  std::uint32_t exp_cycles = 4;             // cycles per lane-group for exp (iterative unit)
   std::uint32_t reduce_latency_cycles = 7;  // log2(lanes) adder tree on reductions
 };
 
 struct DmaConfig {
-  std::uint32_t bytes_per_cycle = 512;    // VMEM/ACC side bandwidth
-  std::uint32_t setup_cycles = 16;        // per descriptor (address generation start-up)
-  std::uint32_t hbm_request_bytes = 64;   // DMA splits HBM traffic into requests of this size
-  std::uint32_t max_outstanding = 256;    // HBM requests in flight
+  std::uint32_t bytes_per_cycle = 512;   // VMEM/ACC side bandwidth
+  std::uint32_t setup_cycles = 16;       // per descriptor (address generation start-up)
+  std::uint32_t hbm_request_bytes = 64;  // DMA splits HBM traffic into requests of this size
+  std::uint32_t max_outstanding = 256;   // HBM requests in flight
 };
 
 struct QueueConfig {
@@ -51,7 +51,7 @@ struct ChipConfig {
   DmaConfig dma;
   QueueConfig queue;
   std::string source = "embedded mx1";  // where the config came from (for messages)
-  std::string toml_text;             // the whole TOML (the core and HBM sections read it too)
+  std::string toml_text;                // the whole TOML (the core and HBM sections read it too)
 
   double peak_macs_per_cycle() const {
     return static_cast<double>(mxu.count) * mxu.rows * mxu.cols;

@@ -28,8 +28,8 @@ SpaceAddr ChipState::resolve(std::uint64_t addr, std::uint64_t len, const char* 
     const std::uint64_t idx = (addr - sp::kAcc) / sp::kAccStride;
     if (idx >= cfg.mxu.count) {
       throw EngineError{regs::Fault::kBadAddress,
-                        fmt::format("{} address 0x{:x} names ACC{} but the chip has {} MXUs",
-                                    what, addr, idx, cfg.mxu.count)};
+                        fmt::format("{} address 0x{:x} names ACC{} but the chip has {} MXUs", what,
+                                    addr, idx, cfg.mxu.count)};
     }
     a = {SpaceKind::kAcc, static_cast<std::uint32_t>(idx), (addr - sp::kAcc) % sp::kAccStride};
     size = cfg.mxu.acc_bytes;

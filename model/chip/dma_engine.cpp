@@ -19,8 +19,10 @@ Engine::Timing DmaEngine::execute(const Desc& d, std::uint64_t now) {
   if (opcode != regs::kOpDmaCopy) {
     throw EngineError{regs::Fault::kBadOpcode, fmt::format("unknown DMA opcode {}", opcode)};
   }
-  const std::uint64_t src = (std::uint64_t{f::kSrcHi.get(d.data())} << 32) | f::kSrcLo.get(d.data());
-  const std::uint64_t dst = (std::uint64_t{f::kDstHi.get(d.data())} << 32) | f::kDstLo.get(d.data());
+  const std::uint64_t src =
+      (std::uint64_t{f::kSrcHi.get(d.data())} << 32) | f::kSrcLo.get(d.data());
+  const std::uint64_t dst =
+      (std::uint64_t{f::kDstHi.get(d.data())} << 32) | f::kDstLo.get(d.data());
   const std::uint64_t row = f::kRowBytes.get(d.data());
   const std::uint64_t rows = f::kRows.get(d.data());
   const std::uint64_t planes = f::kPlanes.get(d.data());
@@ -29,9 +31,9 @@ Engine::Timing DmaEngine::execute(const Desc& d, std::uint64_t now) {
   const std::uint64_t sps = f::kSrcPlaneStride.get(d.data());
   const std::uint64_t dps = f::kDstPlaneStride.get(d.data());
   if (row == 0 || rows == 0 || planes == 0) {
-    throw EngineError{regs::Fault::kBadField,
-                      fmt::format("empty transfer (ROW_BYTES {}, ROWS {}, PLANES {})", row, rows,
-                                  planes)};
+    throw EngineError{
+        regs::Fault::kBadField,
+        fmt::format("empty transfer (ROW_BYTES {}, ROWS {}, PLANES {})", row, rows, planes)};
   }
   // The extent each side touches, checked as one range (strides may interleave rows).
   const std::uint64_t src_span = (planes - 1) * sps + (rows - 1) * srs + row;

@@ -37,7 +37,10 @@ void Engine::dispatch_thread() {
       const std::uint32_t count = regs::hdr::kWaitCount.get(d.data());
       const std::uint64_t t0 = state_.now_cycle();
       if (sem >= regs::kNumSemaphores) {
-        state_.fault = EngineFault{queue_name_, seq, kOpcode.get(d.data()), t0,
+        state_.fault = EngineFault{queue_name_,
+                                   seq,
+                                   kOpcode.get(d.data()),
+                                   t0,
                                    regs::Fault::kBadField,
                                    "WAIT_SEM " + std::to_string(sem) + " does not exist"};
         sc_core::sc_stop();
@@ -59,7 +62,11 @@ void Engine::dispatch_thread() {
     if (regs::hdr::kSignalEn.get(d.data()) != 0 &&
         regs::hdr::kSignalSem.get(d.data()) >= regs::kNumSemaphores) {
       state_.fault = EngineFault{
-          queue_name_, seq, opcode, now, regs::Fault::kBadField,
+          queue_name_,
+          seq,
+          opcode,
+          now,
+          regs::Fault::kBadField,
           "SIGNAL_SEM " + std::to_string(regs::hdr::kSignalSem.get(d.data())) + " does not exist"};
       sc_core::sc_stop();
       return;

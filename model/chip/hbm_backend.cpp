@@ -11,9 +11,13 @@ ChipHbm::ChipHbm(const hbm::HbmConfig& cfg, std::uint64_t chip_clock_hz,
       tck_ps_(cfg.timing.tck_ps),
       dma_bytes_per_cycle_(dma_bytes_per_cycle) {}
 
-std::uint64_t ChipHbm::capacity_bytes() const { return core_.address_map().capacity_bytes(); }
+std::uint64_t ChipHbm::capacity_bytes() const {
+  return core_.address_map().capacity_bytes();
+}
 
-void ChipHbm::read(std::uint64_t addr, std::span<std::uint8_t> out) { core_.storage().read(addr, out); }
+void ChipHbm::read(std::uint64_t addr, std::span<std::uint8_t> out) {
+  core_.storage().read(addr, out);
+}
 
 void ChipHbm::write(std::uint64_t addr, std::span<const std::uint8_t> in) {
   core_.storage().write(addr, in);
@@ -46,7 +50,8 @@ std::uint64_t ChipHbm::time_requests(std::span<const std::uint64_t> addrs, std::
   std::uint64_t n = 0;
   for (const std::uint64_t a : addrs) {
     for (std::uint64_t off = 0; off < bytes; off += access, ++n) {
-      const auto paced = t0 + static_cast<hbm::Cycle>(static_cast<double>(n) / accesses_per_hbm_cycle);
+      const auto paced =
+          t0 + static_cast<hbm::Cycle>(static_cast<double>(n) / accesses_per_hbm_cycle);
       hbm::Request r;
       r.id = next_id_++;
       r.address = a + off;

@@ -12,7 +12,8 @@ namespace mxemu::chip {
 
 class ChipHbm : public HbmBackend {
  public:
-  ChipHbm(const hbm::HbmConfig& cfg, std::uint64_t chip_clock_hz, std::uint32_t dma_bytes_per_cycle);
+  ChipHbm(const hbm::HbmConfig& cfg, std::uint64_t chip_clock_hz,
+          std::uint32_t dma_bytes_per_cycle);
   std::uint64_t capacity_bytes() const override;
   void read(std::uint64_t addr, std::span<std::uint8_t> out) override;
   void write(std::uint64_t addr, std::span<const std::uint8_t> in) override;

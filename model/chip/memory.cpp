@@ -8,9 +8,12 @@ namespace mxemu::chip {
 
 std::string describe(const SpaceAddr& a) {
   switch (a.kind) {
-    case SpaceKind::kVmem: return fmt::format("VMEM+0x{:x}", a.offset);
-    case SpaceKind::kAcc: return fmt::format("ACC{}+0x{:x}", a.index, a.offset);
-    case SpaceKind::kHbm: return fmt::format("HBM+0x{:x}", a.offset);
+    case SpaceKind::kVmem:
+      return fmt::format("VMEM+0x{:x}", a.offset);
+    case SpaceKind::kAcc:
+      return fmt::format("ACC{}+0x{:x}", a.index, a.offset);
+    case SpaceKind::kHbm:
+      return fmt::format("HBM+0x{:x}", a.offset);
   }
   return "?";
 }

@@ -43,16 +43,16 @@ Engine::Timing MxuEngine::load_weights(const Desc& d, std::uint64_t now) {
   const std::uint32_t rows = state_.cfg.mxu.rows, cols = state_.cfg.mxu.cols;
   const std::uint32_t k = f::kK.get(d.data()), n = f::kN.get(d.data());
   if (k == 0 || k > rows || n == 0 || n > cols) {
-    throw EngineError{regs::Fault::kBadField,
-                      fmt::format("weight tile K={} N={} does not fit the {}x{} array", k, n, rows,
-                                  cols)};
+    throw EngineError{
+        regs::Fault::kBadField,
+        fmt::format("weight tile K={} N={} does not fit the {}x{} array", k, n, rows, cols)};
   }
   const bool scaled = f::kScaled.get(d.data()) != 0;
   const std::uint32_t block = f::kBlock.get(d.data());
   if (scaled && (block == 0 || rows % block != 0 || k % block != 0)) {
-    throw EngineError{regs::Fault::kBadField,
-                      fmt::format("BLOCK {} must divide the array rows ({}) and K ({})", block,
-                                  rows, k)};
+    throw EngineError{
+        regs::Fault::kBadField,
+        fmt::format("BLOCK {} must divide the array rows ({}) and K ({})", block, rows, k)};
   }
   const std::uint64_t w_addr = f::kWAddr.get(d.data()), w_stride = f::kWStride.get(d.data());
   if (w_stride < n) {
@@ -106,9 +106,11 @@ Engine::Timing MxuEngine::matmul(const Desc& d, std::uint64_t now) {
   if (m == 0) throw EngineError{regs::Fault::kBadField, "M = 0"};
   const bool scaled = f::kScaled.get(d.data()) != 0;
   const std::uint64_t a_addr = f::kAAddr.get(d.data()), a_stride = f::kAStride.get(d.data());
-  if (a_stride < k) throw EngineError{regs::Fault::kBadField, fmt::format("A_STRIDE {} < K {}", a_stride, k)};
+  if (a_stride < k)
+    throw EngineError{regs::Fault::kBadField, fmt::format("A_STRIDE {} < K {}", a_stride, k)};
   const SpaceAddr aa = state_.resolve(a_addr, (m - 1) * a_stride + k, "activations");
-  const std::uint64_t acc_addr = f::kAccAddr.get(d.data()), acc_stride = f::kAccStride.get(d.data());
+  const std::uint64_t acc_addr = f::kAccAddr.get(d.data()),
+                      acc_stride = f::kAccStride.get(d.data());
   if (acc_stride < 4ull * n || acc_addr % 4 != 0 || acc_stride % 4 != 0) {
     throw EngineError{regs::Fault::kBadField,
                       fmt::format("ACC_ADDR 0x{:x} / ACC_STRIDE {} must be 4-byte aligned and "
@@ -121,7 +123,8 @@ Engine::Timing MxuEngine::matmul(const Desc& d, std::uint64_t now) {
                                   "({} bytes)",
                                   acc_addr, m, acc_stride, index_, state_.cfg.mxu.acc_bytes)};
   }
-  if (aa.kind != SpaceKind::kVmem) throw EngineError{regs::Fault::kBadAddress, "activations must be in VMEM"};
+  if (aa.kind != SpaceKind::kVmem)
+    throw EngineError{regs::Fault::kBadAddress, "activations must be in VMEM"};
 
   // Gather A (m x rows, zero beyond K_used), its scales, and the partial sums.
   a_.assign(m * rows, 0);
@@ -137,16 +140,19 @@ Engine::Timing MxuEngine::matmul(const Desc& d, std::uint64_t now) {
     const std::uint64_t sa_addr = f::kSaAddr.get(d.data()), sa_stride = f::kSaStride.get(d.data());
     if (sa_stride < kb) throw EngineError{regs::Fault::kBadField, "SA_STRIDE < K/BLOCK"};
     const SpaceAddr sa = state_.resolve(sa_addr, (m - 1) * sa_stride + kb, "activation scales");
-    if (sa.kind != SpaceKind::kVmem) throw EngineError{regs::Fault::kBadAddress, "activation scales must be in VMEM"};
+    if (sa.kind != SpaceKind::kVmem)
+      throw EngineError{regs::Fault::kBadAddress, "activation scales must be in VMEM"};
     sa_.assign(m * (rows / block), num::kUnitScaleCode);
     const std::uint8_t* ssrc = state_.on_chip(sa);
-    for (std::uint64_t i = 0; i < m; ++i) std::memcpy(&sa_[i * (rows / block)], ssrc + i * sa_stride, kb);
+    for (std::uint64_t i = 0; i < m; ++i)
+      std::memcpy(&sa_[i * (rows / block)], ssrc + i * sa_stride, kb);
   }
   std::uint8_t* acc = state_.acc[index_].data() + acc_addr;
   const bool accumulate = f::kAccumulate.get(d.data()) != 0;
   psum_.assign(m * cols, 0.0F);
   if (accumulate) {
-    for (std::uint64_t i = 0; i < m; ++i) std::memcpy(&psum_[i * cols], acc + i * acc_stride, 4ull * n);
+    for (std::uint64_t i = 0; i < m; ++i)
+      std::memcpy(&psum_[i * cols], acc + i * acc_stride, 4ull * n);
   }
 
   mxu::FoldSpec fold;
@@ -180,16 +186,18 @@ Engine::Timing MxuEngine::matmul(const Desc& d, std::uint64_t now) {
         const std::size_t idx = i * cols + c;
         if (run.outs[0][idx] != num::f32_bits(out_[idx]) ||
             run.cycles[0][idx] + base != t.out_cycle(i, static_cast<int>(c))) {
-          throw EngineError{regs::Fault::kBadField,
-                            fmt::format("internal: stepped array disagrees with the fast path at "
-                                        "C[{}][{}] (0x{:08x} at {} vs 0x{:08x} at {})",
-                                        i, c, run.outs[0][idx], run.cycles[0][idx] + base,
-                                        num::f32_bits(out_[idx]), t.out_cycle(i, static_cast<int>(c)))};
+          throw EngineError{
+              regs::Fault::kBadField,
+              fmt::format("internal: stepped array disagrees with the fast path at "
+                          "C[{}][{}] (0x{:08x} at {} vs 0x{:08x} at {})",
+                          i, c, run.outs[0][idx], run.cycles[0][idx] + base,
+                          num::f32_bits(out_[idx]), t.out_cycle(i, static_cast<int>(c)))};
         }
       }
     }
   }
-  for (std::uint64_t i = 0; i < m; ++i) std::memcpy(acc + i * acc_stride, &out_[i * cols], 4ull * n);
+  for (std::uint64_t i = 0; i < m; ++i)
+    std::memcpy(acc + i * acc_stride, &out_[i * cols], 4ull * n);
   staged_.valid = true;  // a later MATMUL without a new LOAD_W reloads the same tile
   staging_free_ = std::max(staging_free_, t.load_start + rows);
 

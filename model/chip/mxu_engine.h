@@ -16,7 +16,7 @@ namespace mxemu::chip {
 class MxuEngine : public Engine {
  public:
   MxuEngine(const sc_core::sc_module_name& name, ChipState& state, std::uint32_t index);
-  std::uint64_t macs() const { return macs_; }          // useful MACs (K_used x N_used per row)
+  std::uint64_t macs() const { return macs_; }  // useful MACs (K_used x N_used per row)
   std::uint64_t stream_cycles() const { return stream_cycles_; }  // array busy streaming
   std::uint64_t last_out_cycle() const { return last_out_; }
 
@@ -41,8 +41,8 @@ class MxuEngine : public Engine {
     std::vector<std::uint8_t> w, ws;
     std::uint64_t ready_cycle = 0;  // first cycle the array may start loading it
   } staged_;
-  std::uint64_t staging_free_ = 0;     // first cycle the staging may be refilled
-  std::uint64_t stream_end_ = 0;       // end of the previous fold's activation stream
+  std::uint64_t staging_free_ = 0;  // first cycle the staging may be refilled
+  std::uint64_t stream_end_ = 0;    // end of the previous fold's activation stream
   std::uint64_t last_out_ = 0;
   std::uint64_t macs_ = 0;
   std::uint64_t stream_cycles_ = 0;

@@ -13,13 +13,13 @@ namespace mxemu::chip {
 
 namespace {
 
-using regs::VpuFn;
 using regs::VpuFmt;
+using regs::VpuFn;
 
 std::string fn_name(std::uint32_t fn) {
-  static constexpr const char* kNames[] = {"?",       "ADD",     "MUL",     "SCALE",  "MAX",
-                                           "RELU",    "ROW_SUM", "ROW_MAX", "COL_SUM", "COL_MAX",
-                                           "EXP",     "CONVERT", "MX_QUANT", "ADD_ROW", "COPY"};
+  static constexpr const char* kNames[] = {"?",    "ADD",     "MUL",      "SCALE",   "MAX",
+                                           "RELU", "ROW_SUM", "ROW_MAX",  "COL_SUM", "COL_MAX",
+                                           "EXP",  "CONVERT", "MX_QUANT", "ADD_ROW", "COPY"};
   return fn < std::size(kNames) ? kNames[fn] : fmt::format("fn{}", fn);
 }
 
@@ -52,7 +52,8 @@ Engine::Timing VpuEngine::execute(const Desc& d, std::uint64_t now) {
     throw EngineError{regs::Fault::kBadField, fmt::format("unknown VPU function {}", fn)};
   }
   if (rows == 0 || cols == 0) {
-    throw EngineError{regs::Fault::kBadField, fmt::format("{}: empty region {}x{}", fn_name(fn), rows, cols)};
+    throw EngineError{regs::Fault::kBadField,
+                      fmt::format("{}: empty region {}x{}", fn_name(fn), rows, cols)};
   }
   const bool two_inputs = func == VpuFn::kAdd || func == VpuFn::kMul || func == VpuFn::kMax;
   const bool row_reduce = func == VpuFn::kRowSum || func == VpuFn::kRowMax;
@@ -62,9 +63,15 @@ Engine::Timing VpuEngine::execute(const Desc& d, std::uint64_t now) {
   if (func == VpuFn::kConvert) {
     switch (out_fmt) {
       case VpuFmt::kE4M3:
-      case VpuFmt::kE5M2: out_bytes = 1; break;
-      case VpuFmt::kBf16: out_bytes = 2; break;
-      case VpuFmt::kFp32: out_bytes = 4; break;
+      case VpuFmt::kE5M2:
+        out_bytes = 1;
+        break;
+      case VpuFmt::kBf16:
+        out_bytes = 2;
+        break;
+      case VpuFmt::kFp32:
+        out_bytes = 4;
+        break;
       default:
         throw EngineError{regs::Fault::kBadField,
                           fmt::format("CONVERT: unknown OUT_FMT {}", f::kOutFmt.get(d.data()))};
@@ -76,8 +83,9 @@ Engine::Timing VpuEngine::execute(const Desc& d, std::uint64_t now) {
       throw EngineError{regs::Fault::kBadField, "MX_QUANT: OUT_FMT must be E4M3 or E5M2"};
     }
     if (block == 0 || cols % block != 0) {
-      throw EngineError{regs::Fault::kBadField,
-                        fmt::format("MX_QUANT: COLS {} is not a multiple of BLOCK {}", cols, block)};
+      throw EngineError{
+          regs::Fault::kBadField,
+          fmt::format("MX_QUANT: COLS {} is not a multiple of BLOCK {}", cols, block)};
     }
     out_bytes = 1;
   }
@@ -87,13 +95,14 @@ Engine::Timing VpuEngine::execute(const Desc& d, std::uint64_t now) {
     const std::uint64_t addr = (std::uint64_t{hi.get(d.data())} << 32) | lo.get(d.data());
     o.stride = stride.get(d.data());
     if (r > 1 && o.stride < c_bytes) {
-      throw EngineError{regs::Fault::kBadField,
-                        fmt::format("{}: {} stride {} < row bytes {}", fn_name(fn), what, o.stride, c_bytes)};
+      throw EngineError{regs::Fault::kBadField, fmt::format("{}: {} stride {} < row bytes {}",
+                                                            fn_name(fn), what, o.stride, c_bytes)};
     }
     o.at = state_.resolve(addr, (r - 1) * o.stride + c_bytes, what);
     if (o.at.kind == SpaceKind::kHbm) {
-      throw EngineError{regs::Fault::kBadAddress,
-                        fmt::format("{}: VPU {} must be in VMEM or an accumulator", fn_name(fn), what)};
+      throw EngineError{
+          regs::Fault::kBadAddress,
+          fmt::format("{}: VPU {} must be in VMEM or an accumulator", fn_name(fn), what)};
     }
     o.p = state_.on_chip(o.at);
     return o;
@@ -102,7 +111,8 @@ Engine::Timing VpuEngine::execute(const Desc& d, std::uint64_t now) {
   Operand y, z;
   if (two_inputs) y = operand(f::kYLo, f::kYHi, f::kYStride, rows, cols * 4, "input Y");
   if (func == VpuFn::kAddRow) y = operand(f::kYLo, f::kYHi, f::kYStride, 1, cols * 4, "bias Y");
-  if (func == VpuFn::kMxQuant) y = operand(f::kYLo, f::kYHi, f::kYStride, rows, cols / block, "scales Y");
+  if (func == VpuFn::kMxQuant)
+    y = operand(f::kYLo, f::kYHi, f::kYStride, rows, cols / block, "scales Y");
   if (row_reduce) {
     z = operand(f::kZLo, f::kZHi, f::kZStride, rows, 4, "output Z");
   } else if (col_reduce) {
@@ -140,15 +150,33 @@ Engine::Timing VpuEngine::execute(const Desc& d, std::uint64_t now) {
     for (std::uint64_t r = 0; r < rows; ++r) {
       for (std::uint64_t c = 0; c < cols; ++c) row[c] = xf(r, c);
       switch (func) {
-        case VpuFn::kAdd: for (std::uint64_t c = 0; c < cols; ++c) put(r, c, row[c] + yf(r, c)); break;
-        case VpuFn::kMul: for (std::uint64_t c = 0; c < cols; ++c) put(r, c, row[c] * yf(r, c)); break;
-        case VpuFn::kMax: for (std::uint64_t c = 0; c < cols; ++c) put(r, c, vpu::max_nan(row[c], yf(r, c))); break;
-        case VpuFn::kScale: for (std::uint64_t c = 0; c < cols; ++c) put(r, c, row[c] * imm); break;
-        case VpuFn::kRelu: for (std::uint64_t c = 0; c < cols; ++c) put(r, c, vpu::max_nan(row[c], 0.0F)); break;
-        case VpuFn::kAddRow: for (std::uint64_t c = 0; c < cols; ++c) put(r, c, row[c] + yf(0, c)); break;
-        case VpuFn::kExp: for (std::uint64_t c = 0; c < cols; ++c) put(r, c, vpu::exp_f32(row[c])); break;
-        case VpuFn::kCopy: for (std::uint64_t c = 0; c < cols; ++c) put(r, c, row[c]); break;
-        case VpuFn::kRowSum: put(r, 0, vpu::sum_ordered(row)); break;
+        case VpuFn::kAdd:
+          for (std::uint64_t c = 0; c < cols; ++c) put(r, c, row[c] + yf(r, c));
+          break;
+        case VpuFn::kMul:
+          for (std::uint64_t c = 0; c < cols; ++c) put(r, c, row[c] * yf(r, c));
+          break;
+        case VpuFn::kMax:
+          for (std::uint64_t c = 0; c < cols; ++c) put(r, c, vpu::max_nan(row[c], yf(r, c)));
+          break;
+        case VpuFn::kScale:
+          for (std::uint64_t c = 0; c < cols; ++c) put(r, c, row[c] * imm);
+          break;
+        case VpuFn::kRelu:
+          for (std::uint64_t c = 0; c < cols; ++c) put(r, c, vpu::max_nan(row[c], 0.0F));
+          break;
+        case VpuFn::kAddRow:
+          for (std::uint64_t c = 0; c < cols; ++c) put(r, c, row[c] + yf(0, c));
+          break;
+        case VpuFn::kExp:
+          for (std::uint64_t c = 0; c < cols; ++c) put(r, c, vpu::exp_f32(row[c]));
+          break;
+        case VpuFn::kCopy:
+          for (std::uint64_t c = 0; c < cols; ++c) put(r, c, row[c]);
+          break;
+        case VpuFn::kRowSum:
+          put(r, 0, vpu::sum_ordered(row));
+          break;
         case VpuFn::kRowMax: {
           float m = row[0];
           for (std::uint64_t c = 1; c < cols; ++c) m = vpu::max_nan(m, row[c]);
@@ -164,20 +192,25 @@ Engine::Timing VpuEngine::execute(const Desc& d, std::uint64_t now) {
             } else if (out_fmt == VpuFmt::kFp32) {
               std::memcpy(out + 4 * c, &row[c], 4);
             } else {
-              out[c] = num::encode(out_fmt == VpuFmt::kE4M3 ? num::Fp8Format::kE4M3 : num::Fp8Format::kE5M2, row[c], sat);
+              out[c] = num::encode(
+                  out_fmt == VpuFmt::kE4M3 ? num::Fp8Format::kE4M3 : num::Fp8Format::kE5M2, row[c],
+                  sat);
             }
           }
           break;
         }
         case VpuFn::kMxQuant: {
-          const num::Fp8Format ef = out_fmt == VpuFmt::kE4M3 ? num::Fp8Format::kE4M3 : num::Fp8Format::kE5M2;
+          const num::Fp8Format ef =
+              out_fmt == VpuFmt::kE4M3 ? num::Fp8Format::kE4M3 : num::Fp8Format::kE5M2;
           std::vector<std::uint8_t> codes(cols), scales(cols / block);
-          num::mx_quantize(row, 1, cols, static_cast<int>(block), ef, num::MxScaleMode::kFloor, codes, scales);
+          num::mx_quantize(row, 1, cols, static_cast<int>(block), ef, num::MxScaleMode::kFloor,
+                           codes, scales);
           std::memcpy(z.p + r * z.stride, codes.data(), cols);
           std::memcpy(y.p + r * y.stride, scales.data(), cols / block);
           break;
         }
-        default: break;
+        default:
+          break;
       }
     }
   }

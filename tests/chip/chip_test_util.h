@@ -1,0 +1,77 @@
+// Helpers for chip tests: random MXFP8 operands, running a job in a fresh SystemC context, and
+// comparing a chip result against the numerics reference bit for bit.
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "model/chip/runner.h"
+#include "model/common/npy.h"
+#include "model/numerics/gemm.h"
+
+namespace mxemu::test {
+
+// Runs the job and installs a fresh SystemC context afterwards (even when it throws), so that
+// the next test case can elaborate again (NOTES.md).
+inline chip::ChipJobResult run_job(const chip::ChipJob& job) {
+  struct Fresh {
+    ~Fresh() {
+      sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
+      sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
+    }
+  } fresh;
+  return chip::run_chip_job(job);
+}
+
+// Random FP8 codes: mostly finite values, with optional special codes mixed in.
+inline std::vector<std::uint8_t> random_codes(std::mt19937_64& rng, std::size_t n, bool specials) {
+  std::vector<std::uint8_t> v(n);
+  for (auto& c : v) {
+    c = static_cast<std::uint8_t>(rng());
+    if (!specials) {
+      // Avoid NaN/Inf codes of both formats: keep the exponent field below its maximum.
+      if ((c & 0x78) == 0x78) c &= 0xB7;
+    }
+  }
+  return v;
+}
+
+inline std::vector<std::uint8_t> random_scales(std::mt19937_64& rng, std::size_t n, bool extreme) {
+  std::vector<std::uint8_t> v(n);
+  for (auto& s : v) {
+    s = extreme ? static_cast<std::uint8_t>(rng() % 256)
+                : static_cast<std::uint8_t>(120 + rng() % 15);
+  }
+  return v;
+}
+
+// The reference result of a gemm job (the numerics library's exact definition).
+inline std::vector<float> reference(const chip::GemmJob& g) {
+  num::GemmProblem p;
+  p.m = g.a.shape[0];
+  p.k = g.a.shape[1];
+  p.n = g.b.shape[1];
+  p.fmt_a = *num::parse_format(g.fmt_a);
+  p.fmt_b = *num::parse_format(g.fmt_b);
+  p.a = g.a.data;
+  p.b = g.b.data;
+  if (g.sa) {
+    p.scale_a = g.sa->data;
+    p.scale_b = g.sb->data;
+  }
+  p.block = g.block;
+  std::vector<float> c0;
+  if (g.c0) {
+    c0 = g.c0->as_f32();
+    p.c_init = c0;
+  }
+  std::vector<float> c(p.m * p.n);
+  num::gemm(p, c);
+  return c;
+}
+
+}  // namespace mxemu::test

@@ -1,0 +1,104 @@
+// The bundled gemm firmware on the default chip (mx1): C bit-exact against the numerics
+// reference for shapes that are not multiples of the array, every format pair, scaled and
+// unscaled, blocks 32 and 128, C_init and special values.
+#include <fmt/core.h>
+#include <catch2/catch.hpp>
+
+#include "model/numerics/fp8.h"
+#include "testbench/mxemu/bundled.h"
+#include "tests/chip/chip_test_util.h"
+
+using namespace mxemu;
+
+namespace {
+
+struct Case {
+  std::size_t m, n, k;
+  const char* fa;
+  const char* fb;
+  bool scaled;
+  int block;
+  bool c0;
+  bool specials;
+};
+
+chip::GemmJob make_case(const Case& c, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  chip::GemmJob g;
+  g.a = make_u8({c.m, c.k}, test::random_codes(rng, c.m * c.k, c.specials));
+  g.b = make_u8({c.k, c.n}, test::random_codes(rng, c.k * c.n, c.specials));
+  g.fmt_a = c.fa;
+  g.fmt_b = c.fb;
+  g.block = c.block;
+  if (c.scaled) {
+    const std::size_t kb = c.k / static_cast<std::size_t>(c.block);
+    g.sa = make_u8({c.m, kb}, test::random_scales(rng, c.m * kb, c.specials));
+    g.sb = make_u8({kb, c.n}, test::random_scales(rng, kb * c.n, c.specials));
+  }
+  if (c.c0) {
+    std::normal_distribution<float> d(0.0F, 100.0F);
+    std::vector<float> v(c.m * c.n);
+    for (auto& x : v) x = d(rng);
+    g.c0 = make_f32({c.m, c.n}, v);
+  }
+  return g;
+}
+
+void check_case(const Case& c, std::uint64_t seed) {
+  const chip::GemmJob g = make_case(c, seed);
+  const chip::ChipJob job = chip::make_gemm_job(g, bundled::elf("gemm"));
+  const chip::ChipJobResult r = test::run_job(job);
+  REQUIRE(r.exit_code == 0);
+  const std::vector<float> want = test::reference(g);
+  const std::vector<float> got = r.outputs.at("C").as_f32();
+  REQUIRE(got.size() == want.size());
+  std::size_t bad = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    if (num::f32_bits(got[i]) != num::f32_bits(want[i]) && ++bad <= 5) {
+      FAIL_CHECK(
+          fmt::format("{}x{}x{} {}x{} scaled={} block={} c0={}: C[{}][{}] got 0x{:08x} "
+                      "want 0x{:08x}",
+                      c.m, c.n, c.k, c.fa, c.fb, c.scaled, c.block, c.c0, i / c.n, i % c.n,
+                      num::f32_bits(got[i]), num::f32_bits(want[i])));
+    }
+  }
+  CHECK(bad == 0);
+  CHECK(r.stats["total_cycles"].get<std::uint64_t>() > 0);
+  CHECK(r.stats["mxu_macs"].get<std::uint64_t>() >= c.m * c.n * c.k);
+}
+
+}  // namespace
+
+TEST_CASE("gemm firmware: tiny and odd shapes, every format pair", "[chip][gemm]") {
+  const Case cases[] = {
+      {1, 1, 32, "e4m3", "e4m3", false, 32, false, false},
+      {1, 1, 32, "e4m3", "e4m3", true, 32, false, false},
+      {5, 7, 64, "e5m2", "e5m2", true, 32, false, false},
+      {13, 130, 96, "e4m3", "e5m2", true, 32, true, false},
+      {37, 129, 200, "e5m2", "e4m3", false, 32, true, false},
+      {40, 300, 256, "e4m3", "e4m3", true, 128, false, false},
+  };
+  std::uint64_t seed = 1;
+  for (const Case& c : cases) {
+    INFO(fmt::format("{}x{}x{} {}x{} scaled={} block={}", c.m, c.n, c.k, c.fa, c.fb, c.scaled,
+                     c.block));
+    check_case(c, seed++);
+  }
+}
+
+TEST_CASE("gemm firmware: special values and extreme scales", "[chip][gemm]") {
+  check_case({33, 70, 160, "e5m2", "e5m2", true, 32, true, true}, 99);
+  check_case({20, 40, 64, "e4m3", "e5m2", false, 32, false, true}, 98);
+}
+
+TEST_CASE("gemm firmware: 300x700x260 and 260x300x384 (no multiples of 128)",
+          "[chip][gemm][large]") {
+  check_case({300, 700, 260, "e4m3", "e5m2", false, 32, true, false}, 7);
+  check_case({260, 300, 384, "e5m2", "e4m3", true, 128, false, false}, 8);
+}
+
+TEST_CASE("gemm firmware: prints its statistics (manual)", "[.debug]") {
+  const chip::GemmJob g = make_case({300, 700, 260, "e4m3", "e5m2", false, 32, true, false}, 7);
+  const chip::ChipJobResult r = test::run_job(chip::make_gemm_job(g, bundled::elf("gemm")));
+  fmt::print("{}\nconsole: {}\n", r.stats.dump(2), r.console);
+}
