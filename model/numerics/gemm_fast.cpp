@@ -18,16 +18,22 @@
 // nearest even, no FTZ/DAZ, exceptions masked) and restores its previous value afterwards; nothing
 // is set globally.
 #include <algorithm>
+#include <barrier>
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <memory>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #if defined(MXEMU_GEMM_X86)
 #include <xmmintrin.h>
 #else
@@ -188,6 +194,44 @@ bool inexact(const CodeTable& tab, std::uint8_t code, int d) {
   return tab.lo[code] + d < kMinSubnormalExp || tab.hi[code] + d > kMaxTopExp;
 }
 
+// Packed-operand storage: uninitialised (the packing writes every element), and for large
+// operands 2 MiB aligned and marked for transparent huge pages, since a 16 MiB operand otherwise
+// costs thousands of page faults per call (a per-allocation hint; nothing global changes).
+class PackBuffer {
+ public:
+  PackBuffer() = default;
+  explicit PackBuffer(std::size_t count) {
+    const std::size_t bytes = std::max<std::size_t>(count, 1) * sizeof(float);
+    if (bytes >= kHugePage) {
+      const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+      data_ = static_cast<float*>(std::aligned_alloc(kHugePage, rounded));
+#if defined(__linux__)
+      if (data_ != nullptr) madvise(data_, rounded, MADV_HUGEPAGE);
+#endif
+    } else {
+      data_ = static_cast<float*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+    }
+    if (data_ == nullptr) throw std::bad_alloc();
+  }
+  PackBuffer(const PackBuffer&) = delete;
+  PackBuffer& operator=(const PackBuffer&) = delete;
+  PackBuffer(PackBuffer&& o) noexcept : data_(std::exchange(o.data_, nullptr)) {}
+  PackBuffer& operator=(PackBuffer&& o) noexcept {
+    std::swap(data_, o.data_);
+    return *this;
+  }
+  ~PackBuffer() {
+    std::free(data_);
+  }
+  float* get() const {
+    return data_;
+  }
+
+ private:
+  static constexpr std::size_t kHugePage = std::size_t{2} << 20;
+  float* data_ = nullptr;
+};
+
 struct Plan {
   const GemmProblem* p;
   KernelInfo ki;
@@ -200,10 +244,26 @@ struct Plan {
   std::size_t item_rows, item_cols;  // macro-tile grid
   bool force_exact;
   bool any_bad = false;
-  std::unique_ptr<float[]> apack, bpack;  // every element is written by the packing
-  std::vector<std::uint8_t> abad, bbad;   // [sliver][seg], [panel][seg]
-  float* c = nullptr;                     // the output, row stride N; threads own disjoint tiles
+  PackBuffer apack, bpack;
+  std::vector<std::uint8_t> abad, bbad;  // [sliver][seg], [panel][seg]
+  float* c = nullptr;                    // the output, row stride N; threads own disjoint tiles
 };
+
+// Scales of one block for up to kMaxNr rows (A) or columns (B); returns whether any needs the
+// per-element exactness check.
+template <typename ScaleAt>
+bool block_scales(const CodeTable& tab, std::size_t count, const ScaleAt& scale_at, float* factor,
+                  int* d, bool* check) {
+  bool any = false;
+  for (std::size_t x = 0; x < count; ++x) {
+    const BlockScale bs = block_scale(tab, scale_at(x));
+    factor[x] = bs.factor;
+    d[x] = bs.d;
+    check[x] = bs.check;
+    any = any || bs.check;
+  }
+  return any;
+}
 
 // Packed sliver s: for each k, the mr dequantised values of rows s*mr.. (0 beyond M).
 void pack_a_sliver(Plan& pl, const CodeTable& tab, std::size_t s) {
@@ -211,21 +271,30 @@ void pack_a_sliver(Plan& pl, const CodeTable& tab, std::size_t s) {
   float* dst = pl.apack.get() + s * pl.mr * p.k;
   const std::size_t r0 = s * pl.mr;
   const std::size_t rows = std::min(pl.mr, p.m - r0);
-  BlockScale bs[kMaxMr];
+  const std::size_t mr = pl.mr;
+  float factor[kMaxNr];
+  int d[kMaxNr];
+  bool check[kMaxNr];
   for (std::size_t g = 0; g < pl.nseg; ++g) {
+    const std::size_t k0 = g * pl.seg, k1 = k0 + pl.seg;
+    const bool any = block_scales(
+        tab, rows,
+        [&](std::size_t ii) {
+          return p.scale_a.empty() ? kUnitScale : p.scale_a[(r0 + ii) * pl.nseg + g];
+        },
+        factor, d, check);
     bool bad = false;
     for (std::size_t ii = 0; ii < rows; ++ii) {
-      bs[ii] =
-          block_scale(tab, p.scale_a.empty() ? kUnitScale : p.scale_a[(r0 + ii) * pl.nseg + g]);
-    }
-    for (std::size_t k = g * pl.seg; k < (g + 1) * pl.seg; ++k) {
-      float* d = dst + k * pl.mr;
-      for (std::size_t ii = 0; ii < rows; ++ii) {
-        const std::uint8_t code = p.a[(r0 + ii) * p.k + k];
-        d[ii] = tab.val[code] * bs[ii].factor;  // exact unless flagged; NaN scale -> NaN
-        if (bs[ii].check) bad |= inexact(tab, code, bs[ii].d);
+      const std::uint8_t* src = p.a.data() + (r0 + ii) * p.k;
+      const float f = factor[ii];
+      // Exact unless flagged below; a NaN scale gives NaN (as the fused step does).
+      for (std::size_t k = k0; k < k1; ++k) dst[k * mr + ii] = tab.val[src[k]] * f;
+      if (any && check[ii]) {
+        for (std::size_t k = k0; k < k1; ++k) bad = bad || inexact(tab, src[k], d[ii]);
       }
-      for (std::size_t ii = rows; ii < pl.mr; ++ii) d[ii] = 0.0f;
+    }
+    for (std::size_t ii = rows; ii < mr; ++ii) {
+      for (std::size_t k = k0; k < k1; ++k) dst[k * mr + ii] = 0.0f;
     }
     pl.abad[s * pl.nseg + g] = bad ? 1 : 0;
   }
@@ -237,20 +306,29 @@ void pack_b_panel(Plan& pl, const CodeTable& tab, std::size_t pn) {
   float* dst = pl.bpack.get() + pn * pl.nr * p.k;
   const std::size_t j0 = pn * pl.nr;
   const std::size_t cols = std::min(pl.nr, p.n - j0);
-  BlockScale bs[kMaxNr];
+  float factor[kMaxNr];
+  int d[kMaxNr];
+  bool check[kMaxNr];
   for (std::size_t g = 0; g < pl.nseg; ++g) {
+    const std::size_t k0 = g * pl.seg, k1 = k0 + pl.seg;
+    const bool any = block_scales(
+        tab, cols,
+        [&](std::size_t jj) {
+          return p.scale_b.empty() ? kUnitScale : p.scale_b[g * p.n + j0 + jj];
+        },
+        factor, d, check);
+    for (std::size_t jj = cols; jj < pl.nr; ++jj) factor[jj] = 0.0f;
     bool bad = false;
-    for (std::size_t jj = 0; jj < cols; ++jj) {
-      bs[jj] = block_scale(tab, p.scale_b.empty() ? kUnitScale : p.scale_b[g * p.n + j0 + jj]);
-    }
-    for (std::size_t k = g * pl.seg; k < (g + 1) * pl.seg; ++k) {
-      float* d = dst + k * pl.nr;
+    for (std::size_t k = k0; k < k1; ++k) {
+      float* out = dst + k * pl.nr;
       const std::uint8_t* src = p.b.data() + k * p.n + j0;
-      for (std::size_t jj = 0; jj < cols; ++jj) {
-        d[jj] = tab.val[src[jj]] * bs[jj].factor;
-        if (bs[jj].check) bad |= inexact(tab, src[jj], bs[jj].d);
+      for (std::size_t jj = 0; jj < cols; ++jj) out[jj] = tab.val[src[jj]] * factor[jj];
+      for (std::size_t jj = cols; jj < pl.nr; ++jj) out[jj] = 0.0f;
+      if (any) {
+        for (std::size_t jj = 0; jj < cols; ++jj) {
+          bad = bad || (check[jj] && inexact(tab, src[jj], d[jj]));
+        }
       }
-      for (std::size_t jj = cols; jj < pl.nr; ++jj) d[jj] = 0.0f;
     }
     pl.bbad[pn * pl.nseg + g] = bad ? 1 : 0;
   }
@@ -465,15 +543,24 @@ void gemm(const GemmProblem& p, std::span<float> c, const GemmOptions& opt, Gemm
   const std::size_t nthreads = std::min(tu, items);
   stats.threads = static_cast<int>(nthreads);
 
-  pl.apack.reset(new float[pl.slivers * pl.mr * p.k]);
-  pl.bpack.reset(new float[pl.panels * pl.nr * p.k]);
+  pl.apack = PackBuffer(pl.slivers * pl.mr * p.k);
+  pl.bpack = PackBuffer(pl.panels * pl.nr * p.k);
   pl.abad.assign(pl.slivers * pl.nseg, 0);
   pl.bbad.assign(pl.panels * pl.nseg, 0);
   const CodeTable tab_a = code_table(p.fmt_a);
   const CodeTable tab_b = code_table(p.fmt_b);
 
-  // Phase 1: dequantise and pack (slivers and panels split across threads; disjoint writes).
+  // One parallel region, two phases. Phase 1: dequantise and pack (slivers and panels split
+  // across threads; disjoint writes). The barrier's completion step (run once, before any thread
+  // continues) sees every exactness flag. Phase 2: each thread owns a contiguous range of macro
+  // tiles, i.e. whole output elements.
   const std::size_t pack_jobs = pl.slivers + pl.panels;
+  std::vector<Counters> counters(nthreads);
+  const auto flags_done = [&pl]() noexcept {
+    pl.any_bad = std::find(pl.abad.begin(), pl.abad.end(), 1) != pl.abad.end() ||
+                 std::find(pl.bbad.begin(), pl.bbad.end(), 1) != pl.bbad.end();
+  };
+  std::barrier packed(static_cast<std::ptrdiff_t>(nthreads), flags_done);
   run_parallel(nthreads, [&](std::size_t t) {
     for (std::size_t job = t; job < pack_jobs; job += nthreads) {
       if (job < pl.slivers) {
@@ -482,13 +569,7 @@ void gemm(const GemmProblem& p, std::span<float> c, const GemmOptions& opt, Gemm
         pack_b_panel(pl, tab_b, job - pl.slivers);
       }
     }
-  });
-  pl.any_bad = std::find(pl.abad.begin(), pl.abad.end(), 1) != pl.abad.end() ||
-               std::find(pl.bbad.begin(), pl.bbad.end(), 1) != pl.bbad.end();
-
-  // Phase 2: each thread owns a contiguous range of macro tiles (whole output elements).
-  std::vector<Counters> counters(nthreads);
-  run_parallel(nthreads, [&](std::size_t t) {
+    packed.arrive_and_wait();
     for (std::size_t item = items * t / nthreads; item < items * (t + 1) / nthreads; ++item) {
       run_item(pl, item, counters[t]);
     }
