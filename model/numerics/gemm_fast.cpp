@@ -428,7 +428,8 @@ void run_item(const Plan& pl, std::size_t item, Counters& cnt) {
     if (p.c_init.empty()) {
       std::fill(row + c0, row + c1, 0.0f);
     } else {
-      std::memcpy(row + c0, p.c_init.data() + i * p.n + c0, (c1 - c0) * sizeof(float));
+      // memmove: C_init may be C itself (accumulate in place).
+      std::memmove(row + c0, p.c_init.data() + i * p.n + c0, (c1 - c0) * sizeof(float));
     }
   }
   for (std::size_t k0 = 0; k0 < p.k; k0 += pl.kc) {

@@ -272,6 +272,23 @@ TEST_CASE("gemm: one-scale-side problems and degenerate shapes", "[gemm]") {
   check_all(s, "M=0");
 }
 
+TEST_CASE("gemm: C_init may be the output buffer itself (accumulate in place)", "[gemm]") {
+  std::mt19937_64 rng(8);
+  Storage s = make(rng, 37, 45, 96, true, 32, true, Mix{0.002, 0.01, 0.01});
+  std::vector<float> want(s.p.m * s.p.n);
+  mxemu::num::gemm_exact(s.p, want);
+  for (GemmIsa isa : host_isas()) {
+    for (int threads : {1, 2}) {
+      std::vector<float> c = s.c_init;
+      GemmProblem p = s.p;
+      p.c_init = c;
+      mxemu::num::gemm(p, c, GemmOptions{isa, threads, false});
+      INFO("isa=" << mxemu::num::isa_name(isa) << " threads=" << threads);
+      REQUIRE(std::memcmp(c.data(), want.data(), want.size() * sizeof(float)) == 0);
+    }
+  }
+}
+
 namespace {
 
 // A 1 x 1 x K problem from explicit codes and scales; returns the result bits and stats.
