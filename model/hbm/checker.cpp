@@ -211,6 +211,7 @@ std::vector<Violation> check_command_log(const HbmConfig& config,
       }
     }
   };
+  std::vector<Cycle> prev_pc(o.pc_count(), 0);
   Cycle prev = 0;
   for (std::size_t i = 0; i < log.size(); ++i) {
     const CommandRecord& r = log[i];
@@ -218,9 +219,10 @@ std::vector<Violation> check_command_log(const HbmConfig& config,
       out.push_back({i, Constraint::kState, fmt::format("command {} names no bank", i)});
       continue;
     }
-    if (r.cycle < prev) {
+    if (r.cycle < prev_pc[r.pc]) {
       out.push_back({i, Constraint::kState, fmt::format("command {} goes back in time", i)});
     }
+    prev_pc[r.pc] = r.cycle;
     prev = std::max(prev, r.cycle);
     Checker& ck = pcs[r.pc];
     const std::uint32_t b = ck.flat_bank(r.bank_group, r.bank);

@@ -99,9 +99,10 @@ struct Violation {
   std::string message;
 };
 
-// Validates a command log (sorted by cycle) against the timing set and organisation: every
-// timing constraint, bus conflict, bank-state rule and (unless refresh is kNone) that no bank or
-// pseudo-channel goes more than (postpone_max + 1) x tREFI without refresh up to the last cycle.
+// Validates a command log (in cycle order within each pseudo-channel) against the timing set and
+// organisation: every timing constraint, bus conflict, bank-state rule and (unless refresh is
+// kNone) that no bank or pseudo-channel goes more than (postpone_max + 1) x tREFI without refresh
+// up to the last cycle.
 std::vector<Violation> check_command_log(const HbmConfig& config,
                                          std::span<const CommandRecord> log);
 

@@ -107,6 +107,7 @@ HbmConfig config_from_toml(const toml::table& hbm) {
         *dst = get_u32(on, of);
       }
     } else if (k == "timing") {
+      const TimingSet before = c.timing;
       for (const auto& [tk, tn] : get_table(node, f)) {
         const std::string ks(tk.str());
         bool found = false;
@@ -118,7 +119,12 @@ HbmConfig config_from_toml(const toml::table& hbm) {
         }
         if (!found) throw_bad_input("hbm config: unknown timing field {}.{}", f, ks);
       }
-      c.timing.name += " (modified)";
+      for (const TimingField& tf : timing_fields()) {
+        if (c.timing.*tf.member != before.*tf.member) {
+          c.timing.name += " (modified)";
+          break;
+        }
+      }
     } else {
       throw_bad_input("hbm config: unknown field {}", f);
     }

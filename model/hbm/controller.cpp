@@ -53,24 +53,25 @@ RefreshDemand HbmCore::refresh_demand(const Pc& pc, Cycle now, Cycle* force_time
     return d;
   }
   // Per-bank: each bank once per round of nREFI, one command per nREFI / banks on average. An
-  // idle bank (closed, nothing queued for it) is refreshed when one is owed; when
-  // refresh_postpone_max are owed, the next bank is closed and refreshed regardless.
+  // idle bank (nothing queued for it) is refreshed when one is owed; when refresh_postpone_max
+  // are owed, a bank with queued requests is closed and refreshed regardless.
   const Cycle owed = now >= d.due ? (now - d.due) / refresh_interval_ + 1 : 0;
   d.forced = owed >= config_.refresh_postpone_max;
   if (!d.forced) *force_time = d.due + (config_.refresh_postpone_max - 1) * refresh_interval_;
   d.cmd = Command::kRefPb;
   const std::uint32_t nbanks = pc.checker.bank_count();
   const std::uint64_t queued = pc.queued_mask;  // banks_per_pc <= 64 (validated)
+  // Of the idle banks (nothing queued for them; an open one is precharged first), the one
+  // accessed most recently: a stream that just left it is the least likely to come back within
+  // tRFCpb.
   int idle = -1, closed = -1, any = -1;
   for (std::uint32_t b = 0; b < nbanks; ++b) {
     if (pc.refreshed_in_round[b]) continue;
     if (any < 0) any = static_cast<int>(b);
-    if (!pc.checker.is_open(b)) {
-      if (closed < 0) closed = static_cast<int>(b);
-      if (!(queued >> b & 1)) {
-        idle = static_cast<int>(b);
-        break;
-      }
+    if (closed < 0 && !pc.checker.is_open(b)) closed = static_cast<int>(b);
+    if (!(queued >> b & 1) &&
+        (idle < 0 || pc.last_access[b] > pc.last_access[static_cast<std::uint32_t>(idle)])) {
+      idle = static_cast<int>(b);
     }
   }
   const int target = idle >= 0 ? idle : d.forced ? (closed >= 0 ? closed : any) : -1;
@@ -119,6 +120,7 @@ void HbmCore::commit(Pc& pc, const Decision& d) {
     case Command::kWr: {
       const QueuedRequest r = pc.queue[static_cast<std::size_t>(d.queue_index)];
       column = r.column;
+      pc.last_access[d.bank] = d.at;
       const bool hit = pc.accesses_since_act[d.bank]++ > 0;
       const Cycle done = d.at + (r.is_write ? t.nCWL : t.nCL) + t.nBL;
       for (int j = 0; j < d.queue_index; ++j) ++pc.queue[static_cast<std::size_t>(j)].bypassed;

@@ -97,11 +97,13 @@ class HbmCore {
         : checker(std::move(c)),
           accesses_since_act(banks, 0),
           queued_per_bank(banks, 0),
+          last_access(banks, 0),
           refreshed_in_round(banks, 0) {}
     Checker checker;
     std::vector<QueuedRequest> queue;
     std::vector<std::uint32_t> accesses_since_act;
     std::vector<std::uint32_t> queued_per_bank;  // requests in `queue` per bank
+    std::vector<Cycle> last_access;              // per bank: cycle of the last RD/WR
     std::uint64_t queued_mask = 0;               // bit per bank with queued requests
     Cycle cursor = 0;  // cycle of the last committed command (none before it)
     Cycle floor = 0;   // arrivals are moved up to this cycle

@@ -49,7 +49,7 @@ class FrFcfs final : public Scheduler {
         }
       } else if (!ck.is_open(rf.bank)) {
         consider(Command::kRefPb, rf.bank, 0, -1, kRefresh, 0, rf.due);
-      } else if (rf.forced) {
+      } else {  // the target is idle, or refresh is forced: close it first
         consider(Command::kPre, rf.bank, 0, -1, kRefresh, 0, rf.due);
       }
     }
