@@ -236,12 +236,11 @@ struct Plan {
   const GemmProblem* p;
   KernelInfo ki;
   std::size_t mr, nr;
-  std::size_t slivers, panels;  // ceil(M/mr), ceil(N/nr)
-  std::size_t seg;              // k granularity of the exactness flags (scale block, or K)
-  std::size_t nseg;             // K / seg
-  std::size_t kc;               // K chunk per pass over a macro tile
-  std::size_t mc_slivers, nc_panels;
-  std::size_t item_rows, item_cols;  // macro-tile grid
+  std::size_t slivers, panels;       // ceil(M/mr), ceil(N/nr)
+  std::size_t seg;                   // k granularity of the exactness flags (scale block, or K)
+  std::size_t nseg;                  // K / seg
+  std::size_t kc;                    // K chunk per pass over a macro tile
+  std::size_t item_rows, item_cols;  // macro-tile grid; slivers and panels spread evenly
   bool force_exact;
   bool any_bad = false;
   PackBuffer apack, bpack;
@@ -417,10 +416,11 @@ void run_unit(const Plan& pl, std::size_t s, std::size_t pn, std::size_t k0, std
 // NaN canonicalisation (x86 FMA makes the default NaN 0xFFC00000 for Inf*0 and Inf-Inf).
 void run_item(const Plan& pl, std::size_t item, Counters& cnt) {
   const GemmProblem& p = *pl.p;
-  const std::size_t s0 = (item / pl.item_cols) * pl.mc_slivers;
-  const std::size_t s1 = std::min(pl.slivers, s0 + pl.mc_slivers);
-  const std::size_t p0 = (item % pl.item_cols) * pl.nc_panels;
-  const std::size_t p1 = std::min(pl.panels, p0 + pl.nc_panels);
+  const std::size_t row = item / pl.item_cols, col = item % pl.item_cols;
+  const std::size_t s0 = row * pl.slivers / pl.item_rows;
+  const std::size_t s1 = (row + 1) * pl.slivers / pl.item_rows;
+  const std::size_t p0 = col * pl.panels / pl.item_cols;
+  const std::size_t p1 = (col + 1) * pl.panels / pl.item_cols;
   const std::size_t r0 = s0 * pl.mr, r1 = std::min(p.m, s1 * pl.mr);
   const std::size_t c0 = p0 * pl.nr, c1 = std::min(p.n, p1 * pl.nr);
   for (std::size_t i = r0; i < r1; ++i) {
@@ -520,25 +520,22 @@ void gemm(const GemmProblem& p, std::span<float> c, const GemmOptions& opt, Gemm
   // Cache blocking: a kc x nr B micro-panel stays in L1 while the mr x kc A slivers of a macro
   // tile stream from L2; any blocking gives the same bits.
   pl.kc = kKChunk;
-  pl.mc_slivers = std::max<std::size_t>(1, kMacroRows / pl.mr);
-  pl.nc_panels = std::max<std::size_t>(1, kMacroCols / pl.nr);
+  const std::size_t max_mc = std::max<std::size_t>(1, kMacroRows / pl.mr);
+  const std::size_t max_nc = std::max<std::size_t>(1, kMacroCols / pl.nr);
 
   int threads = opt.threads;
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  // Enough macro tiles for every thread; smaller tiles change the work split, never a bit.
+  // Macro-tile grid: row blocks a multiple of the thread count (each thread then gets the same
+  // number of whole grid rows, balanced to one sliver); with fewer slivers than threads, the
+  // columns are split too. The split changes who computes an element, never its bits.
   const auto tu = static_cast<std::size_t>(threads);
-  const auto grid = [&] {
-    pl.item_rows = (pl.slivers + pl.mc_slivers - 1) / pl.mc_slivers;
-    pl.item_cols = (pl.panels + pl.nc_panels - 1) / pl.nc_panels;
-  };
-  grid();
-  if (pl.item_rows * pl.item_cols < tu) {
-    pl.mc_slivers = std::max<std::size_t>(1, (pl.slivers + tu - 1) / tu);
-    grid();
-    if (pl.item_rows * pl.item_cols < tu) {
-      pl.nc_panels = std::max<std::size_t>(1, (pl.panels + tu - 1) / tu);
-      grid();
-    }
+  const auto ceil_div = [](std::size_t a, std::size_t b) { return (a + b - 1) / b; };
+  pl.item_cols = ceil_div(pl.panels, max_nc);
+  if (pl.slivers >= tu) {
+    pl.item_rows = std::min(pl.slivers, tu * ceil_div(pl.slivers, tu * max_mc));
+  } else {
+    pl.item_rows = pl.slivers;
+    pl.item_cols = std::min(pl.panels, std::max(pl.item_cols, ceil_div(tu, pl.item_rows)));
   }
   const std::size_t items = pl.item_rows * pl.item_cols;
   const std::size_t nthreads = std::min(tu, items);

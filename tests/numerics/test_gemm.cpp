@@ -157,6 +157,12 @@ GemmStats check_all(const Storage& s, const std::string& what) {
                   << " force_exact=" << force);
         REQUIRE(st.isa == isa);
         if (p.k > 0 && p.m > 0 && p.n > 0) {
+          // Two threads are used whenever there are two register blocks to share out.
+          const std::size_t blocks = ((p.m + static_cast<std::size_t>(st.mr) - 1) / st.mr) *
+                                     ((p.n + static_cast<std::size_t>(st.nr) - 1) / st.nr);
+          REQUIRE(st.threads == (blocks >= 2 ? threads : 1));
+        }
+        if (p.k > 0 && p.m > 0 && p.n > 0) {
           if (force) {
             REQUIRE(st.fast_units == 0);
             REQUIRE(st.exact_units > 0);
