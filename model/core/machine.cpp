@@ -49,6 +49,7 @@ const std::string& Machine::htif_error() const {
 }
 
 void Machine::load(const ElfImage& image, const std::string& name) {
+  load_elf(image, bus_, name);  // segments first: "outside memory" is the clearer message
   auto map_word = [&](std::uint32_t addr, const char* sym) {
     if (addr - MXEMU_RAM_BASE > cfg_.ram_size_bytes - 8 || (addr & 7) != 0)
       throw_bad_input("{}: symbol '{}' at 0x{:08x} is not an aligned 8-byte word in RAM", name, sym,
@@ -65,7 +66,6 @@ void Machine::load(const ElfImage& image, const std::string& name) {
     fromhost_dev_ = map_word(*image.fromhost, "fromhost");
     fromhost_dev_->is_tohost = false;
   }
-  load_elf(image, bus_, name);
   hart_.reset(image.entry);
 }
 

@@ -58,7 +58,8 @@ RunReport run_firmware(const RunOptions& opt) {
     if (opt.on_gdb_listen) opt.on_gdb_listen(stub->port());
     stub->accept_connection();
   }
-  CoreModule core("core", machine, opt.max_cycles, stub.get());
+  // Nothing else runs: sc_start() returns when the core thread ends (no sc_stop, no report).
+  CoreModule core("core", machine, opt.max_cycles, stub.get(), /*stop_simulation=*/false);
   const auto t0 = std::chrono::steady_clock::now();
   sc_core::sc_start();
   const auto t1 = std::chrono::steady_clock::now();
