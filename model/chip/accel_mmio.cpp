@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 namespace mxemu::chip {
 
 namespace {
@@ -10,8 +12,23 @@ constexpr std::uint32_t kSemWindow = regs::kSemBase - regs::kBase;
 constexpr std::uint32_t kCtrlWindow = regs::kCtrlBase - regs::kBase;
 }  // namespace
 
-AccelMmio::AccelMmio(ChipState& state, std::vector<Engine*> queues)
-    : state_(state), queues_(std::move(queues)), staging_(queues_.size(), Desc{}) {}
+// Core cycles to fetch a descriptor from core RAM for PUSH_ADDR (64 bytes at 16 bytes a cycle).
+constexpr std::uint32_t kDescFetchCycles = regs::kDescWords * 4 / 16;
+
+AccelMmio::AccelMmio(ChipState& state, std::vector<Engine*> queues, core::Bus& bus)
+    : state_(state), queues_(std::move(queues)), bus_(bus), staging_(queues_.size(), Desc{}) {}
+
+void AccelMmio::push(std::uint32_t q, const Desc& d) {
+  Engine& e = *queues_[q];
+  if (e.full()) {
+    const std::uint64_t t0 = state_.now_cycle();
+    waiting_on_ = fmt::format("PUSH to the full {} queue (at cycle {})", e.queue_name(), t0);
+    while (e.full() && !state_.fault) sc_core::wait(state_.changed);
+    waiting_on_.clear();
+    push_stall_ += state_.now_cycle() - t0;
+  }
+  if (!state_.fault) e.push(d);
+}
 
 bool AccelMmio::all_idle() const {
   for (const Engine* e : queues_)
@@ -96,16 +113,21 @@ core::AccessResult AccelMmio::write(std::uint32_t offset, unsigned size, std::ui
       return {};
     }
     if (reg == regs::qreg::kPush) {
-      Engine& e = *queues_[q];
-      if (e.full()) {
-        const std::uint64_t t0 = state_.now_cycle();
-        waiting_on_ = fmt::format("PUSH to the full {} queue (at cycle {})", e.queue_name(), t0);
-        while (e.full() && !state_.fault) sc_core::wait(state_.changed);
-        waiting_on_.clear();
-        push_stall_ += state_.now_cycle() - t0;
-      }
-      if (!state_.fault) e.push(staging_[q]);
+      push(q, staging_[q]);
       return {};
+    }
+    if (reg == regs::qreg::kPushAddr) {
+      // The descriptor comes from core RAM; anything else is an access fault of the store.
+      const core::Region* r = bus_.find(value);
+      const std::uint32_t bytes = regs::kDescWords * 4;
+      if (r == nullptr || r->device->host_memory() == nullptr || value % 4 != 0 ||
+          value - r->base > r->size - bytes) {
+        return {false, 0};
+      }
+      Desc d;
+      std::memcpy(d.data(), r->device->host_memory() + (value - r->base), bytes);
+      push(q, d);
+      return {true, kDescFetchCycles};
     }
     return {false, 0};
   }

@@ -13,7 +13,8 @@ namespace mxemu::chip {
 
 class AccelMmio : public core::Device {
  public:
-  AccelMmio(ChipState& state, std::vector<Engine*> queues);  // indexed by queue number
+  // queues: indexed by queue number; bus: where PUSH_ADDR fetches descriptors from (core RAM).
+  AccelMmio(ChipState& state, std::vector<Engine*> queues, core::Bus& bus);
 
   core::AccessResult read(std::uint32_t offset, unsigned size, std::uint32_t& value,
                           std::uint64_t cycle) override;
@@ -28,8 +29,11 @@ class AccelMmio : public core::Device {
   bool all_idle() const;
 
  private:
+  void push(std::uint32_t q, const Desc& d);
+
   ChipState& state_;
   std::vector<Engine*> queues_;
+  core::Bus& bus_;
   std::vector<Desc> staging_;
   std::string waiting_on_;
   std::uint64_t fence_stall_ = 0;

@@ -12,9 +12,9 @@
 namespace mxemu::chip {
 
 namespace {
-// Core cycles one access to the accelerator window costs before any stall (a register read
-// crossing to the engines' clock domain).
-constexpr std::uint32_t kMmioLatencyCycles = 4;
+// Core cycles one access to the accelerator window costs before any stall (a register on the
+// core's local interconnect; stores are posted).
+constexpr std::uint32_t kMmioLatencyCycles = 2;
 constexpr std::uint32_t kMmioWindowBytes = 0x3000;  // queues, semaphores, control (tools/regmap)
 }  // namespace
 
@@ -52,7 +52,7 @@ Chip::Chip(const ChipConfig& chip, const core::CoreConfig& core, const hbm::HbmC
     mxus_.push_back(std::make_unique<MxuEngine>(fmt::format("mxu{}", i).c_str(), state_, i));
     queues.push_back(mxus_.back().get());
   }
-  mmio_ = std::make_unique<AccelMmio>(state_, queues);
+  mmio_ = std::make_unique<AccelMmio>(state_, queues, machine_.bus());
   machine_.bus().map(MXEMU_ACCEL_BASE, kMmioWindowBytes, *mmio_, kMmioLatencyCycles, "accel");
   core_ = std::make_unique<core::CoreModule>("core", machine_, max_cycles, nullptr, true);
 }

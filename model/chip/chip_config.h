@@ -32,7 +32,7 @@ struct VpuConfig {
 };
 
 struct DmaConfig {
-  std::uint32_t bytes_per_cycle = 512;   // VMEM/ACC side bandwidth
+  std::uint32_t bytes_per_cycle = 2048;  // VMEM/ACC side bandwidth (about HBM peak)
   std::uint32_t setup_cycles = 16;       // per descriptor (address generation start-up)
   std::uint32_t hbm_request_bytes = 64;  // DMA splits HBM traffic into requests of this size
   std::uint32_t max_outstanding = 256;   // HBM requests in flight

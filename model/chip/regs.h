@@ -27,6 +27,7 @@ inline constexpr std::uint32_t kDesc = 0x0u;
 inline constexpr std::uint32_t kPush = 0x80u;
 inline constexpr std::uint32_t kCount = 0x84u;
 inline constexpr std::uint32_t kDone = 0x88u;
+inline constexpr std::uint32_t kPushAddr = 0x8Cu;
 }  // namespace qreg
 
 namespace ctrl {

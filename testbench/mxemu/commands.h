@@ -13,7 +13,8 @@ namespace mxemu::cli {
 
 using Action = std::function<int()>;
 
-void register_run_command(CLI::App& app, Action& action);  // cmd_run.cpp
-void register_hbm_command(CLI::App& app, Action& action);  // cmd_hbm.cpp
+void register_run_command(CLI::App& app, Action& action);   // cmd_run.cpp
+void register_hbm_command(CLI::App& app, Action& action);   // cmd_hbm.cpp
+void register_gemm_command(CLI::App& app, Action& action);  // cmd_gemm.cpp
 
 }  // namespace mxemu::cli

@@ -1,7 +1,7 @@
 // mxemu: the command-line front end. Each subcommand lives in its own cmd_*.cpp and registers
 // itself here; errors surface as mxemu::Error and leave with the code the error carries.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 #include <systemc>
 
 #include <cstdio>
@@ -22,6 +22,7 @@ int sc_main(int argc, char* argv[]) {
   mxemu::cli::register_run_command(app, action);
   // (Further subcommands register here, one line each.)
   mxemu::cli::register_hbm_command(app, action);
+  mxemu::cli::register_gemm_command(app, action);
 
   try {
     app.parse(argc, argv);

@@ -114,7 +114,7 @@ def cpp_header(m):
     o.append("\n")
     o.append("namespace qreg {\n")
     for k, r in m["queue_regs"].items():
-        o.append(f"inline constexpr std::uint32_t k{k.title()} = {h(r['offset'])};\n")
+        o.append(f"inline constexpr std::uint32_t k{''.join(w.title() for w in k.split('_'))} = {h(r['offset'])};\n")
     o.append("}  // namespace qreg\n\nnamespace ctrl {\n")
     for k, r in m["ctrl_regs"].items():
         o.append(f"inline constexpr std::uint32_t k{''.join(w.title() for w in k.split('_'))} = {h(r['offset'])};\n")

@@ -52,12 +52,12 @@ static inline void mx_desc_init(mx_desc_t* d, uint32_t opcode, mx_sync_t s) {
   MX_SET(d, MX_HDR_SIGNAL_SEM, s.signal_sem);
 }
 
-/* Stages and enqueues a descriptor (stalls while the queue is full). */
+/* Enqueues a descriptor: the engine fetches it from core RAM (one MMIO write; stalls while the
+ * queue is full). The staging registers (MX_QREG_DESC + PUSH) do the same word by word. */
 static inline void mx_push(uint32_t queue, const mx_desc_t* d) {
-  for (unsigned i = 0; i < MX_DESC_WORDS; ++i) {
-    mx_mmio_write(MX_QUEUE_ADDR(queue, MX_QREG_DESC + 4u * i), d->w[i]);
-  }
-  mx_mmio_write(MX_QUEUE_ADDR(queue, MX_QREG_PUSH), 1u);
+  /* The engine reads *d through the bus: the compiler must not drop or delay the stores. */
+  __asm__ volatile("" : : "r"(d) : "memory");
+  mx_mmio_write(MX_QUEUE_ADDR(queue, MX_QREG_PUSH_ADDR), (uint32_t)(uintptr_t)d);
 }
 
 static inline void mx_nop(uint32_t queue, mx_sync_t s) {

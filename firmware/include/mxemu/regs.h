@@ -32,6 +32,9 @@ extern "C" {
   0x80u /* write: enqueue the staged descriptor (stalls the core while the queue is full) */
 #define MX_QREG_COUNT 0x84u /* read: descriptors queued or running */
 #define MX_QREG_DONE 0x88u  /* read: descriptors completed since reset */
+#define MX_QREG_PUSH_ADDR                                                                         \
+  0x8Cu /* write: enqueue the desc_words-word descriptor at this core-RAM address (word aligned); \
+           stalls while the queue is full */
 
 /* Control and status registers (offsets from MX_CTRL_BASE) */
 #define MX_CTRL_FENCE                                                                            \

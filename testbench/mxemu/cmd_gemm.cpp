@@ -1,0 +1,105 @@
+// `mxemu gemm`: runs the bundled gemm firmware on the chip with tensors from .npy files.
+#include <fmt/core.h>
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "model/chip/runner.h"
+#include "model/common/error.h"
+#include "model/common/npy.h"
+#include "testbench/mxemu/bundled.h"
+#include "testbench/mxemu/commands.h"
+
+namespace mxemu::cli {
+
+namespace {
+
+struct GemmOptions {
+  std::string a, b, sa, sb, c0, out, stats, config, timeline;
+  std::string fmt_a = "e4m3", fmt_b = "e4m3";
+  int block = 32;
+  std::uint64_t max_cycles = 20'000'000'000ull;
+  bool cycle_accurate = false;
+};
+
+void write_text(const std::string& path, const std::string& text, const char* what) {
+  std::ofstream f(path);
+  if (!f) throw_bad_input("cannot write {} file '{}'", what, path);
+  f << text;
+}
+
+int run_gemm(const GemmOptions& o) {
+  chip::GemmJob g;
+  g.a = read_npy(o.a);
+  g.b = read_npy(o.b);
+  if (!o.sa.empty()) g.sa = read_npy(o.sa);
+  if (!o.sb.empty()) g.sb = read_npy(o.sb);
+  if (!o.c0.empty()) g.c0 = read_npy(o.c0);
+  g.fmt_a = o.fmt_a;
+  g.fmt_b = o.fmt_b;
+  g.block = o.block;
+  chip::ChipJob job = chip::make_gemm_job(g, bundled::elf("gemm"));
+  job.config_path = o.config;
+  job.cycle_accurate = o.cycle_accurate;
+  job.max_cycles = o.max_cycles;
+  job.record_timeline = !o.timeline.empty();
+  job.console_sink = [](char c) { std::fputc(c, stdout); };
+  const chip::ChipJobResult r = chip::run_chip_job(job);
+  if (r.exit_code != 0) {
+    throw Error(ExitCode::kSimFault,
+                fmt::format("the gemm firmware exited with code {}", r.exit_code));
+  }
+  write_npy(o.out, r.outputs.at("C"));
+  if (!o.stats.empty()) write_text(o.stats, r.stats.dump(2) + "\n", "statistics");
+  if (!o.timeline.empty()) write_text(o.timeline, r.timeline_json, "timeline");
+  const auto& s = r.stats;
+  fmt::print(
+      "gemm {}x{}x{} ({} x {}{}): {} cycles, MXU utilisation {:.1f} %, HBM {:.1f} GB/s, "
+      "wrote {}\n",
+      g.a.shape[0], g.b.shape[1], g.a.shape[1], o.fmt_a, o.fmt_b,
+      g.sa ? fmt::format(", MX block {}", o.block) : std::string(),
+      s["total_cycles"].get<std::uint64_t>(), 100.0 * s["mxu_utilization"].get<double>(),
+      s["hbm_bandwidth_gbps"].get<double>(), o.out);
+  return 0;
+}
+
+}  // namespace
+
+void register_gemm_command(CLI::App& app, Action& action) {
+  auto o = std::make_shared<GemmOptions>();
+  auto* cmd = app.add_subcommand("gemm", "Run the bundled gemm firmware: C = C0 + A.B (MXFP8)");
+  cmd->add_option("--a", o->a, "A: M x K uint8 .npy of FP8 codes")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--b", o->b, "B: K x N uint8 .npy of FP8 codes")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--a-scales", o->sa, "SA: M x K/block uint8 .npy of UE8M0 codes")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--b-scales", o->sb, "SB: K/block x N uint8 .npy of UE8M0 codes")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--block", o->block, "MX block size along K")->capture_default_str();
+  cmd->add_option("--c-init", o->c0, "C0: M x N float32 .npy added to the product")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--fmt-a", o->fmt_a, "Format of A")
+      ->check(CLI::IsMember({"e4m3", "e5m2"}))
+      ->capture_default_str();
+  cmd->add_option("--fmt-b", o->fmt_b, "Format of B")
+      ->check(CLI::IsMember({"e4m3", "e5m2"}))
+      ->capture_default_str();
+  cmd->add_option("--out", o->out, "C: M x N float32 .npy to write")->required();
+  cmd->add_option("--stats", o->stats, "Write statistics (JSON)");
+  cmd->add_option("--timeline", o->timeline, "Write a Chrome/Perfetto trace of every command");
+  cmd->add_option("--config", o->config, "Chip config (TOML); default: embedded mx1")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--max-cycles", o->max_cycles, "Stop with an error after this many cycles")
+      ->capture_default_str();
+  cmd->add_flag("--cycle-accurate", o->cycle_accurate,
+                "Step the core and MXU arrays cycle by cycle (same results and cycles, slower)");
+  cmd->callback([&action, o] { action = [o] { return run_gemm(*o); }; });
+}
+
+}  // namespace mxemu::cli
