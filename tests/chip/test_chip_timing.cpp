@@ -1,0 +1,133 @@
+// Chip-level timing and modes: an isolated GEMM's MXU cycles equal the closed form of
+// docs/TIMING.md; fast and cycle-by-cycle mode give identical C and identical cycle counts.
+#include <fmt/core.h>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "model/numerics/fp8.h"
+#include "testbench/mxemu/bundled.h"
+#include "tests/chip/chip_test_util.h"
+
+using namespace mxemu;
+
+namespace {
+
+std::vector<std::uint8_t> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in.good());
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string build_dir() {
+  const char* d = std::getenv("MXEMU_BUILD_DIR");
+  return d != nullptr ? d : "build";
+}
+
+std::vector<std::uint8_t> test_firmware(const std::string& name) {
+  return read_file(build_dir() + "/firmware/" + name + ".elf");
+}
+
+struct MxuEvent {
+  std::string name;
+  std::uint64_t start, end;
+};
+
+std::vector<MxuEvent> mxu0_events(const std::string& timeline) {
+  const auto j = nlohmann::json::parse(timeline);
+  std::vector<MxuEvent> ev;
+  for (const auto& e : j["traceEvents"]) {
+    if (e["ph"] != "X" || e["tid"] != 2) continue;  // queue 2 = MXU0
+    ev.push_back({e["name"], e["args"]["start_cycle"], e["args"]["end_cycle"]});
+  }
+  return ev;
+}
+
+}  // namespace
+
+TEST_CASE("isolated GEMM on one MXU takes the closed-form cycles", "[chip][timing]") {
+  constexpr std::uint64_t R = 128, C = 128;  // mx1
+  struct Shape {
+    std::size_t m, k, n;
+  };
+  for (const Shape s :
+       {Shape{500, 384, 128}, Shape{500, 300, 100}, Shape{40, 256, 128}, Shape{1, 32, 1}}) {
+    INFO(fmt::format("M={} K={} N={}", s.m, s.k, s.n));
+    std::mt19937_64 rng(s.m * 7 + s.k);
+    chip::GemmJob g;
+    g.a = make_u8({s.m, s.k}, test::random_codes(rng, s.m * s.k, false));
+    g.b = make_u8({s.k, s.n}, test::random_codes(rng, s.k * s.n, false));
+    chip::ChipJob job = chip::make_gemm_job(g, test_firmware("chip_mxu_folds"));
+    job.record_timeline = true;
+    const chip::ChipJobResult r = test::run_job(job);
+    REQUIRE(r.exit_code == 0);
+    // Values: the closed form only counts if the result is right.
+    const auto want = test::reference(g);
+    const auto got = r.outputs.at("C").as_f32();
+    for (std::size_t i = 0; i < want.size(); ++i)
+      REQUIRE(num::f32_bits(got[i]) == num::f32_bits(want[i]));
+
+    // The recurrence of docs/TIMING.md, written out here: weight loads S_f, streams T_f.
+    const auto ev = mxu0_events(r.timeline_json);
+    std::vector<MxuEvent> loads, mms;
+    for (const auto& e : ev)
+      (e.name == "MXU_LOAD_W" ? loads : e.name == "MXU_MATMUL" ? mms : loads).push_back(e);
+    loads.erase(std::remove_if(loads.begin(), loads.end(),
+                               [](const MxuEvent& e) { return e.name != "MXU_LOAD_W"; }),
+                loads.end());
+    const std::size_t folds = (s.k + R - 1) / R;
+    REQUIRE(loads.size() == folds);
+    REQUIRE(mms.size() == folds);
+    const std::uint64_t m = s.m;
+    std::vector<std::uint64_t> S(folds), T(folds), last_read(folds);
+    for (std::size_t f = 0; f < folds; ++f) {
+      S[f] = f == 0 ? loads[0].start : std::max(S[f - 1] + R, f >= 2 ? last_read[f - 2] : 0);
+      T[f] = f == 0 ? S[f] + R : std::max(S[f] + R, T[f - 1] + m);
+      last_read[f] = T[f] + (m - 1) + (R - 1) + (C - 1);
+      const std::uint64_t done = T[f] + R + (m - 1) + (C - 1) + 1;  // last output leaves, +1
+      CHECK(mms[f].end == done);
+    }
+    if (s.m >= 2 * R + C - 3 && s.k % R == 0) {
+      // Back to back with loads hidden: R + F*m + R + C - 1 cycles in all.
+      CHECK(mms.back().end - loads[0].start == R + folds * m + R + C - 1);
+    }
+  }
+}
+
+TEST_CASE("fast and cycle-by-cycle mode: identical C and identical cycles", "[chip][modes]") {
+  // A small array keeps the cycle-stepped MXU affordable: 16 x 16, two MXUs.
+  const std::string cfg =
+      (std::filesystem::temp_directory_path() / "mxemu_small_mxu.toml").string();
+  {
+    std::ofstream f(cfg);
+    f << "[mxu]\nrows = 16\ncols = 16\ncount = 2\n";
+  }
+  std::mt19937_64 rng(5);
+  chip::GemmJob g;
+  const std::size_t m = 37, k = 96, n = 50;
+  g.a = make_u8({m, k}, test::random_codes(rng, m * k, true));
+  g.b = make_u8({k, n}, test::random_codes(rng, k * n, true));
+  g.sa = make_u8({m, k / 16}, test::random_scales(rng, m * k / 16, false));
+  g.sb = make_u8({k / 16, n}, test::random_scales(rng, k / 16 * n, false));
+  g.block = 16;
+  g.fmt_b = "e5m2";
+  chip::ChipJob job = chip::make_gemm_job(g, bundled::elf("gemm"));
+  job.config_path = cfg;
+  const chip::ChipJobResult fast = test::run_job(job);
+  job.cycle_accurate = true;
+  const chip::ChipJobResult exact = test::run_job(job);
+  REQUIRE(fast.exit_code == 0);
+  REQUIRE(exact.exit_code == 0);
+  CHECK(fast.outputs.at("C").data == exact.outputs.at("C").data);
+  CHECK(fast.total_cycles == exact.total_cycles);
+  CHECK(fast.stats["engines"] == exact.stats["engines"]);
+  CHECK(fast.stats["core"]["instret"] == exact.stats["core"]["instret"]);
+  const auto want = test::reference(g);
+  const auto got = fast.outputs.at("C").as_f32();
+  for (std::size_t i = 0; i < want.size(); ++i)
+    REQUIRE(num::f32_bits(got[i]) == num::f32_bits(want[i]));
+}
