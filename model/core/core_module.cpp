@@ -94,6 +94,7 @@ void CoreModule::thread() {
     }
     if (mode == DebugAgent::Resume::kDetach) {
       dbg_ = nullptr;
+      hart_.clear_breakpoints();  // nobody would handle a hit any more
       mode = DebugAgent::Resume::kContinue;
     }
     const bool step = mode == DebugAgent::Resume::kStep;

@@ -125,6 +125,7 @@ class Hart {
   // Debugger breakpoints (checked only while the list is non-empty).
   void add_breakpoint(std::uint32_t pc);
   void remove_breakpoint(std::uint32_t pc);
+  void clear_breakpoints() { breakpoints_.clear(); }
   // The next run() starts without checking a breakpoint at the current pc (resume over it).
   void skip_breakpoint_once() { skip_bp_ = true; }
 

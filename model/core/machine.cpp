@@ -91,7 +91,7 @@ int Machine::finish(StopReason reason, std::uint64_t max_cycles) const {
       throw_sim_fault(
           "core: wfi at pc 0x{:08x}, cycle {}: waiting for an external interrupt that "
           "nothing can raise (deadlock)",
-          hart_.pc(), hart_.cycle());
+          hart_.pc() - 4, hart_.cycle());  // the hart stopped just after the wfi
     default:
       if (!htif_error().empty())
         throw_sim_fault("core: {} at pc 0x{:08x}, cycle {}", htif_error(), hart_.pc(),

@@ -81,7 +81,10 @@ RunReport run_firmware(const RunOptions& opt) {
     return r;
   }
   try {
-    r.exit_code = machine.finish(core.stop_reason(), opt.max_cycles);
+    // A core still sleeping when SystemC ran out of events waits in WFI for an interrupt that
+    // nothing can raise.
+    r.exit_code =
+        machine.finish(core.done() ? core.stop_reason() : StopReason::kWfi, opt.max_cycles);
   } catch (const Error& e) {
     r.exit_code = static_cast<int>(e.code());
     if (opt.stats_path) write_stats(*opt.stats_path, r, opt.config, e.what());

@@ -74,6 +74,10 @@ TEST_CASE("faults of the simulated core name the cause, pc and cycle", "[core][c
   CHECK(r.rc == 3);
   CHECK(r.err.find("load access fault (address 0x40000000) at pc 0x80000004, cycle 1") !=
         std::string::npos);
+  r = mxemu_run({"--firmware", test::firmware_elf("bad_wfi_deadlock")});
+  CHECK(r.rc == 3);
+  CHECK(r.err.find("wfi at pc 0x8000000c, cycle 4: waiting for an external interrupt that "
+                   "nothing can raise (deadlock)") != std::string::npos);
   // A loop of addi (1 cycle) + j (2 cycles): the limit stops it; exit code 4.
   r = mxemu_run({"--firmware", test::firmware_elf("bad_forever"), "--max-cycles", "30000"});
   CHECK(r.rc == 4);
