@@ -1,7 +1,11 @@
 /* gemm: C = C0 + A . B with FP8 operands and optional MX scales (DESIGN §3), on every MXU.
+ * Built with -DLINEAR_RELU it is linear_relu: Y, SY = mx_quantize(relu(A . B + bias)), fused on
+ * the vector unit while the accumulators are still on chip.
  *
  * Launch block: A (M x K u8), B (K x N u8), optional SA (M x K/block u8), SB (K/block x N u8),
  * optional C0 (M x N f32), output C (M x N f32); scalars fmt_a, fmt_b (0 E4M3, 1 E5M2), block.
+ * linear_relu instead: bias (N f32) and outputs Y (M x N u8 codes), SY (M x N/out_block u8
+ * UE8M0); scalars out_fmt (0 E4M3, 1 E5M2) and out_block (divides N and the MXU columns).
  *
  * Tiling (docs/KERNELS.md): K tiles of R rows and N tiles of C columns (the array's shape), M in
  * panels of Mt rows that fit two accumulator buffers and two VMEM panel buffers. A panel of A
@@ -29,6 +33,7 @@
 #define S_AFULL(j) (16u + (j))
 #define S_CINIT(j) (20u + (j))
 #define S_AFREE 24u
+#define S_VPU(j) (25u + (j))
 
 typedef struct {
   uint32_t m, n, k, block, tb, fmt_a, fmt_b, scaled, has_c0;
@@ -36,12 +41,16 @@ typedef struct {
   uint32_t R, C, nmx, P, ntn, mt, npanels, nk;
   uint32_t abuf[2], sabuf[2], ring[MAX_MXU], sring[MAX_MXU], b_slot, sb_slot;
   uint32_t acc_buf_bytes;
+#ifdef LINEAR_RELU
+  uint64_t bias, y, sy;
+  uint32_t out_fmt, out_block, bias_v, ystage[MAX_MXU][2], systage[MAX_MXU][2];
+#endif
 } plan_t;
 
 typedef struct {
   int valid;
-  uint32_t j, buf, mt, tn, dst_stride;
-  uint64_t dst;
+  uint32_t j, buf, mt, tn, n0, dst_stride, slot;
+  uint64_t dst, dst_codes, dst_scales;
 } out_t;
 
 static uint32_t cdiv(uint32_t a, uint32_t b) { return (a + b - 1u) / b; }
@@ -53,8 +62,14 @@ static int fail(const char* msg) {
 }
 
 static int plan(plan_t* p) {
-  mx_tensor_t ta = mx_find("A"), tb = mx_find("B"), tc = mx_find("C");
-  if (!ta.entry || !tb.entry || !tc.entry) return fail("launch block lacks A, B or C");
+  mx_tensor_t ta = mx_find("A"), tb = mx_find("B");
+#ifdef LINEAR_RELU
+  mx_tensor_t tc = mx_find("Y"), tsy = mx_find("SY"), tbias = mx_find("bias");
+  if (!tsy.entry || !tbias.entry) return fail("launch block lacks SY or bias");
+#else
+  mx_tensor_t tc = mx_find("C");
+#endif
+  if (!ta.entry || !tb.entry || !tc.entry) return fail("launch block lacks A, B or the output");
   mx_tensor_t tsa = mx_find("SA"), tsb = mx_find("SB"), tc0 = mx_find("C0");
   p->m = mx_dim(ta, 0);
   p->k = mx_dim(ta, 1);
@@ -110,6 +125,28 @@ static int plan(plan_t* p) {
   p->sabuf[0] = at + 2u * mt * p->k;
   p->sabuf[1] = p->sabuf[0] + mt * kblocks;
   p->acc_buf_bytes = mt * p->C * 4u;
+#ifdef LINEAR_RELU
+  p->bias = mx_addr(tbias);
+  p->y = mx_addr(tc);
+  p->sy = mx_addr(tsy);
+  p->out_fmt = mx_scalar("out_fmt", 0);
+  p->out_block = mx_scalar("out_block", 32);
+  if (p->out_block == 0 || p->n % p->out_block != 0 || p->C % p->out_block != 0)
+    return fail("out_block must divide N and the MXU columns");
+  /* Bias, then per MXU two staging buffers for the codes and scales of a finished tile. */
+  at = p->sabuf[1] + mt * kblocks;
+  p->bias_v = at;
+  at += p->n * 4u;
+  for (uint32_t j = 0; j < p->nmx; ++j) {
+    for (uint32_t b = 0; b < 2; ++b) {
+      p->ystage[j][b] = at;
+      at += mt * p->C;
+      p->systage[j][b] = at;
+      at += mt * (p->C / p->out_block);
+    }
+  }
+  if (at > vmem) return fail("VMEM too small for the linear_relu staging buffers");
+#endif
   return 0;
 }
 
@@ -125,7 +162,46 @@ static void issue_panel_a(const plan_t* p, uint32_t panel) {
   for (uint32_t j = 0; j < p->nmx; ++j) mx_nop(MX_Q_DMA, mx_sync(-1, 0, (int)S_AFULL(j)));
 }
 
-static void flush_outputs(out_t* outs, uint32_t n) {
+#ifdef LINEAR_RELU
+/* The epilogue on the vector unit: bias, ReLU and MX quantisation of the tile in the
+ * accumulators, then the codes and scales go to HBM. */
+static void flush_outputs(const plan_t* p, out_t* outs, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!outs[i].valid) continue;
+    const out_t* o = &outs[i];
+    const uint64_t acc = mx_acc_addr(o->j, o->buf);
+    const uint32_t ys = p->ystage[o->j][o->slot], ss = p->systage[o->j][o->slot];
+    const uint32_t nb = o->tn / p->out_block;
+    mx_vpu_args_t v = {0};
+    v.rows = o->mt;
+    v.cols = o->tn;
+    v.x = acc;
+    v.x_stride = o->tn * 4u;
+    v.z = acc;
+    v.z_stride = o->tn * 4u;
+    v.func = MX_VPU_FN_ADD_ROW;
+    v.y = MX_SPACE_VMEM + p->bias_v + o->n0 * 4u;
+    mx_vpu(&v, mx_sync((int)S_ACCFULL(o->j), 1, -1));
+    v.func = MX_VPU_FN_RELU;
+    mx_vpu(&v, mx_sync_none());
+    v.func = MX_VPU_FN_MX_QUANT;
+    v.out_fmt = p->out_fmt ? MX_VPU_FMT_E5M2 : MX_VPU_FMT_E4M3;
+    v.block = p->out_block;
+    v.z = MX_SPACE_VMEM + ys;
+    v.z_stride = o->tn;
+    v.y = MX_SPACE_VMEM + ss;
+    v.y_stride = nb;
+    mx_vpu(&v, mx_sync(-1, 0, (int)S_VPU(o->j)));
+    mx_dma(MX_SPACE_VMEM + ys, MX_SPACE_HBM + p->y + o->dst_codes, o->tn, o->mt, o->tn, p->n,
+           mx_sync((int)S_VPU(o->j), 1, -1));
+    mx_dma(MX_SPACE_VMEM + ss, MX_SPACE_HBM + p->sy + o->dst_scales, nb, o->mt, nb,
+           p->n / p->out_block, mx_sync(-1, 0, (int)S_ACCFREE(o->j)));
+    outs[i].valid = 0;
+  }
+}
+#else
+static void flush_outputs(const plan_t* p, out_t* outs, uint32_t n) {
+  (void)p;
   for (uint32_t i = 0; i < n; ++i) {
     if (!outs[i].valid) continue;
     const out_t* o = &outs[i];
@@ -134,6 +210,7 @@ static void flush_outputs(out_t* outs, uint32_t n) {
     outs[i].valid = 0;
   }
 }
+#endif
 
 int main(void) {
   plan_t p;
@@ -146,7 +223,12 @@ int main(void) {
     mx_sem_set(S_ACCFREE(j), 2);
     mx_sem_set(S_AFULL(j), 0);
     mx_sem_set(S_CINIT(j), 0);
+    mx_sem_set(S_VPU(j), 0);
   }
+#ifdef LINEAR_RELU
+  mx_dma(MX_SPACE_HBM + p.bias, MX_SPACE_VMEM + p.bias_v, p.n * 4u, 1, p.n * 4u, p.n * 4u,
+         mx_sync_none());
+#endif
   mx_sem_set(S_AFREE, 2u * p.nmx);
 
   out_t pending[MAX_MXU], current[MAX_MXU];
@@ -166,7 +248,7 @@ int main(void) {
         ++used;
         tile_n0[j] = t * p.C;
         tile_tn[j] = umin(p.C, p.n - tile_n0[j]);
-        const uint32_t buf = (acc_pos[j]++ & 1u) * p.acc_buf_bytes;
+        const uint32_t slot = acc_pos[j]++ & 1u, buf = slot * p.acc_buf_bytes;
         if (g == 0) mx_nop(MX_Q_MXU(j), mx_sync((int)S_AFULL(j), 1, -1));
         if (p.has_c0) {
           mx_dma(MX_SPACE_HBM + p.c0 + ((uint64_t)m0 * p.n + tile_n0[j]) * 4u, mx_acc_addr(j, buf),
@@ -182,6 +264,12 @@ int main(void) {
         current[j].mt = mt;
         current[j].tn = tile_tn[j];
         current[j].dst_stride = p.n * 4u;
+        current[j].slot = slot;
+        current[j].n0 = tile_n0[j];
+        current[j].dst_codes = (uint64_t)m0 * p.n + tile_n0[j];
+#ifdef LINEAR_RELU
+        current[j].dst_scales = (uint64_t)m0 * (p.n / p.out_block) + tile_n0[j] / p.out_block;
+#endif
         current[j].dst = p.c + ((uint64_t)m0 * p.n + tile_n0[j]) * 4u;
       }
       for (uint32_t kt = 0; kt < p.nk; ++kt) {
@@ -207,7 +295,7 @@ int main(void) {
                     mx_sync(-1, 0, kt + 1 == p.nk ? (int)S_ACCFULL(j) : -1));
         }
         if (kt == flush_at) {
-          flush_outputs(pending, MAX_MXU);
+          flush_outputs(&p, pending, MAX_MXU);
           if (g == 0 && panel + 1 < p.npanels) issue_panel_a(&p, panel + 1);
         }
       }
@@ -219,7 +307,7 @@ int main(void) {
     /* Each MXU is done reading this panel's A buffer once its queued work completes. */
     for (uint32_t j = 0; j < p.nmx; ++j) mx_nop(MX_Q_MXU(j), mx_sync(-1, 0, (int)S_AFREE));
   }
-  flush_outputs(pending, MAX_MXU);
+  flush_outputs(&p, pending, MAX_MXU);
   const uint32_t fault = mx_fence();
   if (fault != 0) {
     printf("gemm: engine fault %u\n", (unsigned)fault);
