@@ -5,19 +5,24 @@
 // (even outside FP32's range) and rounds acc + A'B' once, RNE, with gradual underflow and overflow
 // to Inf: exactly the fused step. The IEEE special cases agree too (NaN in, Inf*0, Inf-Inf -> NaN;
 // signed zeros; exact cancellation -> +0), and NaN results are canonicalised at the end.
-// Where a scaled operand is not an FP32 value (below 2^-149 precision or above the range), the
-// (micro-tile, scale block) goes through fused_step_bits instead, in the same k order.
+// Where a scaled operand is not an FP32 value, the (micro-tile, scale block) goes through
+// fused_step_bits instead, in the same k order. With the OCP formats that happens only above the
+// range (e.g. E4M3 448 with scale 2^127: 448 * 2^127 > FLT_MAX, while 448 * 2^127 * 2^-127 is a
+// fine product); the low end cannot lose bits (the smallest bit is 2^-16 * 2^-127 = 2^-143), but
+// the check covers it anyway.
 //
 // Structure: dequantise and pack A into MR-row slivers and B into NR-column panels (k-major, the
 // FP32 values plus a per-(sliver|panel, block) "not exact" flag), then every thread owns whole
-// macro tiles of C and walks K in chunks in increasing order; the accumulators live in a padded
-// C buffer between chunks, so chunking never changes a bit. Each output element is computed by
-// exactly one thread, so the result does not depend on the thread count.
+// macro tiles of C and walks K in chunks in increasing order; the accumulators live in C itself
+// between chunks (edge tiles in a local copy per call), so chunking never changes a bit. Each
+// output element is computed by exactly one thread, so the result does not depend on the thread
+// count.
 //
 // Floating-point environment: every thread runs the arithmetic with MXCSR = 0x1F80 (round to
 // nearest even, no FTZ/DAZ, exceptions masked) and restores its previous value afterwards; nothing
 // is set globally.
 #include <algorithm>
+#include <atomic>
 #include <barrier>
 #include <bit>
 #include <cmath>
@@ -122,16 +127,31 @@ class IeeeEnvGuard {
 };
 
 // Runs fn(t) for t in [0, n) on n threads (the caller is thread 0), each under IeeeEnvGuard.
+// The workers start only once all of them exist, so that a failure to create a thread (reported
+// as std::system_error) never leaves the others waiting at a barrier inside fn.
 template <typename Fn>
 void run_parallel(std::size_t n, const Fn& fn) {
+  enum : int { kWait, kGo, kAbort };
+  std::atomic<int> state{kWait};
   std::vector<std::thread> workers;
-  workers.reserve(n > 1 ? n - 1 : 0);
-  for (std::size_t t = 1; t < n; ++t) {
-    workers.emplace_back([&fn, t] {
-      const IeeeEnvGuard env;
-      fn(t);
-    });
+  try {
+    workers.reserve(n > 1 ? n - 1 : 0);
+    for (std::size_t t = 1; t < n; ++t) {
+      workers.emplace_back([&fn, &state, t] {
+        state.wait(kWait);
+        if (state.load() != kGo) return;
+        const IeeeEnvGuard env;
+        fn(t);
+      });
+    }
+  } catch (...) {
+    state.store(kAbort);
+    state.notify_all();
+    for (auto& w : workers) w.join();
+    throw;
   }
+  state.store(kGo);
+  state.notify_all();
   {
     const IeeeEnvGuard env;
     fn(std::size_t{0});
