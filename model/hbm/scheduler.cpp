@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 
 namespace mxemu::hbm {
 
@@ -34,10 +35,6 @@ class FrFcfs final : public Scheduler {
 
     const RefreshDemand& rf = in.refresh;
     const std::uint32_t nbanks = ck.bank_count();
-    // Banks that refresh keeps closed: every bank for a forced REFab, the target of a forced REFpb.
-    auto blocked = [&](std::uint32_t b) {
-      return rf.active && rf.forced && (rf.cmd == Command::kRefAb || rf.bank == b);
-    };
     if (rf.active) {
       if (rf.cmd == Command::kRefAb) {
         if (ck.all_closed()) {
@@ -55,46 +52,66 @@ class FrFcfs final : public Scheduler {
     }
 
     const auto q = in.queue;
-    // Banks whose open row has a queued hit: FR-FCFS does not close them.
-    std::uint64_t has_hit = 0;
-    for (const QueuedRequest& r : q) {
-      if (ck.is_hit(r.bank, r.row)) has_hit |= bit(r.bank);
-    }
+    // Banks refresh keeps closed: every bank for a forced REFab, the target of a forced REFpb.
+    const std::uint64_t blocked = !(rf.active && rf.forced)   ? 0
+                                  : rf.cmd == Command::kRefAb ? ~std::uint64_t{0}
+                                                              : bit(rf.bank);
     // A starving oldest request goes before row hits, and no other request may use its bank.
     const bool starving = !q.empty() && q.front().bypassed >= in.starvation_cap;
-    // Among requests that have arrived, only the oldest one per (command, bank) can win: the
-    // command's earliest cycle is the same for all of them and age breaks the tie.
-    std::array<std::uint64_t, kCommandCount> seen{};
-    for (std::size_t i = 0; i < q.size(); ++i) {
+    const std::uint64_t starved_bank = starving ? bit(q.front().bank) : 0;
+    // One pass over the queue (oldest first). Among requests that have arrived, only the oldest
+    // one per (command, bank) can win: the command's earliest cycle is the same for all of them
+    // and age breaks the tie. has_hit: banks whose open row has a queued hit, which FR-FCFS does
+    // not close.
+    std::uint64_t has_hit = 0, rd = 0, wr = 0, miss = 0;
+    int rd_i[64], wr_i[64], miss_i[64];  // read only where the bank's bit is set
+    int late[64];
+    int n_late = 0;
+    for (std::size_t i = starving ? 1 : 0; i < q.size(); ++i) {
       const QueuedRequest& r = q[i];
-      if (blocked(r.bank)) continue;
-      const bool first = i == 0;
-      if (starving && !first && r.bank == q.front().bank) continue;
-      const bool urgent = starving && first;
-      Command c;
-      std::uint8_t prio;
+      const std::uint64_t b = bit(r.bank);
+      const bool hit = ck.is_hit(r.bank, r.row);
+      if (hit) has_hit |= b;
+      if ((blocked | starved_bank) & b) continue;
+      if (r.arrival > in.now) {
+        if (n_late < 64) late[n_late++] = static_cast<int>(i);
+        continue;
+      }
+      if (hit) {
+        std::uint64_t& seen = r.is_write ? wr : rd;
+        if (!(seen & b)) {
+          seen |= b;
+          (r.is_write ? wr_i : rd_i)[r.bank] = static_cast<int>(i);
+        }
+      } else if (!(miss & b)) {
+        miss |= b;
+        miss_i[r.bank] = static_cast<int>(i);
+      }
+    }
+    auto request = [&](int i, std::uint8_t hit_prio, std::uint8_t miss_prio, bool may_close) {
+      const QueuedRequest& r = q[static_cast<std::size_t>(i)];
       if (ck.is_open(r.bank)) {
         if (ck.is_hit(r.bank, r.row)) {
-          c = r.is_write ? Command::kWr : Command::kRd;
-          prio = urgent ? kStarved : kHit;
-        } else if (!(has_hit & bit(r.bank)) || urgent) {
-          c = Command::kPre;
-          prio = urgent ? kStarved : kMiss;
-        } else {
-          continue;
+          consider(r.is_write ? Command::kWr : Command::kRd, r.bank, r.row, i, hit_prio, r.seq,
+                   r.arrival);
+        } else if (may_close || !(has_hit & bit(r.bank))) {
+          consider(Command::kPre, r.bank, 0, i, miss_prio, r.seq, r.arrival);
         }
       } else {
-        c = Command::kAct;
-        prio = urgent ? kStarved : kMiss;
+        consider(Command::kAct, r.bank, r.row, i, miss_prio, r.seq, r.arrival);
       }
-      std::uint64_t& s = seen[static_cast<int>(c)];
-      if (r.arrival <= in.now) {
-        if (s & bit(r.bank)) continue;
-        s |= bit(r.bank);
-      }
-      consider(c, r.bank, c == Command::kPre ? 0 : r.row, static_cast<int>(i), prio, r.seq,
-               r.arrival);
+    };
+    if (starving && !(blocked & starved_bank)) {
+      has_hit |= ck.is_hit(q.front().bank, q.front().row) ? starved_bank : 0;
+      request(0, kStarved, kStarved, true);
     }
+    for (std::uint64_t m = rd | wr | miss; m != 0; m &= m - 1) {
+      const auto b = static_cast<std::uint32_t>(std::countr_zero(m));
+      if (rd & bit(b)) request(rd_i[b], kHit, kMiss, false);
+      if (wr & bit(b)) request(wr_i[b], kHit, kMiss, false);
+      if (miss & bit(b)) request(miss_i[b], kHit, kMiss, false);
+    }
+    for (int k = 0; k < n_late; ++k) request(late[k], kHit, kMiss, false);
     if (in.page_policy == PagePolicy::kClosed) {
       for (std::uint32_t b = 0; b < nbanks; ++b) {
         if (ck.is_open(b) && !(has_hit & bit(b))) consider(Command::kPre, b, 0, -1, kClose, 0, 0);
