@@ -46,6 +46,37 @@ std::uint32_t parse_le32(const std::string& s) {
     v |= static_cast<std::uint32_t>(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1])) << (8 * i);
   return v;
 }
+// Target description: the RV32 integer registers and pc (numbers 0..32), and the machine CSRs
+// this core has at 65 + CSR number (gdb's own numbering), read through 'p'.
+std::string target_xml() {
+  static constexpr const char* kXNames[32] = {"zero", "ra", "sp",  "gp",  "tp", "t0", "t1", "t2",
+                                              "fp",   "s1", "a0",  "a1",  "a2", "a3", "a4", "a5",
+                                              "a6",   "a7", "s2",  "s3",  "s4", "s5", "s6", "s7",
+                                              "s8",   "s9", "s10", "s11", "t3", "t4", "t5", "t6"};
+  static constexpr struct {
+    const char* name;
+    std::uint32_t csr;
+  } kCsrs[] = {{"mstatus", kCsrMstatus},     {"misa", kCsrMisa},         {"mie", kCsrMie},
+               {"mtvec", kCsrMtvec},         {"mscratch", kCsrMscratch}, {"mepc", kCsrMepc},
+               {"mcause", kCsrMcause},       {"mtval", kCsrMtval},       {"mip", kCsrMip},
+               {"mcycle", kCsrMcycle},       {"minstret", kCsrMinstret}, {"mcycleh", kCsrMcycleh},
+               {"minstreth", kCsrMinstreth}, {"mhartid", kCsrMhartid}};
+  std::string x =
+      "<?xml version=\"1.0\"?><!DOCTYPE target SYSTEM \"gdb-target.dtd\"><target version=\"1.0\">"
+      "<architecture>riscv:rv32</architecture><feature name=\"org.gnu.gdb.riscv.cpu\">";
+  for (unsigned i = 0; i < 32; ++i)
+    x += fmt::format("<reg name=\"{}\" bitsize=\"32\" type=\"{}\" regnum=\"{}\"/>", kXNames[i],
+                     i == 1 ? "code_ptr" : (i == 2 || i == 8 ? "data_ptr" : "int"), i);
+  x += "<reg name=\"pc\" bitsize=\"32\" type=\"code_ptr\" regnum=\"32\"/></feature>";
+  x += "<feature name=\"org.gnu.gdb.riscv.csr\">";
+  for (const auto& c : kCsrs)
+    x += fmt::format(
+        "<reg name=\"{}\" bitsize=\"32\" type=\"int\" group=\"csr\" save-restore=\"no\" "
+        "regnum=\"{}\"/>",
+        c.name, kRegCsrBase + c.csr);
+  return x + "</feature></target>";
+}
+
 }  // namespace
 
 GdbStub::GdbStub(Machine& machine, std::uint16_t port) : m_(machine) {
@@ -291,7 +322,21 @@ std::string GdbStub::handle(const std::string& p, bool& resume, Resume& how) {
     case 'T':
       return "OK";
     case 'q':
-      if (p.rfind("qSupported", 0) == 0) return "PacketSize=4000;QStartNoAckMode+";
+      if (p.rfind("qSupported", 0) == 0)
+        return "PacketSize=4000;QStartNoAckMode+;qXfer:features:read+";
+      if (p.rfind("qXfer:features:read:target.xml:", 0) == 0) {
+        const std::string xml = target_xml();
+        const std::string range = p.substr(std::strlen("qXfer:features:read:target.xml:"));
+        const auto comma = range.find(',');
+        std::uint64_t off, len;
+        if (comma == std::string::npos || !parse_hex(range.substr(0, comma), off) ||
+            !parse_hex(range.substr(comma + 1), len))
+          return "E01";
+        if (off >= xml.size()) return "l";
+        const std::string part = xml.substr(off, len);
+        return (off + part.size() < xml.size() ? "m" : "l") + part;
+      }
+      if (p.rfind("qXfer:features:read:", 0) == 0) return "E00";
       if (p == "qfThreadInfo") return "m1";
       if (p == "qsThreadInfo") return "l";
       if (p == "qC") return "QC1";

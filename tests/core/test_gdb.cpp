@@ -1,5 +1,6 @@
 // A real gdb-multiarch session (batch mode) against `mxemu run --firmware spin.elf --gdb 0`:
-// connect, registers, memory read/write, breakpoints set/hit/cleared, continue, stepi and next,
+// connect, registers (and CSRs), memory read/write, breakpoints set/hit/cleared, continue, stepi,
+// next and finish (stepping by breakpoint),
 // and a Ctrl-C (SIGINT to gdb -> 0x03 to the stub) that interrupts the running target.
 #include <unistd.h>
 #include <catch2/catch.hpp>
@@ -41,6 +42,12 @@ TEST_CASE("gdb-multiarch drives the control core through the RSP stub", "[core][
                         << "target remote 127.0.0.1:" << port << "\n"
                         << "printf \"PC0=%#x\\n\", $pc\n"
                            "printf \"X5=%#x\\n\", $t0\n"
+                           "break main\n"
+                           "continue\n"
+                           "next\n"
+                           "printf \"MSTATUS=%#x\\n\", $mstatus\n"
+                           "printf \"MISA=%#x\\n\", $misa\n"
+                           "delete\n"
                            "break tick\n"
                            "continue\n"
                            "printf \"ARG=%u\\n\", $a0\n"
@@ -52,9 +59,9 @@ TEST_CASE("gdb-multiarch drives the control core through the RSP stub", "[core][
                            "printf \"COUNTER=%u\\n\", counter\n"
                            "stepi\n"
                            "printf \"STEPPED=%d\\n\", $pc == tick + 4\n"
+                           "finish\n"
+                           "printf \"FINISHED=%d\\n\", $pc > main && $pc < tick\n"
                            "delete\n"
-                           "break main\n"
-                           "delete 2\n"
                            "echo RUNNING\\n\n"
                            "continue\n"
                            "printf \"COUNTER_GREW=%d\\n\", counter > 1000\n"
@@ -79,13 +86,19 @@ TEST_CASE("gdb-multiarch drives the control core through the RSP stub", "[core][
   CHECK(gdb_rc == 0);
   CHECK(contains(out, "PC0=0x80000000"));  // stopped at the ELF entry before the first insn
   CHECK(contains(out, "X5=0\n"));          // reset value of t0
-  CHECK(contains(out, "Breakpoint 1, tick (i=i@entry=0)"));
+  CHECK(contains(out, "Breakpoint 1, main ()"));
+  CHECK(
+      std::regex_search(out, std::regex("\n13\\s+for \\(uint32_t i = 0;")));  // `next` over printf
+  CHECK(contains(out, "MSTATUS=0x1800"));  // CSRs through the target description
+  CHECK(contains(out, "MISA=0x40001100"));
+  CHECK(contains(out, "Breakpoint 2, tick (i=i@entry=0)"));
   CHECK(contains(out, "ARG=0"));
   CHECK(contains(out, "COUNTER=1000"));  // memory write seen by a memory read
   CHECK(std::regex_search(out, std::regex("<counter>:\\s+0x000003e8")));
-  CHECK(contains(out, "Breakpoint 1, tick (i=i@entry=1)"));
+  CHECK(contains(out, "Breakpoint 2, tick (i=i@entry=1)"));
   CHECK(contains(out, "ARG=1"));
   CHECK(contains(out, "STEPPED=1"));
+  CHECK(contains(out, "FINISHED=1"));
   CHECK(contains(out, "Program received signal SIGINT"));
   CHECK(contains(out, "COUNTER_GREW=1"));
   CHECK(contains(out, "exited with code 07"));

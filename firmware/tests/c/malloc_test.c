@@ -1,11 +1,15 @@
 /* malloc/realloc/free from picolibc's heap (between .bss and the stack): blocks of sizes
  * 16 * (i + 1) for i < 64, each filled with its own pattern, checked, resized, freed. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define kBlocks 64
+
+/* .bss neighbours of the thread-local errno (tp-relative): a wrong tp would clobber them. */
+static volatile uint32_t guard[8];
 
 int main(void) {
   uint8_t *blocks[kBlocks];
@@ -45,5 +49,12 @@ int main(void) {
   printf("malloc ok: %d blocks, %lu bytes, regrown %lu bytes, 64 KiB block %s\n", kBlocks, total,
          kept, big != NULL ? "ok" : "failed");
   free(big);
+  for (int i = 0; i < 8; ++i) guard[i] = 0x5a5a5a5au;
+  errno = 0;
+  void *huge = malloc(4u << 20); /* more than the core RAM */
+  int guard_ok = 1;
+  for (int i = 0; i < 8; ++i) guard_ok &= guard[i] == 0x5a5a5a5au;
+  printf("4 MiB block %s, errno %s, guard %s\n", huge == NULL ? "refused" : "granted",
+         errno == ENOMEM ? "ENOMEM" : "wrong", guard_ok ? "intact" : "clobbered");
   return 0;
 }
