@@ -113,7 +113,9 @@ TEST_CASE("--fst writes an FST that GTKWave's reader opens", "[rtl][waves]") {
   // Find out_valid_o's handle in the hierarchy, then count its value changes.
   fstHandle valid = 0;
   while (const fstHier* h = fstReaderIterateHier(ctx)) {
-    if (h->htyp == FST_HT_VAR && std::string(h->u.var.name) == "out_valid_o" && valid == 0) {
+    // FST names carry the bit range: "out_valid_o [7:0]".
+    if (h->htyp == FST_HT_VAR && std::string(h->u.var.name).rfind("out_valid_o", 0) == 0 &&
+        valid == 0) {
       valid = h->u.var.handle;
     }
   }
