@@ -86,8 +86,13 @@ const std::optional<Decision>& HbmCore::pick(Pc& pc) {
   if (pc.next_valid) return pc.next;
   Cycle force_time = kNever;
   const RefreshDemand demand = refresh_demand(pc, pc.cursor, &force_time);
-  pc.next = scheduler_->pick(SchedulerInput{pc.checker, pc.queue, pc.cursor, demand,
-                                            config_.page_policy, config_.starvation_cap});
+  const SchedulerInput in{
+      pc.checker, pc.queue, pc.cursor, demand, config_.page_policy, config_.starvation_cap};
+  pc.raw = pc.arrival_only && demand == pc.demand ? scheduler_->pick_after_arrival(in, pc.raw)
+                                                  : scheduler_->pick(in);
+  pc.arrival_only = false;
+  pc.demand = demand;
+  pc.next = pc.raw;
   if (force_time != kNever && force_time > pc.cursor && (!pc.next || pc.next->at > force_time)) {
     Decision re;
     re.kind = Decision::Kind::kReevaluate;
@@ -100,6 +105,7 @@ const std::optional<Decision>& HbmCore::pick(Pc& pc) {
 
 void HbmCore::commit(Pc& pc, const Decision& d) {
   pc.next_valid = false;
+  pc.arrival_only = false;
   pc.cursor = d.at;
   if (d.kind == Decision::Kind::kReevaluate) return;
   pc.floor = std::max(pc.floor, d.at + 1);
@@ -196,6 +202,7 @@ Cycle HbmCore::submit(const Request& r) {
   q.row = a.row.value();
   q.column = a.column.value();
   q.is_write = r.is_write;
+  pc.arrival_only = pc.next_valid;  // the cached decision saw everything but this request
   pc.queue.push_back(q);
   ++pc.queued_per_bank[q.bank];
   pc.queued_mask |= std::uint64_t{1} << q.bank;

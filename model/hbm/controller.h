@@ -114,6 +114,9 @@ class HbmCore {
     std::uint32_t refreshed_count = 0;
     std::optional<Decision> next;  // cached pick, valid while `next_valid`
     bool next_valid = false;
+    std::optional<Decision> raw;  // the scheduler's answer behind `next`, and its input demand
+    RefreshDemand demand;
+    bool arrival_only = false;  // since `raw`, only one request was appended
     std::uint32_t index = 0, channel = 0;
   };
 

@@ -27,7 +27,7 @@ class FrFcfs final : public Scheduler {
       const Cycle at = std::max({ck.earliest(c, bank).cycle, in.now, not_before});
       if (!best || at < best->at ||
           (at == best->at && (prio < best_prio || (prio == best_prio && seq < best_seq)))) {
-        best = Decision{Decision::Kind::kCommand, c, bank, row, at, qi};
+        best = Decision{Decision::Kind::kCommand, c, bank, row, at, qi, prio, seq};
         best_prio = prio;
         best_seq = seq;
       }
@@ -118,6 +118,45 @@ class FrFcfs final : public Scheduler {
       }
     }
     return best;
+  }
+
+  // The new request only adds its own candidate, and only suppresses candidates on its own bank
+  // (a queued hit keeps the row open; a queued request makes the bank non-idle): so when the
+  // previous choice is on another bank, the answer is the better of the two.
+  std::optional<Decision> pick_after_arrival(const SchedulerInput& in,
+                                             const std::optional<Decision>& before) const override {
+    const auto q = in.queue;
+    if (!before || before->kind != Decision::Kind::kCommand || q.size() < 2) return pick(in);
+    const QueuedRequest& r = q.back();
+    if (before->bank == r.bank || before->cmd == Command::kRefAb) return pick(in);
+    const Checker& ck = in.checker;
+    const RefreshDemand& rf = in.refresh;
+    if (rf.active && rf.forced && (rf.cmd == Command::kRefAb || rf.bank == r.bank)) return before;
+    const bool starving = q.front().bypassed >= in.starvation_cap;
+    if (starving && q.front().bank == r.bank) return before;
+    Command c;
+    if (ck.is_open(r.bank)) {
+      if (ck.is_hit(r.bank, r.row)) {
+        c = r.is_write ? Command::kWr : Command::kRd;
+      } else {
+        for (const QueuedRequest& o : q) {
+          if (o.bank == r.bank && ck.is_hit(o.bank, o.row)) return before;  // kept open
+        }
+        c = Command::kPre;
+      }
+    } else {
+      c = Command::kAct;
+    }
+    const std::uint8_t prio = is_column_command(c) ? kHit : kMiss;
+    const Cycle at = std::max({ck.earliest(c, r.bank).cycle, in.now, r.arrival});
+    if (at < before->at ||
+        (at == before->at &&
+         (prio < before->priority || (prio == before->priority && r.seq < before->seq)))) {
+      return Decision{
+          Decision::Kind::kCommand,       c,    r.bank, c == Command::kPre ? 0 : r.row, at,
+          static_cast<int>(q.size() - 1), prio, r.seq};
+    }
+    return before;
   }
 };
 

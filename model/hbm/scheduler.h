@@ -42,8 +42,15 @@ struct Decision {
   std::uint32_t bank = 0;
   std::uint32_t row = 0;
   Cycle at = 0;
-  int queue_index = -1;  // the request served or prepared; -1 for refresh / page closing
+  int queue_index = -1;       // the request served or prepared; -1 for refresh / page closing
+  std::uint8_t priority = 0;  // scheduler-private tie-break data (kept for pick_after_arrival)
+  std::uint64_t seq = 0;
 };
+
+inline bool operator==(const RefreshDemand& a, const RefreshDemand& b) {
+  return a.active == b.active && a.forced == b.forced && a.cmd == b.cmd && a.bank == b.bank &&
+         a.due == b.due;
+}
 
 struct SchedulerInput {
   const Checker& checker;
@@ -59,6 +66,13 @@ class Scheduler {
   virtual ~Scheduler() = default;
   // The next command (earliest legal cycle first, then priority), or nullopt when nothing waits.
   virtual std::optional<Decision> pick(const SchedulerInput& in) const = 0;
+  // The same answer as pick(in) when the only change since `before` = pick(in without it) is
+  // the request appended last to the queue (same cycle, same refresh demand). A scheduler may
+  // compute it incrementally; the default does not.
+  virtual std::optional<Decision> pick_after_arrival(const SchedulerInput& in,
+                                                     const std::optional<Decision>& before) const {
+    return pick(in);
+  }
 };
 
 // FR-FCFS: among the commands legal at the earliest cycle, refresh work first, then row hits
