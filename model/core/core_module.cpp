@@ -22,7 +22,7 @@ CoreModule::CoreModule(sc_core::sc_module_name name, Machine& machine, std::uint
                   std::llround(static_cast<double>(kPsPerSecond) / machine.config().clock_hz)),
               sc_core::SC_PS),
       chunk_cycles_(machine.config().lockstep ? 1 : machine.config().quantum_cycles) {
-  tlm_utils::tlm_quantumkeeper::set_global_quantum(period_ * static_cast<double>(chunk_cycles_));
+  qk_.set_local_quantum(period_ * static_cast<double>(chunk_cycles_));
   qk_.reset();
   synced_cycle_ = hart_.cycle();
   hart_.set_sync_hook(this);

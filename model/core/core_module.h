@@ -29,6 +29,23 @@ class DebugAgent {
   virtual void on_exit(int code, int signal) = 0;
 };
 
+// The core's own quantum (CoreConfig::quantum_cycles) as the keeper's local quantum, so the
+// process-wide tlm_global_quantum stays free for the chip's other initiators.
+class CoreQuantumKeeper : public tlm_utils::tlm_quantumkeeper {
+ public:
+  void set_local_quantum(const sc_core::sc_time& q) { quantum_ = q; }
+
+ protected:
+  sc_core::sc_time compute_local_quantum() override {
+    if (quantum_ == sc_core::SC_ZERO_TIME) return quantum_;
+    const sc_core::sc_time::value_type now = sc_core::sc_time_stamp().value();
+    return sc_core::sc_time::from_value(quantum_.value() - now % quantum_.value());
+  }
+
+ private:
+  sc_core::sc_time quantum_ = sc_core::SC_ZERO_TIME;
+};
+
 class CoreModule : public sc_core::sc_module, private SyncHook {
  public:
   SC_HAS_PROCESS(CoreModule);
@@ -58,7 +75,7 @@ class CoreModule : public sc_core::sc_module, private SyncHook {
   bool stop_simulation_;
   sc_core::sc_time period_;
   std::uint64_t chunk_cycles_;
-  tlm_utils::tlm_quantumkeeper qk_;
+  CoreQuantumKeeper qk_;
   std::uint64_t synced_cycle_ = 0;  // the core cycle that SystemC time + qk local time stand for
   sc_core::sc_event irq_event_, done_event_;
   bool done_ = false;
