@@ -1,6 +1,7 @@
 #include "model/hbm/controller.h"
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 
 #include "model/common/error.h"
@@ -64,14 +65,24 @@ RefreshDemand HbmCore::refresh_demand(const Pc& pc, Cycle now, Cycle* force_time
   // Of the idle banks (nothing queued for them; an open one is precharged first), the one
   // accessed most recently: a stream that just left it is the least likely to come back within
   // tRFCpb.
+  // Banks not yet refreshed in this round (banks_per_pc <= 64).
+  const std::uint64_t all = nbanks == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << nbanks) - 1;
+  const std::uint64_t pending = all & ~pc.refreshed_mask;
   int idle = -1, closed = -1, any = -1;
-  for (std::uint32_t b = 0; b < nbanks; ++b) {
-    if (pc.refreshed_in_round[b]) continue;
-    if (any < 0) any = static_cast<int>(b);
-    if (closed < 0 && !pc.checker.is_open(b)) closed = static_cast<int>(b);
-    if (!(queued >> b & 1) &&
-        (idle < 0 || pc.last_access[b] > pc.last_access[static_cast<std::uint32_t>(idle)])) {
-      idle = static_cast<int>(b);
+  for (std::uint64_t m = pending & ~queued; m != 0; m &= m - 1) {
+    const int b = std::countr_zero(m);
+    if (idle < 0 || pc.last_access[static_cast<std::uint32_t>(b)] >
+                        pc.last_access[static_cast<std::uint32_t>(idle)]) {
+      idle = b;
+    }
+  }
+  if (idle < 0 && d.forced && pending != 0) {
+    any = std::countr_zero(pending);
+    for (std::uint64_t m = pending; m != 0; m &= m - 1) {
+      if (!pc.checker.is_open(static_cast<std::uint32_t>(std::countr_zero(m)))) {
+        closed = std::countr_zero(m);
+        break;
+      }
     }
   }
   const int target = idle >= 0 ? idle : d.forced ? (closed >= 0 ? closed : any) : -1;
@@ -155,9 +166,9 @@ void HbmCore::commit(Pc& pc, const Decision& d) {
       ++pc.refreshes_issued;
       ++cs.refreshes;
       ++stats_.refreshes;
-      pc.refreshed_in_round[d.bank] = 1;
+      pc.refreshed_mask |= std::uint64_t{1} << d.bank;
       if (++pc.refreshed_count == pc.checker.bank_count()) {
-        std::fill(pc.refreshed_in_round.begin(), pc.refreshed_in_round.end(), 0);
+        pc.refreshed_mask = 0;
         pc.refreshed_count = 0;
       }
       break;

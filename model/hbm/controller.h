@@ -97,8 +97,7 @@ class HbmCore {
         : checker(std::move(c)),
           accesses_since_act(banks, 0),
           queued_per_bank(banks, 0),
-          last_access(banks, 0),
-          refreshed_in_round(banks, 0) {}
+          last_access(banks, 0) {}
     Checker checker;
     std::vector<QueuedRequest> queue;
     std::vector<std::uint32_t> accesses_since_act;
@@ -110,7 +109,7 @@ class HbmCore {
     std::uint64_t next_seq = 0;
     // Refresh bookkeeping.
     std::uint64_t refreshes_issued = 0;
-    std::vector<std::uint8_t> refreshed_in_round;
+    std::uint64_t refreshed_mask = 0;  // banks refreshed in the current round
     std::uint32_t refreshed_count = 0;
     std::optional<Decision> next;  // cached pick, valid while `next_valid`
     bool next_valid = false;
