@@ -42,7 +42,7 @@ class LaunchBlock {
     if (n >= lb::kMaxEntries) throw_bad_input("more than {} launch-block entries", lb::kMaxEntries);
     std::uint8_t* e = base_ + lb::kEntries + n * lb::kEntryBytes;
     std::memset(e, 0, lb::kEntryBytes);
-    std::memcpy(e, name.data(), name.size());
+    std::copy(name.begin(), name.end(), e);  // NUL-padded, not NUL-terminated at full length
     put32(base_ + lb::kCountOffset, n + 1);
     return e;
   }

@@ -110,7 +110,9 @@ std::uint8_t encode_scaled(Fp8Format f, float x, int scale_exp, SatMode mode) {
   return encode_exact(f, sign, sig, p - scale_exp, mode);
 }
 
-std::uint8_t encode(Fp8Format f, float x, SatMode mode) { return encode_scaled(f, x, 0, mode); }
+std::uint8_t encode(Fp8Format f, float x, SatMode mode) {
+  return encode_scaled(f, x, 0, mode);
+}
 
 std::uint8_t encode_ue8m0(float x, Ue8m0Round round, bool saturate) {
   const std::uint32_t abs = f32_bits(x) & 0x7FFFFFFFu;

@@ -46,8 +46,12 @@ constexpr std::uint8_t kUe8m0Nan = 0xFF;
 constexpr int kUe8m0Bias = 127;
 constexpr std::uint8_t kUnitScaleCode = 127;  // UE8M0 code of 2^0 ("no scales")
 
-inline std::uint32_t f32_bits(float x) { return std::bit_cast<std::uint32_t>(x); }
-inline float f32_from_bits(std::uint32_t b) { return std::bit_cast<float>(b); }
+inline std::uint32_t f32_bits(float x) {
+  return std::bit_cast<std::uint32_t>(x);
+}
+inline float f32_from_bits(std::uint32_t b) {
+  return std::bit_cast<float>(b);
+}
 
 // Classification of FP8 codes (no decode needed).
 bool is_nan(Fp8Format f, std::uint8_t code);

@@ -9,7 +9,9 @@ namespace {
 constexpr std::uint32_t kInfBits = 0x7F800000u;
 constexpr std::uint32_t kSignBit = 0x80000000u;
 
-int bit_length(std::uint64_t v) { return 64 - std::countl_zero(v); }
+int bit_length(std::uint64_t v) {
+  return 64 - std::countl_zero(v);
+}
 
 // A finite exact value (-1)^sign * mag * 2^exp.
 struct Exact {
@@ -60,8 +62,7 @@ std::uint32_t fused_step_bits(std::uint32_t acc_bits, Fp8Format fa, std::uint8_t
                               std::uint8_t b, std::uint8_t sa, std::uint8_t sb) {
   const std::uint32_t acc_abs = acc_bits & ~kSignBit;
   const bool acc_sign = (acc_bits & kSignBit) != 0;
-  if (acc_abs > kInfBits || is_nan(fa, a) || is_nan(fb, b) || sa == kUe8m0Nan ||
-      sb == kUe8m0Nan) {
+  if (acc_abs > kInfBits || is_nan(fa, a) || is_nan(fb, b) || sa == kUe8m0Nan || sb == kUe8m0Nan) {
     return kCanonicalNanBits;
   }
   const bool term_sign = ((a ^ b) & 0x80) != 0;
@@ -70,7 +71,7 @@ std::uint32_t fused_step_bits(std::uint32_t acc_bits, Fp8Format fa, std::uint8_t
   const bool a_zero = (a & 0x7F) == 0;
   const bool b_zero = (b & 0x7F) == 0;
   if (a_inf || b_inf) {
-    if (a_zero || b_zero) return kCanonicalNanBits;  // Inf * 0
+    if (a_zero || b_zero) return kCanonicalNanBits;                              // Inf * 0
     if (acc_abs == kInfBits && acc_sign != term_sign) return kCanonicalNanBits;  // Inf - Inf
     return (term_sign ? kSignBit : 0u) | kInfBits;
   }

@@ -8,10 +8,14 @@ namespace mxemu::num {
 
 std::string_view isa_name(GemmIsa isa) {
   switch (isa) {
-    case GemmIsa::kAuto: return "auto";
-    case GemmIsa::kPortable: return "portable";
-    case GemmIsa::kAvx2: return "avx2";
-    case GemmIsa::kAvx512: return "avx512";
+    case GemmIsa::kAuto:
+      return "auto";
+    case GemmIsa::kPortable:
+      return "portable";
+    case GemmIsa::kAvx2:
+      return "avx2";
+    case GemmIsa::kAvx512:
+      return "avx512";
   }
   return "?";
 }
@@ -32,8 +36,9 @@ void validate(const GemmProblem& p, std::span<const float> c) {
     if (p.block <= 0) throw std::invalid_argument("block size must be positive");
     const auto bs = static_cast<std::size_t>(p.block);
     if (p.k % bs != 0) {
-      throw std::invalid_argument("K (" + std::to_string(p.k) + ") is not a multiple of the block (" +
-                                  std::to_string(p.block) + ")");
+      throw std::invalid_argument("K (" + std::to_string(p.k) +
+                                  ") is not a multiple of the block (" + std::to_string(p.block) +
+                                  ")");
     }
     if (!p.scale_a.empty()) need("scale_a", p.scale_a.size(), p.m * (p.k / bs));
     if (!p.scale_b.empty()) need("scale_b", p.scale_b.size(), (p.k / bs) * p.n);

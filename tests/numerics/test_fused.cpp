@@ -1,8 +1,8 @@
 // The fused step against an independent exact integer model on >= 1,000,000 random cases that
 // include subnormal results, overflow, cancellation to zero, signed zeros, NaN/Inf and the scales
 // 0x00, 0xFE and 0xFF. The test decodes FP8 from the format definitions itself.
-#include <catch2/catch.hpp>
 #include <fmt/core.h>
+#include <catch2/catch.hpp>
 
 #include <random>
 
@@ -93,8 +93,8 @@ std::uint8_t pick_scale(std::mt19937_64& rng) {
   if (r < 20) return 0xFE;
   if (r < 22) return 0xFF;
   if (r < 40) return 127;
-  if (r < 50) return static_cast<std::uint8_t>(rng() % 8);            // tiny
-  if (r < 60) return static_cast<std::uint8_t>(0xF6 + rng() % 9);     // huge
+  if (r < 50) return static_cast<std::uint8_t>(rng() % 8);         // tiny
+  if (r < 60) return static_cast<std::uint8_t>(0xF6 + rng() % 9);  // huge
   return static_cast<std::uint8_t>(rng() % 255);
 }
 
@@ -102,8 +102,7 @@ std::uint8_t pick_scale(std::mt19937_64& rng) {
 
 TEST_CASE("fused step equals the exact integer model on 1.2M random cases", "[numerics][fused]") {
   std::mt19937_64 rng(0x5EEDF00Du);
-  std::size_t n_sub = 0, n_ovf = 0, n_cancel = 0, n_negzero = 0, n_nan = 0, n_inf_in = 0,
-              n_bad = 0;
+  std::size_t n_sub = 0, n_ovf = 0, n_cancel = 0, n_negzero = 0, n_nan = 0, n_inf_in = 0, n_bad = 0;
   constexpr std::size_t kCases = 1'200'000;
   for (std::size_t i = 0; i < kCases; ++i) {
     const Fp8Format fa = (rng() & 1) ? Fp8Format::kE4M3 : Fp8Format::kE5M2;
@@ -131,10 +130,10 @@ TEST_CASE("fused step equals the exact integer model on 1.2M random cases", "[nu
     const std::uint32_t want = model_step(acc, fa, a, fb, b, sa, sb);
     const std::uint32_t got = mxemu::num::fused_step_bits(acc, fa, a, fb, b, sa, sb);
     if (got != want && ++n_bad <= 10) {
-      FAIL_CHECK(fmt::format("{}x{} a=0x{:02x} b=0x{:02x} sa=0x{:02x} sb=0x{:02x} acc=0x{:08x}: "
-                             "got 0x{:08x} want 0x{:08x}",
-                             mxemu::num::format_name(fa), mxemu::num::format_name(fb), a, b, sa, sb,
-                             acc, got, want));
+      FAIL_CHECK(fmt::format(
+          "{}x{} a=0x{:02x} b=0x{:02x} sa=0x{:02x} sb=0x{:02x} acc=0x{:08x}: "
+          "got 0x{:08x} want 0x{:08x}",
+          mxemu::num::format_name(fa), mxemu::num::format_name(fb), a, b, sa, sb, acc, got, want));
     }
     const Val r = f32_value(want), in = f32_value(acc);
     if (!r.nan && !r.inf && r.mag != 0 && r.mag < 0x800000u) ++n_sub;

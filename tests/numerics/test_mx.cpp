@@ -1,8 +1,8 @@
 // MX block quantisation against closed forms: the scale exponent from the FP32 exponent field
 // (floor) or the smallest power of two that fits (ceil, checked in exact FP64 arithmetic), and each
 // element as the vector-checked FP32 -> FP8 conversion of the exactly scaled value.
-#include <catch2/catch.hpp>
 #include <fmt/core.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -50,7 +50,8 @@ TEST_CASE("MX quantisation: scales and elements follow the closed forms", "[nume
             int e = 0;
             if (amax != 0.0F) {
               e = floor_log2(amax) - emax;
-              if (mode == MxScaleMode::kCeil && static_cast<double>(amax) > std::ldexp(maxf, e)) ++e;
+              if (mode == MxScaleMode::kCeil && static_cast<double>(amax) > std::ldexp(maxf, e))
+                ++e;
               e = std::clamp(e, -127, 127);
             }
             const std::uint8_t s = scales[r * (cols / block) + j];
@@ -95,7 +96,6 @@ TEST_CASE("MX quantisation: NaN/Inf blocks get the NaN scale; bad block sizes ar
   mx_quantize(v, 1, 64, 32, Fp8Format::kE4M3, MxScaleMode::kFloor, codes, scales);
   CHECK(scales[0] == 0xFF);
   CHECK(scales[1] == 0xFF);
-  CHECK_THROWS_WITH(
-      mx_quantize(v, 1, 64, 48, Fp8Format::kE4M3, MxScaleMode::kFloor, codes, scales),
-      Catch::Contains("not a multiple of the block"));
+  CHECK_THROWS_WITH(mx_quantize(v, 1, 64, 48, Fp8Format::kE4M3, MxScaleMode::kFloor, codes, scales),
+                    Catch::Contains("not a multiple of the block"));
 }

@@ -1,6 +1,6 @@
 // Every row of the shared golden vectors, bit-exact (NaN by class where the README says so).
-#include <catch2/catch.hpp>
 #include <fmt/core.h>
+#include <catch2/catch.hpp>
 
 #include <cmath>
 
@@ -46,9 +46,10 @@ void check_fp8_conversion(const char* file, Fp8Format f) {
     const auto got_nosat = encode(f, x, SatMode::kNonSat);
     if (got_sat != hex(r[sat]) || got_nosat != hex(r[nosat])) {
       if (++bad <= 10) {
-        FAIL_CHECK(fmt::format("{} in 0x{} ({}): sat got 0x{:02x} want 0x{}, nonsat got 0x{:02x} "
-                               "want 0x{}",
-                               format_name(f), r[in], r[tag], got_sat, r[sat], got_nosat, r[nosat]));
+        FAIL_CHECK(
+            fmt::format("{} in 0x{} ({}): sat got 0x{:02x} want 0x{}, nonsat got 0x{:02x} "
+                        "want 0x{}",
+                        format_name(f), r[in], r[tag], got_sat, r[sat], got_nosat, r[nosat]));
       }
     }
   }

@@ -11,8 +11,12 @@
 extern "C" {
 #endif
 
-static inline void mx_mmio_write(uint32_t addr, uint32_t v) { *(volatile uint32_t*)addr = v; }
-static inline uint32_t mx_mmio_read(uint32_t addr) { return *(volatile uint32_t*)addr; }
+static inline void mx_mmio_write(uint32_t addr, uint32_t v) {
+  *(volatile uint32_t*)addr = v;
+}
+static inline uint32_t mx_mmio_read(uint32_t addr) {
+  return *(volatile uint32_t*)addr;
+}
 
 /* A descriptor being built: MX_SET(d, MX_DMA_COPY_ROWS, 4) sets one field. */
 typedef struct {
@@ -69,11 +73,17 @@ static inline void mx_nop(uint32_t queue, mx_sync_t s) {
 static inline void mx_sem_set(uint32_t sem, uint32_t value) {
   mx_mmio_write(MX_SEM_BASE + 4u * sem, value);
 }
-static inline uint32_t mx_sem_get(uint32_t sem) { return mx_mmio_read(MX_SEM_BASE + 4u * sem); }
+static inline uint32_t mx_sem_get(uint32_t sem) {
+  return mx_mmio_read(MX_SEM_BASE + 4u * sem);
+}
 
 /* Waits until every queue is empty and idle; returns 0 or the first engine fault code. */
-static inline uint32_t mx_fence(void) { return mx_mmio_read(MX_CTRL_BASE + MX_CTRL_FENCE); }
-static inline uint32_t mx_ctrl(uint32_t reg) { return mx_mmio_read(MX_CTRL_BASE + reg); }
+static inline uint32_t mx_fence(void) {
+  return mx_mmio_read(MX_CTRL_BASE + MX_CTRL_FENCE);
+}
+static inline uint32_t mx_ctrl(uint32_t reg) {
+  return mx_mmio_read(MX_CTRL_BASE + reg);
+}
 
 /* 3-D strided copy: planes x rows x row_bytes. */
 static inline void mx_dma(uint64_t src, uint64_t dst, uint32_t row_bytes, uint32_t rows,
@@ -112,9 +122,9 @@ static inline void mx_load_w(uint32_t mxu, uint32_t w, uint32_t w_stride, uint32
 
 /* Streams m rows of A (VMEM a, row stride a_stride) through the loaded weights into this MXU's
  * accumulators at acc (row stride acc_stride); accumulate: partial sums come from ACC. */
-static inline void mx_matmul(uint32_t mxu, uint32_t a, uint32_t a_stride, uint32_t m,
-                             uint32_t fmt, int scaled, uint32_t sa, uint32_t sa_stride,
-                             uint32_t acc, uint32_t acc_stride, int accumulate, mx_sync_t sy) {
+static inline void mx_matmul(uint32_t mxu, uint32_t a, uint32_t a_stride, uint32_t m, uint32_t fmt,
+                             int scaled, uint32_t sa, uint32_t sa_stride, uint32_t acc,
+                             uint32_t acc_stride, int accumulate, mx_sync_t sy) {
   mx_desc_t d;
   mx_desc_init(&d, MX_OP_MXU_MATMUL, sy);
   MX_SET(&d, MX_MXU_MATMUL_A_ADDR, a);
