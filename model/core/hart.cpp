@@ -248,16 +248,17 @@ void Hart::update_irq_check() {
     irq_check_cycle_ = 0;
     return;
   }
-  if ((mie_ & (1u << kIrqTimer)) != 0) {
-    if (mtimecmp_ <= mtime_offset_) {
-      irq_check_cycle_ = 0;
-      return;
-    }
-    const std::uint64_t ticks = mtimecmp_ - mtime_offset_;
-    irq_check_cycle_ = ticks > kNever / cfg_.timer_divider ? kNever : ticks * cfg_.timer_divider;
-    return;
-  }
-  irq_check_cycle_ = kNever;
+  irq_check_cycle_ = (mie_ & (1u << kIrqTimer)) != 0 ? timer_fire_cycle() : kNever;
+}
+
+// The first cycle at which mtime >= mtimecmp, with mtime = cycle / divider + offset (the offset
+// is negative after firmware set mtime back): 0 when that holds from cycle 0, kNever if never.
+std::uint64_t Hart::timer_fire_cycle() const {
+  const __int128 ticks =
+      static_cast<__int128>(mtimecmp_) - static_cast<std::int64_t>(mtime_offset_);
+  if (ticks <= 0) return 0;
+  const __int128 cycle = ticks * cfg_.timer_divider;
+  return cycle >= static_cast<__int128>(kNever) ? kNever : static_cast<std::uint64_t>(cycle);
 }
 
 bool Hart::check_interrupts() {
@@ -451,10 +452,7 @@ bool Hart::fetch_slow(std::uint32_t addr, std::uint32_t& insn) {
 
 std::uint64_t Hart::timer_wake_cycle() const {
   if ((mie_ & (1u << kIrqTimer)) == 0) return kNever;
-  if (mtimecmp_ <= mtime_offset_) return cycle_;
-  const std::uint64_t ticks = mtimecmp_ - mtime_offset_;
-  if (ticks > kNever / cfg_.timer_divider) return kNever;
-  return std::max(cycle_, ticks * cfg_.timer_divider);
+  return std::max(cycle_, timer_fire_cycle());
 }
 
 void Hart::sleep_until(std::uint64_t cycle) {

@@ -145,6 +145,7 @@ class Hart {
   bool trap(std::uint32_t cause, std::uint32_t tval);
   bool check_interrupts();  // true when an interrupt was taken
   void update_irq_check();
+  std::uint64_t timer_fire_cycle() const;
   bool csr_op(std::uint32_t insn);  // false: illegal instruction
   bool write_csr(std::uint32_t csr, std::uint32_t v);
   bool wfi();

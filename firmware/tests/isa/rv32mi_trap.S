@@ -161,6 +161,33 @@ test_32:
   beqz x14, fail            /* MSIP visible in mip */
   sw zero, 0(x1)
   csrw mie, zero
+  /* Setting mtime back (to 0) keeps the timer working: interrupt when it reaches 40. */
+test_33:
+  li TESTNUM, 33
+  li t3, 0
+  li x1, 0x02000000
+  li x2, 0x4000
+  add x2, x1, x2            /* mtimecmp */
+  li x8, 0xbff8
+  add x8, x1, x8            /* mtime */
+  li x4, -1
+  sw x4, 4(x2)              /* mtimecmp = far future while it is rewritten */
+  sw zero, 0(x8)
+  sw zero, 4(x8)            /* mtime = 0 */
+  li x4, 40
+  sw x4, 0(x2)
+  sw zero, 4(x2)            /* mtimecmp = 40 */
+  li x5, 0x80
+  csrw mie, x5
+  csrsi mstatus, 0x8
+  wfi
+  li x5, 0x80000007
+  bne t3, x5, fail
+  lw x6, 0(x8)
+  bltu x6, x4, fail         /* mtime >= 40 */
+  li x7, 200
+  bgeu x6, x7, fail         /* and it really restarted from 0 */
+  csrw mstatus, zero
   TEST_PASSFAIL
 
   .align 6
