@@ -177,6 +177,22 @@ TEST_CASE("--config sets the timing model; bad configs are refused", "[core][cli
   std::filesystem::remove(stats);
 }
 
+TEST_CASE("the documented defaults config changes nothing", "[core][cli]") {
+  const std::string s1 = temp_path("stats_a.json"), s2 = temp_path("stats_b.json");
+  const auto a = mxemu_run({"--firmware", test::firmware_elf("sort"), "--stats", s1});
+  const auto b = mxemu_run({"--firmware", test::firmware_elf("sort"), "--stats", s2, "--config",
+                            "testbench/configs/core/defaults.toml"});
+  CHECK(a.rc == 0);
+  CHECK(b.rc == 0);
+  CHECK(a.out == b.out);
+  std::ifstream fa(s1), fb(s2);
+  const auto ja = nlohmann::json::parse(fa), jb = nlohmann::json::parse(fb);
+  CHECK(ja.at("total_cycles") == jb.at("total_cycles"));
+  CHECK(ja.at("core").at("instret") == jb.at("core").at("instret"));
+  std::filesystem::remove(s1);
+  std::filesystem::remove(s2);
+}
+
 TEST_CASE("mxemu run without --firmware still runs the numerics demo", "[core][cli]") {
   const auto r = mxemu_run({});
   CHECK(r.rc == 0);
