@@ -71,8 +71,13 @@ TEST_CASE("gdb-multiarch drives the control core through the RSP stub", "[core][
   // Interrupt once gdb has resumed the target with no breakpoints left (Ctrl-C in a terminal).
   const bool running = gdb.wait_until([&] { return contains(gdb.out(), "RUNNING"); }, 30);
   if (running) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    gdb.signal(SIGINT);
+    // gdb resumes the target right after the echo; on a loaded machine a SIGINT may come before
+    // the continue reached the stub and be lost, so it is repeated until gdb reports the stop.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      gdb.signal(SIGINT);
+      if (gdb.wait_until([&] { return contains(gdb.out(), "received signal SIGINT"); }, 3)) break;
+    }
   }
   const int gdb_rc = gdb.finish(30);
   const int emu_rc = emu.finish(20);
