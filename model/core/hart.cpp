@@ -154,16 +154,13 @@ void Hart::reset(std::uint32_t pc) {
   // The fast path reaches core RAM directly unless an overlay (HTIF words) sits inside it.
   ram_ = nullptr;
   ram_base_ = ram_size_ = hole_lo_ = hole_size_ = 0;
-  if (const Region* r = bus_.find(MXEMU_RAM_BASE)) {
-    for (const Region& reg : bus_.regions()) {
-      if (reg.contains(MXEMU_RAM_BASE) && reg.device->host_memory() != nullptr) {
-        ram_ = reg.device->host_memory();
-        ram_base_ = reg.base;
-        ram_size_ = reg.size;
-        ram_latency_ = reg.latency_cycles;
-      }
+  for (const Region& reg : bus_.regions()) {
+    if (reg.contains(MXEMU_RAM_BASE) && reg.device->host_memory() != nullptr) {
+      ram_ = reg.device->host_memory();
+      ram_base_ = reg.base;
+      ram_size_ = reg.size & ~3u;  // whole words: the fetch fast path reads 4 bytes
+      ram_latency_ = reg.latency_cycles;
     }
-    (void)r;
   }
   std::uint32_t lo = ~0u, hi = 0;
   for (const Region& o : bus_.overlays()) {
