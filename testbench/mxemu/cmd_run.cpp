@@ -127,9 +127,7 @@ void register_run_command(CLI::App& app, Action& action) {
   cmd->add_option("--seed", *seed, "Seed of the demo's random data")->capture_default_str();
   cmd->add_option("--firmware", fw->firmware, "RV32IM ELF to run on the control core");
   cmd->add_option("--config", fw->config, "TOML config file ([core] table; see docs/CORE.md)");
-  cmd->add_option("--max-cycles", fw->max_cycles,
-                  "Stop with exit code 4 after this many core "
-                  "cycles (0: no limit)")
+  cmd->add_option("--max-cycles", fw->max_cycles, "Stop (exit code 4) at this core cycle; 0: none")
       ->capture_default_str();
   cmd->add_option("--stats", fw->stats, "Write run statistics (JSON) to this file");
   cmd->add_option("--gdb", fw->gdb_port,
