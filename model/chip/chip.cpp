@@ -54,7 +54,10 @@ Chip::Chip(const ChipConfig& chip, const core::CoreConfig& core, const hbm::HbmC
   }
   mmio_ = std::make_unique<AccelMmio>(state_, queues, machine_.bus());
   machine_.bus().map(MXEMU_ACCEL_BASE, kMmioWindowBytes, *mmio_, kMmioLatencyCycles, "accel");
-  core_ = std::make_unique<core::CoreModule>("core", machine_, max_cycles, nullptr, true);
+}
+
+void Chip::attach_core(core::DebugAgent* debugger) {
+  core_ = std::make_unique<core::CoreModule>("core", machine_, max_cycles_, debugger, true);
 }
 
 std::uint64_t Chip::cycles() const {
@@ -80,7 +83,9 @@ std::string Chip::deadlock_report() const {
 }
 
 int Chip::run() {
+  if (!core_) attach_core();
   sc_core::sc_start();
+  if (core_->killed()) return 0;
   if (state_.fault) {
     const EngineFault& f = *state_.fault;
     throw Error(ExitCode::kSimFault,
@@ -107,8 +112,15 @@ nlohmann::json Chip::stats() const {
   json j;
   j["chip"] = cfg_.name;
   j["total_cycles"] = total;
-  j["core"] = {{"instret", machine_.hart().instret()},
-               {"stall_cycles", machine_.hart().stall_cycles()},
+  const core::Hart& h = machine_.hart();
+  j["core"] = {{"cycles", h.cycle()},
+               {"instret", h.instret()},
+               {"ipc", h.cycle() == 0 ? 0.0 : static_cast<double>(h.instret()) / h.cycle()},
+               {"stall_cycles", h.stall_cycles()},
+               {"sleep_cycles", h.sleep_cycles()},
+               {"traps", h.traps()},
+               {"interrupts", h.interrupts()},
+               {"mode", machine_.config().lockstep ? "lockstep" : "decoupled"},
                {"fence_stall_cycles", mmio_->fence_stall_cycles()},
                {"push_stall_cycles", mmio_->push_stall_cycles()}};
   std::uint64_t busy = 0, macs = 0;

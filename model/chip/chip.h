@@ -51,14 +51,20 @@ class Chip {
   Chip(const Chip&) = delete;
   Chip& operator=(const Chip&) = delete;
 
+  // Elaborates the core's SystemC shell, optionally under a debugger (the GDB stub). Call once,
+  // after the firmware is loaded and before run().
+  void attach_core(core::DebugAgent* debugger = nullptr);
+
   ChipState& state() { return state_; }
   ChipHbm& hbm() { return hbm_; }
   core::Machine& machine() { return machine_; }
   const ChipConfig& config() const { return cfg_; }
 
   // Runs to the firmware's exit. Throws mxemu::Error: an engine fault or a deadlock (3, naming the
-  // queue, descriptor and cycle), a core fault (3), the cycle limit (4).
+  // queue, descriptor and cycle), a core fault (3), the cycle limit (4). A run the debugger
+  // killed returns 0 with killed() set.
   int run();
+  bool killed() const { return core_ && core_->killed(); }
   std::uint64_t cycles() const;
   nlohmann::json stats() const;
   std::string timeline_json() const;  // Chrome / Perfetto trace-event JSON

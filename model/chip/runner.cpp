@@ -4,10 +4,13 @@
 
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <memory>
 
 #include "model/chip/chip.h"
 #include "model/common/error.h"
 #include "model/core/elf_loader.h"
+#include "model/core/gdb_stub.h"
 #include "model/numerics/fp8.h"
 
 namespace mxemu::chip {
@@ -121,15 +124,46 @@ ChipJobResult run_chip_job(const ChipJob& job) {
     put32(e + lb::kEAddrHi, static_cast<std::uint32_t>(next >> 32));
   }
 
+  std::unique_ptr<core::GdbStub> stub;
+  if (job.gdb_port) {
+    if (*job.gdb_port < 0 || *job.gdb_port > 65535) {
+      throw_bad_input("--gdb port {} is out of range (0..65535)", *job.gdb_port);
+    }
+    stub =
+        std::make_unique<core::GdbStub>(chip.machine(), static_cast<std::uint16_t>(*job.gdb_port));
+    if (job.on_gdb_listen) job.on_gdb_listen(stub->port());
+    stub->accept_connection();
+  }
+  chip.attach_core(stub.get());
+
   ChipJobResult r;
   const auto t0 = std::chrono::steady_clock::now();
-  r.exit_code = chip.run();
-  r.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  r.total_cycles = chip.cycles();
-  r.stats = chip.stats();
-  r.stats["host_seconds"] = r.host_seconds;
-  r.console = console;
+  const auto collect = [&](const std::string& outcome) {
+    r.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    r.total_cycles = chip.cycles();
+    r.stats = chip.stats();
+    r.stats["host_seconds"] = r.host_seconds;
+    r.stats["outcome"] = outcome;
+    r.stats["exit_code"] = r.exit_code;
+    r.stats["firmware"] = job.firmware_name;
+    r.console = console;
+    if (!job.stats_path.empty()) {
+      std::ofstream f(job.stats_path);
+      if (!f) throw_bad_input("cannot write statistics file '{}'", job.stats_path);
+      f << r.stats.dump(2) << '\n';
+    }
+  };
+  try {
+    r.exit_code = chip.run();
+  } catch (const Error& e) {
+    r.exit_code = static_cast<int>(e.code());
+    collect(e.what());
+    throw;
+  }
+  r.killed = chip.killed();
+  collect(r.killed ? "killed by debugger" : "exit");
   if (job.record_timeline) r.timeline_json = chip.timeline_json();
+  if (r.killed) return r;
 
   for (const std::string& name : job.read_back) {
     const std::uint8_t* e = block.find(name);

@@ -29,6 +29,9 @@ struct ChipJob {
   std::vector<std::string> read_back;  // names to read back after the run
   bool record_timeline = false;
   std::function<void(char)> console_sink;
+  std::optional<int> gdb_port;  // attach the GDB stub (0: any free port) before running
+  std::function<void(std::uint16_t)> on_gdb_listen;
+  std::string stats_path;  // statistics JSON, written also when the run fails
 };
 
 struct ChipJobResult {
@@ -39,6 +42,7 @@ struct ChipJobResult {
   std::string console;
   std::string timeline_json;
   double host_seconds = 0;
+  bool killed = false;  // ended by the debugger
 };
 
 // Throws mxemu::Error: bad input (2) for configs, tensors that do not fit, bad names; a fault (3)
