@@ -1,9 +1,13 @@
 // FP8 / UE8M0 / FP32 formats for the mxemu arithmetic (DESIGN §3, OCP OFP8 rev 1.0, OCP MX v1.0).
 //
-// The two FP8 element formats are a typed table (cvfpu style): every width, bias and special code
-// used by the datapaths is derived from a row of `Fp8Formats` through the functions below, so the
-// format is a runtime input (`fp8_fmt_e`) and the hardware is the union of both decoders.
-// OCP E4M3 has no Inf and a single NaN magnitude (S.1111.111); E5M2 is IEEE-like.
+// The two FP8 element formats are a typed table (cvfpu style): one `fp8_fmt_t` row per format,
+// selected by `fp8_fmt(fmt)`. Every width, bias and special code used by the datapaths is derived
+// from a row, so the format is a runtime input (`fp8_fmt_e`) and the hardware is the union of both
+// decoders. OCP E4M3 has no Inf and a single NaN magnitude (S.1111.111); E5M2 is IEEE-like.
+//
+// Written in the SystemVerilog subset that both Verilator 5.006 and Debian's yosys 0.23 read
+// (no `return`, no assignment patterns or type casts, package members referenced with `fp8_pkg::`),
+// so the same files are simulated, linted and synthesised (tools/synth).
 package fp8_pkg;
 
   // ------------------------------------------------------------------------------------------
@@ -14,28 +18,32 @@ package fp8_pkg;
     FmtE5M2 = 1'b1
   } fp8_fmt_e;
 
-  localparam int unsigned NumFp8Formats = 2;
-
   typedef struct packed {
-    int unsigned exp_bits;   // exponent field width
-    int unsigned man_bits;   // stored mantissa width
-    int unsigned bias;       // exponent bias
-    logic [6:0]  max_finite; // magnitude code of the largest finite value
-    logic [6:0]  nonsat_ovf; // magnitude code a non-saturating overflow produces (NaN or Inf)
-    logic        has_inf;    // S.11111.00 is Inf (E5M2); otherwise the all-ones code is NaN only
+    logic [2:0] exp_bits;    // exponent field width
+    logic [1:0] man_bits;    // stored mantissa width
+    logic [3:0] bias;        // exponent bias
+    logic [6:0] max_finite;  // magnitude code of the largest finite value
+    logic [6:0] nonsat_ovf;  // magnitude code a non-saturating overflow produces (NaN or Inf)
+    logic       has_inf;     // S.11111.00 is Inf (E5M2); otherwise the all-ones code is NaN only
   } fp8_fmt_t;
 
-  localparam fp8_fmt_t Fp8Formats [NumFp8Formats] = '{
-    '{exp_bits: 4, man_bits: 3, bias: 7,  max_finite: 7'h7E, nonsat_ovf: 7'h7F, has_inf: 1'b0},
-    '{exp_bits: 5, man_bits: 2, bias: 15, max_finite: 7'h7B, nonsat_ovf: 7'h7C, has_inf: 1'b1}
-  };
+  //                                   exp_bits man_bits bias   max_finite nonsat_ovf has_inf
+  localparam fp8_fmt_t Fp8FmtE4M3 = {3'd4,    2'd3,    4'd7,  7'h7E,     7'h7F,     1'b0};
+  localparam fp8_fmt_t Fp8FmtE5M2 = {3'd5,    2'd2,    4'd15, 7'h7B,     7'h7C,     1'b1};
+
+  localparam int unsigned FmtBits = 3 + 2 + 4 + 7 + 7 + 1;  // $bits(fp8_fmt_t)
+
+  // The table lookup (returns an fp8_fmt_t; plain bits for yosys 0.23's sake).
+  function automatic logic [FmtBits-1:0] fp8_fmt(fp8_fmt_e fmt);
+    fp8_fmt = (fmt == fp8_pkg::FmtE5M2) ? Fp8FmtE5M2 : Fp8FmtE4M3;
+  endfunction
 
   // The decoders widen every format to a common significand of `SigBits` bits (hidden bit and
   // `SigBits - 1` fraction bits; narrower mantissas are padded with zeros at the bottom).
   localparam int unsigned SigBits = 4;
 
   // Signed exponents inside the datapaths: wide enough for FP8 LSB exponents (-17..12), the
-  // scale sum (-254..254), the FP32 range and every intermediate; checked in the comments below.
+  // scale sum (-254..254), the FP32 range and every intermediate (|x| < 700).
   localparam int unsigned ExpBits = 11;
   typedef logic signed [ExpBits-1:0] exp_t;
 
@@ -68,47 +76,15 @@ package fp8_pkg;
     logic               is_inf;
     logic               is_nan;
   } fp8_dec_t;
+  localparam int unsigned DecBits = 1 + SigBits + ExpBits + 3;  // $bits(fp8_dec_t)
 
   // ------------------------------------------------------------------------------------------
   // Derived values (functions of a table row)
   // ------------------------------------------------------------------------------------------
-  function automatic int unsigned exp_all_ones(int unsigned exp_bits);
-    return (1 << exp_bits) - 1;
-  endfunction
 
-  // Unbiased exponent of the smallest normal value.
-  function automatic int emin(int unsigned bias);
-    return 1 - int'(bias);
-  endfunction
-
-  // Decodes `code` under one table row. Used with constant rows; the runtime format selects.
-  // Waiver: decoding needs only the field layout; the encoder-side fields of the row are unused.
-  /* verilator lint_off UNUSEDSIGNAL */
-  function automatic fp8_dec_t decode_row(fp8_fmt_t f, logic [7:0] code);
-  /* verilator lint_on UNUSEDSIGNAL */
-    fp8_dec_t    d;
-    int unsigned e;
-    int unsigned m;
-    e = (int'(code[6:0]) >> f.man_bits) & exp_all_ones(f.exp_bits);
-    m = int'(code[6:0]) & ((1 << f.man_bits) - 1);
-    d.sign = code[7];
-    d.is_zero = (code[6:0] == 7'd0);
-    if (f.has_inf) begin
-      d.is_inf = (e == exp_all_ones(f.exp_bits)) && (m == 0);
-      d.is_nan = (e == exp_all_ones(f.exp_bits)) && (m != 0);
-    end else begin
-      d.is_inf = 1'b0;
-      d.is_nan = (code[6:0] == 7'h7F);
-    end
-    // Pad the mantissa to SigBits - 1 fraction bits.
-    d.sig = SigBits'(((e != 0 ? (1 << f.man_bits) : 0) | m) << (SigBits - 1 - f.man_bits));
-    d.exp = exp_t'((e != 0 ? int'(e) : 1) - int'(f.bias) - int'(SigBits - 1));
-    return d;
-  endfunction
-
-  function automatic fp8_dec_t fp8_decode(fp8_fmt_e fmt, logic [7:0] code);
-    return (fmt == FmtE5M2) ? decode_row(Fp8Formats[int'(FmtE5M2)], code)
-                            : decode_row(Fp8Formats[int'(FmtE4M3)], code);
+  // Unbiased exponent of the smallest normal value, 1 - bias.
+  function automatic exp_t fp8_emin(logic [3:0] bias);
+    fp8_emin = $signed(ExpBits'(1)) - $signed(ExpBits'(bias));
   endfunction
 
   // Count of leading zeros of a 64-bit word (64 for zero).
@@ -123,7 +99,7 @@ package fp8_pkg;
         found = 1'b1;
       end
     end
-    return n;
+    lzc64 = n;
   endfunction
 
 endpackage

@@ -7,7 +7,7 @@
 //   one register per PE.
 // - Partial sums travel top to bottom: psum_o = fused(psum_i, a, w[bank], sa, sb) (DESIGN §3)
 //   after Latency = NumPipeRegs + 1 cycles (the last stage is the PE's output register).
-module mxu_pe import fp8_pkg::*; #(
+module mxu_pe #(
   parameter int unsigned NumPipeRegs = 0
 ) (
   input  logic        clk_i,
@@ -15,21 +15,21 @@ module mxu_pe import fp8_pkg::*; #(
   // weight shift chain (w_valid_i / w_bank_i are broadcast to the whole tile)
   input  logic        w_valid_i,
   input  logic        w_bank_i,
-  input  fp8_fmt_e    w_fmt_i,
+  input  fp8_pkg::fp8_fmt_e    w_fmt_i,
   input  logic [7:0]  w_i,
   input  logic [7:0]  ws_i,
-  output fp8_fmt_e    w_fmt_o,
+  output fp8_pkg::fp8_fmt_e    w_fmt_o,
   output logic [7:0]  w_o,
   output logic [7:0]  ws_o,
   // activation from the left, registered to the right
   input  logic        a_valid_i,
   input  logic        a_bank_i,
-  input  fp8_fmt_e    a_fmt_i,
+  input  fp8_pkg::fp8_fmt_e    a_fmt_i,
   input  logic [7:0]  a_i,
   input  logic [7:0]  as_i,
   output logic        a_valid_o,
   output logic        a_bank_o,
-  output fp8_fmt_e    a_fmt_o,
+  output fp8_pkg::fp8_fmt_e    a_fmt_o,
   output logic [7:0]  a_o,
   output logic [7:0]  as_o,
   // partial sum from the top, result to the bottom
@@ -41,7 +41,7 @@ module mxu_pe import fp8_pkg::*; #(
   // ------------------------------------------------------------------------------------------
   // Weight banks
   // ------------------------------------------------------------------------------------------
-  fp8_fmt_e   w_fmt_q [2];
+  fp8_pkg::fp8_fmt_e   w_fmt_q [2];
   logic [7:0] w_q     [2];
   logic [7:0] ws_q    [2];
 

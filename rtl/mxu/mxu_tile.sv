@@ -12,7 +12,7 @@
 // - Result: out_o[n] is valid (out_valid_o[n]) exactly R * Latency + n cycles after the cycle the
 //   row was presented, Latency = NumPipeRegs + 1 (docs/TIMING.md gives the full schedule).
 // The caller keeps the bank hazards apart (model/mxu's scheduler computes the legal cycles).
-module mxu_tile import fp8_pkg::*; #(
+module mxu_tile #(
   parameter int unsigned NumRows     = 4,
   parameter int unsigned NumCols     = 4,
   parameter int unsigned NumPipeRegs = 0
@@ -22,13 +22,13 @@ module mxu_tile import fp8_pkg::*; #(
   // weight load
   input  logic                       w_valid_i,
   input  logic                       w_bank_i,
-  input  fp8_fmt_e                   w_fmt_i,
+  input  fp8_pkg::fp8_fmt_e                   w_fmt_i,
   input  logic [NumCols-1:0][7:0]    w_i,
   input  logic [NumCols-1:0][7:0]    ws_i,
   // activation rows and partial sums
   input  logic                       a_valid_i,
   input  logic                       a_bank_i,
-  input  fp8_fmt_e                   a_fmt_i,
+  input  fp8_pkg::fp8_fmt_e                   a_fmt_i,
   input  logic [NumRows-1:0][7:0]    a_i,
   input  logic [NumRows-1:0][7:0]    as_i,
   input  logic [NumCols-1:0][31:0]   psum_i,
@@ -43,14 +43,14 @@ module mxu_tile import fp8_pkg::*; #(
   // Inter-PE wires: activations [row][col] enter PE(row,col); the extra column is the right edge.
   logic     act_valid [NumRows][NumCols+1];
   logic     act_bank  [NumRows][NumCols+1];
-  fp8_fmt_e act_fmt   [NumRows][NumCols+1];
+  fp8_pkg::fp8_fmt_e act_fmt   [NumRows][NumCols+1];
   logic [7:0] act     [NumRows][NumCols+1];
   logic [7:0] act_s   [NumRows][NumCols+1];
   // Partial sums [row][col] enter PE(row,col) from the top; row NumRows is the bottom edge.
   logic [31:0] psum   [NumRows+1][NumCols];
   logic        psum_v [NumRows+1][NumCols];
   // Weight shift chain [row][col] enters PE(row,col) from the top.
-  fp8_fmt_e   wch_fmt [NumRows+1][NumCols];
+  fp8_pkg::fp8_fmt_e   wch_fmt [NumRows+1][NumCols];
   logic [7:0] wch     [NumRows+1][NumCols];
   logic [7:0] wch_s   [NumRows+1][NumCols];
 
@@ -70,7 +70,7 @@ module mxu_tile import fp8_pkg::*; #(
     );
     assign act_valid[k][0] = skew_q[18];
     assign act_bank[k][0]  = skew_q[17];
-    assign act_fmt[k][0]   = fp8_fmt_e'(skew_q[16]);
+    assign act_fmt[k][0]   = fp8_pkg::fp8_fmt_e'(skew_q[16]);
     assign act[k][0]       = skew_q[15:8];
     assign act_s[k][0]     = skew_q[7:0];
   end

@@ -1,6 +1,6 @@
 // Verification harness (Verilator only): NumLanes independent combinational fused-step units, so
 // one eval() checks NumLanes operand tuples (the exhaustive co-verification uses this).
-module fp8_fused_lanes import fp8_pkg::*; #(
+module fp8_fused_lanes #(
   parameter int unsigned NumLanes = 32
 ) (
   input  logic [NumLanes-1:0][31:0] acc_i,
@@ -22,9 +22,9 @@ module fp8_fused_lanes import fp8_pkg::*; #(
       .rst_ni  (1'b1),
       .valid_i (1'b1),
       .acc_i   (acc_i[i]),
-      .fmt_a_i (fp8_fmt_e'(fmt_a_i[i])),
+      .fmt_a_i (fp8_pkg::fp8_fmt_e'(fmt_a_i[i])),
       .a_i     (a_i[i]),
-      .fmt_b_i (fp8_fmt_e'(fmt_b_i[i])),
+      .fmt_b_i (fp8_pkg::fp8_fmt_e'(fmt_b_i[i])),
       .b_i     (b_i[i]),
       .sa_i    (sa_i[i]),
       .sb_i    (sb_i[i]),

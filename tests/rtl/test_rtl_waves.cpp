@@ -13,6 +13,9 @@
 #include <sstream>
 #include <string>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "fstapi.h"
 
 namespace fs = std::filesystem;
