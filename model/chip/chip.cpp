@@ -34,7 +34,13 @@ AllConfigs load_all_configs(const std::string& path) {
       c.hbm = hbm::config_from_toml(*h->as_table());
     }
   }
-  c.core.clock_hz = c.chip.clock_hz;  // one clock for core and engines (DESIGN §2)
+  // One clock for core and engines (DESIGN §2) unless [core] clock_hz says otherwise.
+  bool core_clock_given = false;
+  if (!path.empty()) {
+    const toml::table root = toml::parse(c.chip.toml_text, path);
+    if (const toml::node* n = root.at_path("core.clock_hz").node()) core_clock_given = n != nullptr;
+  }
+  if (!core_clock_given) c.core.clock_hz = c.chip.clock_hz;
   return c;
 }
 
@@ -92,6 +98,10 @@ int Chip::run() {
                 fmt::format("engine fault: {} queue, descriptor #{} (opcode {}) at cycle {}: {}",
                             f.queue, f.seq, f.opcode, f.cycle, f.message));
   }
+  if (!core_->done() && mmio_->core_waiting_on().empty() && mmio_->all_idle()) {
+    // Nothing of the chip's is involved (e.g. WFI with no interrupt source): the core's report.
+    machine_.finish(core::StopReason::kWfi, max_cycles_);
+  }
   if (!core_->done()) {
     throw Error(ExitCode::kSimFault, fmt::format("{} (cycle {}, pc 0x{:08x})", deadlock_report(),
                                                  state_.now_cycle(), machine_.hart().pc()));
@@ -112,6 +122,8 @@ nlohmann::json Chip::stats() const {
   json j;
   j["chip"] = cfg_.name;
   j["total_cycles"] = total;
+  j["simulated_time_ps"] =
+      static_cast<std::uint64_t>(sc_core::sc_time_stamp().to_seconds() * 1e12 + 0.5);
   const core::Hart& h = machine_.hart();
   j["core"] = {{"cycles", h.cycle()},
                {"instret", h.instret()},

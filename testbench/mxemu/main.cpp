@@ -5,6 +5,7 @@
 #include <systemc>
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <vector>
@@ -13,6 +14,10 @@
 #include "testbench/mxemu/commands.h"
 
 int sc_main(int argc, char* argv[]) {
+  // sc_stop() is how a run ends, not news: keep SystemC's informational lines ("Simulation
+  // stopped by user.") off the console; warnings and errors still show.
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
+                                          sc_core::SC_DO_NOTHING);
   CLI::App app{"mxemu: cycle-level emulator of an FP8 AI accelerator"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "mxemu 0.1.0");
@@ -42,4 +47,11 @@ int sc_main(int argc, char* argv[]) {
     fmt::print(stderr, "{}internal: {}\n", mxemu::kErrorPrefix, e.what());
     return static_cast<int>(mxemu::ExitCode::kInternal);
   }
+}
+
+// Our own entry point: keeps SystemC's copyright banner off stderr (unless the user's environment
+// says otherwise), then hands over to SystemC, which calls sc_main.
+int main(int argc, char* argv[]) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  return sc_core::sc_elab_and_sim(argc, argv);
 }
