@@ -24,6 +24,8 @@ inline chip::ChipJobResult run_job(const chip::ChipJob& job) {
       sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
     }
   } fresh;
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
+                                          sc_core::SC_DO_NOTHING);  // "Simulation stopped"
   return chip::run_chip_job(job);
 }
 
