@@ -5,7 +5,11 @@
 #include <systemc>
 
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -14,6 +18,15 @@
 #include "model/numerics/gemm.h"
 
 namespace mxemu::test {
+
+// The bytes of a test firmware ELF built into $MXEMU_BUILD_DIR/firmware (firmware/tests/chip).
+inline std::vector<std::uint8_t> test_firmware(const std::string& name) {
+  const char* d = std::getenv("MXEMU_BUILD_DIR");
+  const std::string path = std::string(d != nullptr ? d : "build") + "/firmware/" + name + ".elf";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("missing test firmware " + path + " (run through ctest)");
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 // Runs the job and installs a fresh SystemC context afterwards (even when it throws), so that
 // the next test case can elaborate again (NOTES.md).

@@ -14,18 +14,10 @@
 using namespace mxemu;
 
 namespace {
-std::vector<std::uint8_t> test_firmware(const std::string& name) {
-  const char* d = std::getenv("MXEMU_BUILD_DIR");
-  std::ifstream in(std::string(d != nullptr ? d : "build") + "/firmware/" + name + ".elf",
-                   std::ios::binary);
-  REQUIRE(in.good());
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 chip::ChipJob plain_job(const std::string& fw) {
   chip::ChipJob job;
   job.firmware_name = fw;
-  job.firmware_elf = test_firmware(fw);
+  job.firmware_elf = test::test_firmware(fw);
   job.max_cycles = 10'000'000;
   return job;
 }

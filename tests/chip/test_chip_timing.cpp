@@ -17,21 +17,6 @@ using namespace mxemu;
 
 namespace {
 
-std::vector<std::uint8_t> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::string build_dir() {
-  const char* d = std::getenv("MXEMU_BUILD_DIR");
-  return d != nullptr ? d : "build";
-}
-
-std::vector<std::uint8_t> test_firmware(const std::string& name) {
-  return read_file(build_dir() + "/firmware/" + name + ".elf");
-}
-
 struct MxuEvent {
   std::string name;
   std::uint64_t start, end;
@@ -61,7 +46,7 @@ TEST_CASE("isolated GEMM on one MXU takes the closed-form cycles", "[chip][timin
     chip::GemmJob g;
     g.a = make_u8({s.m, s.k}, test::random_codes(rng, s.m * s.k, false));
     g.b = make_u8({s.k, s.n}, test::random_codes(rng, s.k * s.n, false));
-    chip::ChipJob job = chip::make_gemm_job(g, test_firmware("chip_mxu_folds"));
+    chip::ChipJob job = chip::make_gemm_job(g, test::test_firmware("chip_mxu_folds"));
     job.record_timeline = true;
     const chip::ChipJobResult r = test::run_job(job);
     REQUIRE(r.exit_code == 0);

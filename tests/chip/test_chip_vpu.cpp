@@ -22,14 +22,6 @@ using regs_fmt = chip::regs::VpuFmt;
 
 namespace {
 
-std::vector<std::uint8_t> vpu_firmware() {
-  const char* d = std::getenv("MXEMU_BUILD_DIR");
-  std::ifstream in(std::string(d != nullptr ? d : "build") + "/firmware/chip_vpu_ops.elf",
-                   std::ios::binary);
-  REQUIRE(in.good());
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 struct Op {
   regs_fn fn;
   regs_fmt out_fmt = regs_fmt::kFp32;
@@ -44,7 +36,7 @@ chip::ChipJobResult run_op(const Op& op, std::size_t rows, std::size_t cols,
                            bool scales = false, int block = 32) {
   chip::ChipJob job;
   job.firmware_name = "chip_vpu_ops";
-  job.firmware_elf = vpu_firmware();
+  job.firmware_elf = test::test_firmware("chip_vpu_ops");
   job.record_timeline = true;
   job.inputs.emplace_back("X", make_f32({rows, cols}, x));
   if (!y.empty()) job.inputs.emplace_back("Y", make_f32({y_rows, cols}, y));
