@@ -102,6 +102,26 @@ static inline void mx_dma(uint64_t src, uint64_t dst, uint32_t row_bytes, uint32
   mx_push(MX_Q_DMA, &d);
 }
 
+/* 3-D strided copy: planes x rows x row_bytes, a row and a plane stride on each side. */
+static inline void mx_dma3(uint64_t src, uint64_t dst, uint32_t row_bytes, uint32_t rows,
+                           uint32_t planes, uint32_t src_row_stride, uint32_t src_plane_stride,
+                           uint32_t dst_row_stride, uint32_t dst_plane_stride, mx_sync_t s) {
+  mx_desc_t d;
+  mx_desc_init(&d, MX_OP_DMA_COPY, s);
+  MX_SET(&d, MX_DMA_COPY_SRC_LO, (uint32_t)src);
+  MX_SET(&d, MX_DMA_COPY_SRC_HI, (uint32_t)(src >> 32));
+  MX_SET(&d, MX_DMA_COPY_DST_LO, (uint32_t)dst);
+  MX_SET(&d, MX_DMA_COPY_DST_HI, (uint32_t)(dst >> 32));
+  MX_SET(&d, MX_DMA_COPY_ROW_BYTES, row_bytes);
+  MX_SET(&d, MX_DMA_COPY_ROWS, rows);
+  MX_SET(&d, MX_DMA_COPY_PLANES, planes);
+  MX_SET(&d, MX_DMA_COPY_SRC_ROW_STRIDE, src_row_stride);
+  MX_SET(&d, MX_DMA_COPY_DST_ROW_STRIDE, dst_row_stride);
+  MX_SET(&d, MX_DMA_COPY_SRC_PLANE_STRIDE, src_plane_stride);
+  MX_SET(&d, MX_DMA_COPY_DST_PLANE_STRIDE, dst_plane_stride);
+  mx_push(MX_Q_DMA, &d);
+}
+
 /* MXU weight tile: k x n FP8 codes at VMEM w (row stride w_stride), scales (k/block x n) at s. */
 static inline void mx_load_w(uint32_t mxu, uint32_t w, uint32_t w_stride, uint32_t k, uint32_t n,
                              uint32_t fmt, int scaled, uint32_t s, uint32_t s_stride,
@@ -216,6 +236,41 @@ static inline uint64_t mx_addr(mx_tensor_t t) {
 static inline uint32_t mx_scalar(const char* name, uint32_t fallback) {
   mx_tensor_t t = mx_find(name);
   return t.entry ? mx_launch_u32(t.entry, MX_LAUNCH_E_ADDR_LO) : fallback;
+}
+
+/* Declares an output tensor the runner reads back by name (`mxemu run --out NAME=FILE.npy`):
+ * appends a launch-block entry. dtype: MX_DTYPE_U8 or MX_DTYPE_F32. Returns 0, or -1 when the
+ * launch block is full or the name is too long. */
+static inline int mx_declare_output(const char* name, uint32_t dtype, uint32_t ndim,
+                                    const uint32_t* shape, uint64_t hbm_addr) {
+  volatile uint8_t* lb = (volatile uint8_t*)MX_LAUNCH_BASE;
+  volatile uint32_t* count = (volatile uint32_t*)(lb + MX_LAUNCH_COUNT_OFFSET);
+  if (*count >= MX_LAUNCH_MAX_ENTRIES || ndim == 0 || ndim > 4) return -1;
+  volatile uint8_t* e = lb + MX_LAUNCH_ENTRIES + *count * MX_LAUNCH_ENTRY_BYTES;
+  uint32_t i = 0, bytes = dtype == MX_DTYPE_F32 ? 4u : 1u;
+  for (; name[i] != 0; ++i) {
+    if (i >= MX_LAUNCH_NAME_BYTES) return -1;
+    e[i] = (uint8_t)name[i];
+  }
+  for (; i < MX_LAUNCH_NAME_BYTES; ++i) e[i] = 0;
+  *(volatile uint32_t*)(e + MX_LAUNCH_E_DTYPE) = dtype;
+  *(volatile uint32_t*)(e + MX_LAUNCH_E_NDIM) = ndim;
+  for (i = 0; i < 4; ++i) {
+    *(volatile uint32_t*)(e + MX_LAUNCH_E_SHAPE0 + 4u * i) = i < ndim ? shape[i] : 0u;
+    if (i < ndim) bytes *= shape[i];
+  }
+  *(volatile uint32_t*)(e + MX_LAUNCH_E_ADDR_LO) = (uint32_t)hbm_addr;
+  *(volatile uint32_t*)(e + MX_LAUNCH_E_ADDR_HI) = (uint32_t)(hbm_addr >> 32);
+  *(volatile uint32_t*)(e + MX_LAUNCH_E_BYTES) = bytes;
+  *count = *count + 1u;
+  return 0;
+}
+
+/* The first free HBM byte after the runner's tensors (4 KiB aligned): where firmware may put
+ * its own buffers and outputs. */
+static inline uint64_t mx_hbm_free(void) {
+  mx_tensor_t t = mx_find("hbm_free");
+  return t.entry ? mx_addr(t) : 0;
 }
 
 #ifdef __cplusplus
