@@ -47,8 +47,9 @@ AllConfigs load_all_configs(const std::string& path) {
 Chip::Chip(const ChipConfig& chip, const core::CoreConfig& core, const hbm::HbmConfig& hbm,
            std::uint64_t max_cycles)
     : cfg_(chip),
-      hbm_(hbm, chip.clock_hz, chip.dma.bytes_per_cycle),
-      state_(cfg_, hbm_),
+      hbm_(std::make_unique<ChipHbm>("hbm", hbm, chip.clock_hz, chip.dma.bytes_per_cycle,
+                                     chip.dma.hbm_tlm || chip.mxu.cycle_accurate)),
+      state_(cfg_, *hbm_),
       machine_(core),
       max_cycles_(max_cycles) {
   dma_ = std::make_unique<DmaEngine>("dma", state_);
@@ -159,12 +160,13 @@ nlohmann::json Chip::stats() const {
   j["mxu_macs"] = macs;
   const double peak = cfg_.peak_macs_per_cycle() * static_cast<double>(total);
   j["mxu_utilization"] = total == 0 ? 0.0 : static_cast<double>(macs) / peak;
-  j["hbm_bytes_read"] = hbm_.bytes_read();
-  j["hbm_bytes_written"] = hbm_.bytes_written();
+  j["hbm_bytes_read"] = hbm_->bytes_read();
+  j["hbm_bytes_written"] = hbm_->bytes_written();
   const double secs = static_cast<double>(total) / static_cast<double>(cfg_.clock_hz);
   j["hbm_bandwidth_gbps"] =
-      secs == 0 ? 0.0 : static_cast<double>(hbm_.bytes_read() + hbm_.bytes_written()) / secs / 1e9;
-  const auto& hs = hbm_.core().stats();
+      secs == 0 ? 0.0
+                : static_cast<double>(hbm_->bytes_read() + hbm_->bytes_written()) / secs / 1e9;
+  const auto& hs = hbm_->core().stats();
   const std::uint64_t accesses = hs.reads + hs.writes;
   j["hbm"] = {{"reads", hs.reads},
               {"writes", hs.writes},

@@ -56,7 +56,7 @@ class Chip {
   void attach_core(core::DebugAgent* debugger = nullptr);
 
   ChipState& state() { return state_; }
-  ChipHbm& hbm() { return hbm_; }
+  ChipHbm& hbm() { return *hbm_; }
   core::Machine& machine() { return machine_; }
   const ChipConfig& config() const { return cfg_; }
 
@@ -73,7 +73,7 @@ class Chip {
   std::string deadlock_report() const;
 
   ChipConfig cfg_;
-  ChipHbm hbm_;
+  std::unique_ptr<ChipHbm> hbm_;
   ChipState state_;
   core::Machine machine_;
   std::unique_ptr<DmaEngine> dma_;

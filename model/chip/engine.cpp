@@ -22,6 +22,11 @@ bool Engine::push(const Desc& d) {
   return true;
 }
 
+void Engine::wait_until(std::uint64_t cycle) {
+  const sc_core::sc_time at = state_.cycles(cycle);
+  if (at > sc_core::sc_time_stamp()) sc_core::wait(at - sc_core::sc_time_stamp());
+}
+
 void Engine::dispatch_thread() {
   using regs::hdr::kOpcode;
   for (;;) {
@@ -85,7 +90,8 @@ void Engine::dispatch_thread() {
     last_complete_ = t.complete;
     retire_.push_back(Pending{t.complete, d, seq, now});
     retire_event_.notify(sc_core::SC_ZERO_TIME);
-    if (t.dispatch_next > now) sc_core::wait(state_.cycles(t.dispatch_next - now));
+    // Absolute: execute() may itself have spent time (the DMA over TLM-2.0).
+    wait_until(t.dispatch_next);
   }
 }
 
@@ -93,8 +99,7 @@ void Engine::retire_thread() {
   for (;;) {
     while (retire_.empty()) sc_core::wait(retire_event_);
     const Pending p = retire_.front();
-    const std::uint64_t now = state_.now_cycle();
-    if (p.complete > now) sc_core::wait(state_.cycles(p.complete - now));
+    wait_until(p.complete);
     retire_.pop_front();
     if (regs::hdr::kSignalEn.get(p.desc.data()) != 0) {
       const std::uint32_t sem = regs::hdr::kSignalSem.get(p.desc.data());

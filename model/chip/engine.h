@@ -58,6 +58,7 @@ class Engine : public sc_core::sc_module {
  private:
   void dispatch_thread();
   void retire_thread();
+  void wait_until(std::uint64_t cycle);  // to the start of chip cycle `cycle` (absolute)
 
   std::uint32_t queue_index_;
   std::string queue_name_;

@@ -1,19 +1,32 @@
-// The chip's HBM: model/hbm's plain-C++ controller core (JEDEC timing, FR-FCFS, refresh, sparse
-// storage) driven directly by the DMA engine in chip cycles. The DMA issues its request stream
-// paced at its own bandwidth; the controller's per-pseudo-channel queues push back through the
-// accept cycle of each request.
+// The chip's HBM: model/hbm's controller behind its TLM-2.0 target socket (HbmTarget). The DMA
+// reaches it in one of two ways that give identical cycles (tests/chip, chip_timing):
+// - TLM-2.0 AT (default, [dma] hbm_tlm = true): 4-phase nb_transport transactions over an
+//   initiator socket bound to the target, in SystemC time;
+// - direct ([dma] hbm_tlm = false): the same request stream straight into the target's HbmCore.
+// Either way the DMA issues requests paced at its own bandwidth, and the controller's queues
+// push back through each request's accept cycle (END_REQ).
 #pragma once
+
+#include <tlm_utils/simple_initiator_socket.h>
+#include <systemc>
+#include <tlm>
+
+#include <deque>
+#include <memory>
 
 #include "model/chip/chip_state.h"
 #include "model/hbm/config.h"
 #include "model/hbm/controller.h"
+#include "model/hbm/target.h"
 
 namespace mxemu::chip {
 
-class ChipHbm : public HbmBackend {
+class ChipHbm : public sc_core::sc_module, public HbmBackend {
  public:
-  ChipHbm(const hbm::HbmConfig& cfg, std::uint64_t chip_clock_hz,
-          std::uint32_t dma_bytes_per_cycle);
+  tlm_utils::simple_initiator_socket<ChipHbm> socket;
+
+  ChipHbm(const sc_core::sc_module_name& name, const hbm::HbmConfig& cfg,
+          std::uint64_t chip_clock_hz, std::uint32_t dma_bytes_per_cycle, bool use_tlm);
   std::uint64_t capacity_bytes() const override;
   void read(std::uint64_t addr, std::span<std::uint8_t> out) override;
   void write(std::uint64_t addr, std::span<const std::uint8_t> in) override;
@@ -22,20 +35,32 @@ class ChipHbm : public HbmBackend {
                               std::uint32_t max_outstanding) override;
   std::uint64_t bytes_read() const override { return bytes_read_; }
   std::uint64_t bytes_written() const override { return bytes_written_; }
-  hbm::HbmCore& core() { return core_; }
-  const hbm::HbmCore& core() const { return core_; }
-  double peak_bytes_per_chip_cycle() const;
+  hbm::HbmCore& core() { return target_.core(); }
+  const hbm::HbmCore& core() const { return const_cast<hbm::HbmTarget&>(target_).core(); }
+  bool uses_tlm() const { return use_tlm_; }
 
  private:
   hbm::Cycle to_hbm(std::uint64_t chip_cycle) const;
   std::uint64_t to_chip(hbm::Cycle hbm_cycle) const;
+  // One access: issues it (directly or as a BEGIN_REQ) at `arrival`; returns its accept cycle.
+  hbm::Cycle issue(std::uint64_t address, bool is_write, hbm::Cycle arrival, std::size_t slot);
+  tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& p, tlm::tlm_phase& phase,
+                                     sc_core::sc_time& delay);
 
-  hbm::HbmCore core_;
+  hbm::HbmTarget target_;
   std::uint64_t chip_period_ps_;
   std::uint64_t tck_ps_;
+  std::uint32_t access_bytes_;
   std::uint32_t dma_bytes_per_cycle_;
+  bool use_tlm_;
   std::uint64_t next_id_ = 0;
   std::uint64_t bytes_read_ = 0, bytes_written_ = 0;
+  // TLM path: payloads and data of the accesses in flight, and the responses seen.
+  std::deque<tlm::tlm_generic_payload> payloads_;  // deque: grows without copying payloads
+  std::vector<std::uint8_t> data_;
+  std::uint64_t responses_ = 0;
+  hbm::Cycle last_done_ = 0;
+  sc_core::sc_event response_event_;
 };
 
 }  // namespace mxemu::chip

@@ -116,3 +116,32 @@ TEST_CASE("fast and cycle-by-cycle mode: identical C and identical cycles", "[ch
   for (std::size_t i = 0; i < want.size(); ++i)
     REQUIRE(num::f32_bits(got[i]) == num::f32_bits(want[i]));
 }
+
+TEST_CASE("HBM through its TLM-2.0 AT socket (default) gives the cycles of the direct path",
+          "[chip][modes][hbm]") {
+  const std::string cfg = (std::filesystem::temp_directory_path() / "mxemu_hbm_direct.toml").string();
+  {
+    std::ofstream f(cfg);
+    f << "[dma]\nhbm_tlm = false\n";
+  }
+  std::mt19937_64 rng(17);
+  chip::GemmJob g;
+  const std::size_t m = 300, k = 384, n = 260;
+  g.a = make_u8({m, k}, test::random_codes(rng, m * k, false));
+  g.b = make_u8({k, n}, test::random_codes(rng, k * n, false));
+  g.sa = make_u8({m, k / 32}, test::random_scales(rng, m * k / 32, false));
+  g.sb = make_u8({k / 32, n}, test::random_scales(rng, k / 32 * n, false));
+  std::vector<float> c0(m * n, 0.5F);
+  g.c0 = make_f32({m, n}, c0);
+  chip::ChipJob job = chip::make_gemm_job(g, bundled::elf("gemm"));
+  const chip::ChipJobResult tlm = test::run_job(job);
+  job.config_path = cfg;
+  const chip::ChipJobResult direct = test::run_job(job);
+  REQUIRE(direct.exit_code == 0);
+  REQUIRE(tlm.exit_code == 0);
+  CHECK(direct.outputs.at("C").data == tlm.outputs.at("C").data);
+  CHECK(direct.total_cycles == tlm.total_cycles);
+  CHECK(direct.stats["engines"] == tlm.stats["engines"]);
+  CHECK(direct.stats["hbm"] == tlm.stats["hbm"]);
+  CHECK(direct.stats["hbm_bytes_read"] == tlm.stats["hbm_bytes_read"]);
+}

@@ -2,7 +2,7 @@
 // same run the numerics library's fast GEMM on the same operands (the host baseline).
 // Prints modelled MXU utilisation, simulated MACs and cycles per host second, and the ratio of
 // simulation speed to the host GEMM. Checks a sample of C against the exact reference.
-//   bench_chip [M N K] [--cycle-accurate]
+//   bench_chip [M N K] [--cycle-accurate] [--config C.toml]
 #include <fmt/core.h>
 #include <systemc>
 
@@ -21,17 +21,20 @@ using namespace mxemu;
 int sc_main(int argc, char* argv[]) {
   std::size_t m = 2048, n = 2048, k = 2048;
   bool cycle_accurate = false;
+  std::string config;
   int pos = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--cycle-accurate") {
       cycle_accurate = true;
+    } else if (a == "--config" && i + 1 < argc) {
+      config = argv[++i];
     } else if (pos < 3) {
       const std::size_t v = std::stoul(a);
       (pos == 0 ? m : pos == 1 ? n : k) = v;
       ++pos;
     } else {
-      fmt::print(stderr, "usage: bench_chip [M N K] [--cycle-accurate]\n");
+      fmt::print(stderr, "usage: bench_chip [M N K] [--cycle-accurate] [--config C.toml]\n");
       return 2;
     }
   }
@@ -63,6 +66,7 @@ int sc_main(int argc, char* argv[]) {
 
   chip::ChipJob job = chip::make_gemm_job(g, bundled::elf("gemm"));
   job.cycle_accurate = cycle_accurate;
+  job.config_path = config;
   const auto t0 = std::chrono::steady_clock::now();
   const chip::ChipJobResult r = chip::run_chip_job(job);
   const double sim_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -98,8 +102,9 @@ int sc_main(int argc, char* argv[]) {
   }
   const double macs = static_cast<double>(m) * n * k;
   const auto cycles = r.total_cycles;
-  fmt::print("chip GEMM {}x{}x{} MXFP8 (E4M3, block {}) on mx1, {} mode\n", m, n, k, kBlock,
-             cycle_accurate ? "cycle-by-cycle" : "fast");
+  fmt::print("chip GEMM {}x{}x{} MXFP8 (E4M3, block {}) on {}, {} mode{}\n", m, n, k, kBlock,
+             r.stats["chip"].get<std::string>(), cycle_accurate ? "cycle-by-cycle" : "fast",
+             config.empty() ? "" : ", config " + config);
   fmt::print("  modelled: {} cycles, MXU utilisation {:.1f} % of peak, HBM {:.1f} GB/s\n", cycles,
              100.0 * r.stats["mxu_utilization"].get<double>(),
              r.stats["hbm_bandwidth_gbps"].get<double>());
