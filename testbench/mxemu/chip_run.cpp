@@ -49,8 +49,16 @@ void write_text(const std::string& path, const std::string& text, const char* wh
 
 int run_firmware_on_chip(const ChipRunArgs& a) {
   chip::ChipJob job;
-  job.firmware_name = a.firmware;
-  job.firmware_elf = read_binary(a.firmware);
+  if (!a.kernel.empty()) {
+    job.firmware_name = a.kernel + " (bundled)";
+    job.firmware_elf = bundled::elf(a.kernel);
+    if (job.firmware_elf.empty()) {
+      throw_bad_input("no bundled kernel '{}' (gemm, linear_relu, quantize)", a.kernel);
+    }
+  } else {
+    job.firmware_name = a.firmware;
+    job.firmware_elf = read_binary(a.firmware);
+  }
   job.config_path = a.config;
   job.max_cycles = a.max_cycles;
   job.cycle_accurate = a.cycle_accurate;

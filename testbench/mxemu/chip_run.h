@@ -11,6 +11,7 @@ namespace mxemu::cli {
 
 struct ChipRunArgs {
   std::string firmware;
+  std::string kernel;  // a bundled kernel instead of --firmware: gemm, linear_relu, quantize
   std::string config;
   std::uint64_t max_cycles = 0;  // 0: no limit
   std::string stats;

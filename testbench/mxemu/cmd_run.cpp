@@ -21,7 +21,12 @@ void register_run_command(CLI::App& app, Action& action) {
   a->max_cycles = core::kDefaultMaxCycles;
   auto gdb = std::make_shared<int>(-1);
   cmd->add_option("--seed", *seed, "Seed of the demo's random data")->capture_default_str();
-  cmd->add_option("--firmware", a->firmware, "RV32IM ELF to run on the control core");
+  auto* fw_opt =
+      cmd->add_option("--firmware", a->firmware, "RV32IM ELF to run on the control core");
+  cmd->add_option("--kernel", a->kernel,
+                  "A bundled kernel instead of --firmware: gemm, linear_relu or quantize "
+                  "(docs/KERNELS.md lists their tensors and scalars)")
+      ->excludes(fw_opt);
   cmd->add_option("--config", a->config,
                   "Chip config (TOML; [core], [hbm] and the chip's tables; default: embedded mx1)")
       ->check(CLI::ExistingFile);
@@ -41,12 +46,13 @@ void register_run_command(CLI::App& app, Action& action) {
   cmd->add_option("--scalar", a->scalars, "NAME=VALUE: a 32-bit parameter in the launch block");
   cmd->callback([&action, seed, a, gdb] {
     if (*gdb >= 0) a->gdb_port = *gdb;
-    if (a->firmware.empty()) {
+    if (a->firmware.empty() && a->kernel.empty()) {
       action = [seed, a] {
         if (!a->stats.empty() || a->gdb_port || a->cycle_accurate || !a->inputs.empty() ||
             !a->outputs.empty() || !a->scalars.empty() || !a->timeline.empty()) {
           throw_bad_input(
-              "--stats, --timeline, --gdb, --lockstep, --in, --out and --scalar need --firmware");
+              "--stats, --timeline, --gdb, --lockstep, --in, --out and --scalar need --firmware "
+              "or --kernel");
         }
         return chip_demo(*seed, a->config);
       };

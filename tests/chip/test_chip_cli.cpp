@@ -10,6 +10,7 @@
 
 #include "model/common/npy.h"
 #include "model/numerics/fp8.h"
+#include "model/numerics/mx.h"
 #include "tests/chip/chip_test_util.h"
 #include "tests/core/fw_path.h"
 #include "tests/core/subprocess.h"
@@ -146,4 +147,27 @@ TEST_CASE("mxemu run --firmware with --in, --out and --scalar; 3-D DMA", "[chip]
   CHECK(dl.err.find("mxemu: error: deadlock") != std::string::npos);
   std::filesystem::remove(xp);
   std::filesystem::remove(yp);
+}
+
+TEST_CASE("mxemu run --kernel: bundled kernels declare their own outputs", "[chip][cli]") {
+  const std::size_t rows = 33, cols = 96;
+  std::vector<float> x(rows * cols);
+  std::mt19937_64 rng(12);
+  std::normal_distribution<float> d(0.0F, 50.0F);
+  for (auto& v : x) v = d(rng);
+  const std::string xp = tmp("kx.npy"), qp = tmp("kq.npy"), sp = tmp("ks.npy");
+  write_npy(xp, make_f32({rows, cols}, x));
+  const Result r =
+      run_cli({"run", "--kernel", "quantize", "--in", "X=" + xp, "--scalar", "block=32", "--scalar",
+               "fmt=1", "--out", "Q=" + qp, "--out", "S=" + sp});
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  std::vector<std::uint8_t> q(rows * cols), s(rows * cols / 32);
+  num::mx_quantize(x, rows, cols, 32, num::Fp8Format::kE5M2, num::MxScaleMode::kFloor, q, s);
+  CHECK(read_npy(qp).data == q);
+  CHECK(read_npy(sp).data == s);
+  const Result bad = run_cli({"run", "--kernel", "quantise", "--in", "X=" + xp});
+  CHECK(bad.rc == 2);
+  CHECK(bad.err.find("no bundled kernel 'quantise'") != std::string::npos);
+  for (const auto& p : {xp, qp, sp}) std::filesystem::remove(p);
 }

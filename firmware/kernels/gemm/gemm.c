@@ -63,13 +63,30 @@ static int fail(const char* msg) {
 
 static int plan(plan_t* p) {
   mx_tensor_t ta = mx_find("A"), tb = mx_find("B");
+  if (!ta.entry || !tb.entry) return fail("launch block lacks A or B");
+  /* Outputs: given by the runner, or allocated after its tensors and declared here. */
+  const uint32_t mm = mx_dim(ta, 0), nn = mx_dim(tb, 1);
+  const uint64_t free_at = mx_hbm_free();
 #ifdef LINEAR_RELU
-  mx_tensor_t tc = mx_find("Y"), tsy = mx_find("SY"), tbias = mx_find("bias");
-  if (!tsy.entry || !tbias.entry) return fail("launch block lacks SY or bias");
+  mx_tensor_t tbias = mx_find("bias");
+  if (!tbias.entry) return fail("launch block lacks bias");
+  if (!mx_find("Y").entry || !mx_find("SY").entry) {
+    const uint32_t ob = mx_scalar("out_block", 32);
+    const uint32_t ys[2] = {mm, nn}, ss[2] = {mm, ob ? nn / ob : 0};
+    const uint64_t s_at = free_at + (((uint64_t)mm * nn + 4095u) & ~4095ull);
+    if (mx_declare_output("Y", MX_DTYPE_U8, 2, ys, free_at) != 0 ||
+        mx_declare_output("SY", MX_DTYPE_U8, 2, ss, s_at) != 0)
+      return fail("cannot declare the outputs");
+  }
+  mx_tensor_t tc = mx_find("Y"), tsy = mx_find("SY");
 #else
+  if (!mx_find("C").entry) {
+    const uint32_t cs[2] = {mm, nn};
+    if (mx_declare_output("C", MX_DTYPE_F32, 2, cs, free_at) != 0)
+      return fail("cannot declare the output");
+  }
   mx_tensor_t tc = mx_find("C");
 #endif
-  if (!ta.entry || !tb.entry || !tc.entry) return fail("launch block lacks A, B or the output");
   mx_tensor_t tsa = mx_find("SA"), tsb = mx_find("SB"), tc0 = mx_find("C0");
   p->m = mx_dim(ta, 0);
   p->k = mx_dim(ta, 1);
