@@ -158,6 +158,13 @@ ChipConfig parse_chip_config(std::string_view toml_text, const std::string& sour
   ChipConfig c;
   apply(parse_toml(mx1_default_toml(), "embedded mx1"), c, "embedded mx1");
   apply(parse_toml(toml_text, source), c, source);
+  // The MXU reads one activation row (up to `rows` bytes) from VMEM per cycle; the model takes
+  // that read to be conflict-free, so VMEM must deliver at least that much per cycle.
+  if (std::uint64_t{c.vmem.banks} * c.vmem.bank_width_bytes < c.mxu.rows) {
+    throw_bad_input("{}: VMEM delivers {} x {} bytes a cycle, less than an MXU activation row "
+                    "({} bytes): raise [vmem] banks or bank_width_bytes",
+                    source, c.vmem.banks, c.vmem.bank_width_bytes, c.mxu.rows);
+  }
   c.source = source;
   c.toml_text = std::string(toml_text);
   return c;
