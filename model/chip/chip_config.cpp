@@ -161,9 +161,10 @@ ChipConfig parse_chip_config(std::string_view toml_text, const std::string& sour
   // The MXU reads one activation row (up to `rows` bytes) from VMEM per cycle; the model takes
   // that read to be conflict-free, so VMEM must deliver at least that much per cycle.
   if (std::uint64_t{c.vmem.banks} * c.vmem.bank_width_bytes < c.mxu.rows) {
-    throw_bad_input("{}: VMEM delivers {} x {} bytes a cycle, less than an MXU activation row "
-                    "({} bytes): raise [vmem] banks or bank_width_bytes",
-                    source, c.vmem.banks, c.vmem.bank_width_bytes, c.mxu.rows);
+    throw_bad_input(
+        "{}: VMEM delivers {} x {} bytes a cycle, less than an MXU activation row "
+        "({} bytes): raise [vmem] banks or bank_width_bytes",
+        source, c.vmem.banks, c.vmem.bank_width_bytes, c.mxu.rows);
   }
   c.source = source;
   c.toml_text = std::string(toml_text);

@@ -76,7 +76,6 @@ package fp8_pkg;
     logic               is_inf;
     logic               is_nan;
   } fp8_dec_t;
-  localparam int unsigned DecBits = 1 + SigBits + ExpBits + 3;  // $bits(fp8_dec_t)
 
   // ------------------------------------------------------------------------------------------
   // Derived values (functions of a table row)

@@ -119,7 +119,8 @@ TEST_CASE("fast and cycle-by-cycle mode: identical C and identical cycles", "[ch
 
 TEST_CASE("HBM through its TLM-2.0 AT socket (default) gives the cycles of the direct path",
           "[chip][modes][hbm]") {
-  const std::string cfg = (std::filesystem::temp_directory_path() / "mxemu_hbm_direct.toml").string();
+  const std::string cfg =
+      (std::filesystem::temp_directory_path() / "mxemu_hbm_direct.toml").string();
   {
     std::ofstream f(cfg);
     f << "[dma]\nhbm_tlm = false\n";
