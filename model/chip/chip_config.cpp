@@ -39,7 +39,6 @@ reduce_latency_cycles = 7
 bytes_per_cycle = 2048        # on-chip side (about HBM3 x4's 3.3 TB/s)
 setup_cycles = 16             # per descriptor
 hbm_request_bytes = 64        # HBM request size
-max_outstanding = 256         # HBM requests in flight
 hbm_tlm = true                # DMA -> HBM over TLM-2.0 AT; false: direct (same cycles)
 
 [queue]
@@ -119,14 +118,11 @@ void apply(const toml::table& root, ChipConfig& c, const std::string& source) {
     read_uint(*t, "vpu", "reduce_latency_cycles", c.vpu.reduce_latency_cycles, 0, 100000, source);
   }
   if (const auto* t = sub(root, "dma", source)) {
-    check_keys(
-        *t, "dma",
-        Keys{"bytes_per_cycle", "setup_cycles", "hbm_request_bytes", "max_outstanding", "hbm_tlm"},
-        source);
+    check_keys(*t, "dma", Keys{"bytes_per_cycle", "setup_cycles", "hbm_request_bytes", "hbm_tlm"},
+               source);
     read_uint(*t, "dma", "bytes_per_cycle", c.dma.bytes_per_cycle, 1, 1u << 20, source);
     read_uint(*t, "dma", "setup_cycles", c.dma.setup_cycles, 0, 1u << 20, source);
     read_uint(*t, "dma", "hbm_request_bytes", c.dma.hbm_request_bytes, 32, 4096, source);
-    read_uint(*t, "dma", "max_outstanding", c.dma.max_outstanding, 1, 1u << 16, source);
     if (const auto* n = t->get("hbm_tlm")) {
       if (!n->is_boolean()) throw_bad_input("{}: [dma] hbm_tlm must be true or false", source);
       c.dma.hbm_tlm = *n->value<bool>();

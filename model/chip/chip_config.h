@@ -35,7 +35,6 @@ struct DmaConfig {
   std::uint32_t bytes_per_cycle = 2048;  // VMEM/ACC side bandwidth (about HBM peak)
   std::uint32_t setup_cycles = 16;       // per descriptor (address generation start-up)
   std::uint32_t hbm_request_bytes = 64;  // DMA splits HBM traffic into requests of this size
-  std::uint32_t max_outstanding = 256;   // HBM requests in flight
   // true: the DMA reaches HBM through its TLM-2.0 AT socket; false: straight into the
   // controller core behind it (same cycles, a little faster). Cycle-by-cycle mode always uses TLM.
   bool hbm_tlm = true;

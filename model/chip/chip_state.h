@@ -27,11 +27,11 @@ class HbmBackend {
   virtual void read(std::uint64_t addr, std::span<std::uint8_t> out) = 0;
   virtual void write(std::uint64_t addr, std::span<const std::uint8_t> in) = 0;
   // Times `count` requests of `bytes` each at addresses addr0 + i * bytes... given by `addrs`,
-  // issued in order, the first no earlier than `start_cycle`, at most `max_outstanding` in flight.
+  // issued in order at the DMA's pace, the first no earlier than `start_cycle`; the controller's
+  // queues push back through each request's accept cycle.
   // Returns the chip cycle at which the last one completes.
   virtual std::uint64_t time_requests(std::span<const std::uint64_t> addrs, std::uint32_t bytes,
-                                      bool is_write, std::uint64_t start_cycle,
-                                      std::uint32_t max_outstanding) = 0;
+                                      bool is_write, std::uint64_t start_cycle) = 0;
   virtual std::uint64_t bytes_read() const = 0;
   virtual std::uint64_t bytes_written() const = 0;
 };

@@ -69,7 +69,7 @@ Engine::Timing DmaEngine::execute(const Desc& d, std::uint64_t now) {
   const std::uint64_t on_chip_end = start + (total + c.bytes_per_cycle - 1) / c.bytes_per_cycle;
   std::uint64_t end = on_chip_end;
   if (hbm_src) {
-    end = std::max(end, state_.hbm.time_requests(haddr, req, false, start, c.max_outstanding));
+    end = std::max(end, state_.hbm.time_requests(haddr, req, false, start));
   }
   if (hbm_dst) {
     haddr.clear();
@@ -77,7 +77,7 @@ Engine::Timing DmaEngine::execute(const Desc& d, std::uint64_t now) {
       for (std::uint64_t r = 0; r < rows; ++r) add_requests(d0.offset + p * dps + r * drs);
     // Writes follow the reads (HBM to HBM) or the on-chip reads.
     const std::uint64_t wstart = hbm_src ? end : start;
-    end = std::max(end, state_.hbm.time_requests(haddr, req, true, wstart, c.max_outstanding));
+    end = std::max(end, state_.hbm.time_requests(haddr, req, true, wstart));
   }
   stats_.busy_cycles += end - now;
   if (hbm_src || hbm_dst) stats_.stall_cycles["hbm"] += end - std::min(end, on_chip_end);

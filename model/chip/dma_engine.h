@@ -1,7 +1,7 @@
 // DMA: 3-D strided copies between VMEM, the MXUs' accumulators and HBM (DMA_COPY).
 // Timing: setup_cycles, then the transfer: on-chip bandwidth bytes_per_cycle, and for HBM the
-// HBM controller's timing of the request stream (hbm_request_bytes each, max_outstanding in
-// flight). A descriptor completes when its last byte lands; the next dispatches after that.
+// HBM controller's timing of the request stream (hbm_request_bytes each, paced at the DMA's
+// bandwidth). A descriptor completes when its last byte lands; the next dispatches after that.
 #pragma once
 
 #include "model/chip/engine.h"

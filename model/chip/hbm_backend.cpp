@@ -93,8 +93,7 @@ tlm::tlm_sync_enum ChipHbm::nb_transport_bw(tlm::tlm_generic_payload& /*p*/, tlm
 }
 
 std::uint64_t ChipHbm::time_requests(std::span<const std::uint64_t> addrs, std::uint32_t bytes,
-                                     bool is_write, std::uint64_t start_cycle,
-                                     std::uint32_t /*max_outstanding*/) {
+                                     bool is_write, std::uint64_t start_cycle) {
   if (addrs.empty()) return start_cycle;
   const std::uint64_t per_request = (bytes + access_bytes_ - 1) / access_bytes_;
   const std::size_t total = addrs.size() * per_request;

@@ -31,8 +31,7 @@ class ChipHbm : public sc_core::sc_module, public HbmBackend {
   void read(std::uint64_t addr, std::span<std::uint8_t> out) override;
   void write(std::uint64_t addr, std::span<const std::uint8_t> in) override;
   std::uint64_t time_requests(std::span<const std::uint64_t> addrs, std::uint32_t bytes,
-                              bool is_write, std::uint64_t start_cycle,
-                              std::uint32_t max_outstanding) override;
+                              bool is_write, std::uint64_t start_cycle) override;
   std::uint64_t bytes_read() const override { return bytes_read_; }
   std::uint64_t bytes_written() const override { return bytes_written_; }
   hbm::HbmCore& core() { return target_.core(); }
