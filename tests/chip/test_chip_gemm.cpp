@@ -4,6 +4,9 @@
 #include <fmt/core.h>
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "model/numerics/fp8.h"
 #include "testbench/mxemu/bundled.h"
 #include "tests/chip/chip_test_util.h"
@@ -44,9 +47,10 @@ chip::GemmJob make_case(const Case& c, std::uint64_t seed) {
   return g;
 }
 
-void check_case(const Case& c, std::uint64_t seed) {
+void check_case(const Case& c, std::uint64_t seed, const std::string& config = "") {
   const chip::GemmJob g = make_case(c, seed);
-  const chip::ChipJob job = chip::make_gemm_job(g, bundled::elf("gemm"));
+  chip::ChipJob job = chip::make_gemm_job(g, bundled::elf("gemm"));
+  job.config_path = config;
   const chip::ChipJobResult r = test::run_job(job);
   REQUIRE(r.exit_code == 0);
   const std::vector<float> want = test::reference(g);
@@ -95,6 +99,25 @@ TEST_CASE("gemm firmware: 300x700x260 and 260x300x384 (no multiples of 128)",
           "[chip][gemm][large]") {
   check_case({300, 700, 260, "e4m3", "e5m2", false, 32, true, false}, 7);
   check_case({260, 300, 384, "e5m2", "e4m3", true, 128, false, false}, 8);
+}
+
+TEST_CASE("gemm firmware on other chips: 1 and 3 MXUs, non-square arrays, blocks > rows",
+          "[chip][gemm][config]") {
+  const auto cfg = [](const std::string& name, const std::string& text) {
+    const std::string p = (std::filesystem::temp_directory_path() / name).string();
+    std::ofstream(p) << text;
+    return p;
+  };
+  // One MXU of 32 x 48: several N tiles per MXU, K tiles of 32, block 64 spans two K tiles.
+  const std::string one = cfg("mxemu_one_mxu.toml", "[mxu]\ncount = 1\nrows = 32\ncols = 48\n");
+  check_case({50, 100, 128, "e4m3", "e5m2", true, 64, true, false}, 31, one);
+  check_case({17, 47, 96, "e5m2", "e5m2", true, 32, false, false}, 32, one);
+  // Three MXUs of 64 x 32 with small accumulators and VMEM: partial groups and several M panels.
+  const std::string three = cfg("mxemu_three_mxu.toml",
+                                "[mxu]\ncount = 3\nrows = 64\ncols = 32\nacc_bytes = 16384\n"
+                                "[vmem]\nbytes = 262144\n");
+  check_case({150, 100, 192, "e4m3", "e4m3", true, 32, true, false}, 33, three);
+  check_case({70, 20, 64, "e4m3", "e4m3", false, 32, false, false}, 34, three);
 }
 
 TEST_CASE("gemm firmware: prints its statistics (manual)", "[.debug]") {
