@@ -69,8 +69,8 @@ class Scheduler {
   // The same answer as pick(in) when the only change since `before` = pick(in without it) is
   // the request appended last to the queue (same cycle, same refresh demand). A scheduler may
   // compute it incrementally; the default does not.
-  virtual std::optional<Decision> pick_after_arrival(const SchedulerInput& in,
-                                                     const std::optional<Decision>& before) const {
+  virtual std::optional<Decision> pick_after_arrival(
+      const SchedulerInput& in, const std::optional<Decision>& /*before*/) const {
     return pick(in);
   }
 };
