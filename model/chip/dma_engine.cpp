@@ -35,6 +35,15 @@ Engine::Timing DmaEngine::execute(const Desc& d, std::uint64_t now) {
         regs::Fault::kBadField,
         fmt::format("empty transfer (ROW_BYTES {}, ROWS {}, PLANES {})", row, rows, planes)};
   }
+  // A descriptor moves at most kMaxRows row segments and kMaxBytes bytes: with zero strides a
+  // few fields could otherwise ask for billions of copies of one byte.
+  constexpr std::uint64_t kMaxRows = std::uint64_t{1} << 24, kMaxBytes = std::uint64_t{1} << 32;
+  if (rows * planes > kMaxRows || rows * planes * row > kMaxBytes) {
+    throw EngineError{regs::Fault::kBadField,
+                      fmt::format("transfer of {} rows x {} planes x {} bytes exceeds the "
+                                  "descriptor limit ({} row segments, {} bytes)",
+                                  rows, planes, row, kMaxRows, kMaxBytes)};
+  }
   // The extent each side touches, checked as one range (strides may interleave rows).
   const std::uint64_t src_span = (planes - 1) * sps + (rows - 1) * srs + row;
   const std::uint64_t dst_span = (planes - 1) * dps + (rows - 1) * drs + row;

@@ -1,12 +1,14 @@
 // Bad input and faults on the chip: invalid descriptors fault naming queue, descriptor and
 // cycle; semaphore deadlocks are reported, never a hang; bad tensors are refused before any
 // simulation.
+#include <fmt/core.h>
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
+#include "model/chip/regs.h"
 #include "model/common/error.h"
 #include "testbench/mxemu/bundled.h"
 #include "tests/chip/chip_test_util.h"
@@ -90,4 +92,49 @@ TEST_CASE("tensors that do not fit in HBM are refused", "[chip][faults]") {
   const Error e = run_error(job);
   CHECK(e.code() == ExitCode::kBadInput);
   CHECK_THAT(std::string(e.what()), Catch::Contains("does not fit in HBM"));
+}
+
+namespace {
+// Runs firmware chip_raw_desc with one descriptor for queue q; returns the error of the run.
+Error raw_descriptor_error(std::uint32_t q, const std::vector<std::uint32_t>& words) {
+  chip::ChipJob job = plain_job("chip_raw_desc");
+  job.scalars.emplace_back("q", q);
+  for (std::size_t i = 0; i < words.size(); ++i)
+    job.scalars.emplace_back(fmt::format("w{}", i), words[i]);
+  return run_error(job);
+}
+}  // namespace
+
+TEST_CASE("malformed descriptors fault their engine, never hang or crash", "[chip][faults]") {
+  using namespace chip::regs;
+  struct Bad {
+    std::uint32_t q;
+    std::vector<std::uint32_t> words;
+    const char* message;
+  };
+  const std::uint32_t dma = kOpDmaCopy, loadw = kOpMxuLoadW, vpu = kOpVpuOp;
+  const Bad cases[] = {
+      {kQueueDma, {77}, "DMA queue, descriptor #0 (opcode 77) at cycle"},
+      {kQueueDma, {77}, "unknown DMA opcode 77"},
+      {kQueueVpu, {9}, "unknown VPU opcode 9"},
+      {kQueueMxu0 + 1, {9}, "MXU1 queue"},
+      // DMA of 2^31 one-byte rows with zero strides: refused, not simulated for hours.
+      {kQueueDma,
+       {dma, 0, 0, 4096, 0, 1, 0x80000000u, 1, 0, 0, 0, 0},
+       "exceeds the descriptor limit"},
+      {kQueueDma, {dma, 0, 0, 0, 0, 0, 1, 1}, "empty transfer"},
+      {kQueueDma, {dma, 0x15000000u, 0, 0, 0, 64, 1, 1}, "names ACC5 but the chip has 2 MXUs"},
+      {kQueueDma, {dma, 0, 0x11, 0, 0, 64, 1, 1}, "leaves HBM"},  // 64 GiB past HBM's base
+      // Signal and wait on semaphores that do not exist (the fields allow up to 63).
+      {kQueueDma, {(1u << 15) | (40u << 16)}, "SIGNAL_SEM 40 does not exist"},
+      {kQueueVpu, {(1u << 14) | (50u << 8)}, "WAIT_SEM 50 does not exist"},
+      {kQueueMxu0, {loadw, 0, 16, (200u << 16) | 16}, "does not fit the 128x128 array"},
+      {kQueueVpu, {vpu, 99, 0, 0, 0, 0, 0, 0, 4, 4, 16, 16, 16}, "unknown VPU function 99"},
+  };
+  for (const Bad& b : cases) {
+    INFO(b.message);
+    const Error e = raw_descriptor_error(b.q, b.words);
+    CHECK(e.code() == ExitCode::kSimFault);
+    CHECK_THAT(std::string(e.what()), Catch::Contains(b.message));
+  }
 }
