@@ -146,3 +146,23 @@ TEST_CASE("HBM through its TLM-2.0 AT socket (default) gives the cycles of the d
   CHECK(direct.stats["hbm"] == tlm.stats["hbm"]);
   CHECK(direct.stats["hbm_bytes_read"] == tlm.stats["hbm_bytes_read"]);
 }
+
+TEST_CASE("runs are deterministic: same inputs, same outputs, cycles and statistics",
+          "[chip][determinism]") {
+  std::mt19937_64 rng(23);
+  chip::GemmJob g;
+  const std::size_t m = 130, k = 160, n = 200;
+  g.a = make_u8({m, k}, test::random_codes(rng, m * k, true));
+  g.b = make_u8({k, n}, test::random_codes(rng, k * n, true));
+  g.sa = make_u8({m, k / 32}, test::random_scales(rng, m * k / 32, true));
+  g.sb = make_u8({k / 32, n}, test::random_scales(rng, k / 32 * n, true));
+  chip::ChipJob job = chip::make_gemm_job(g, bundled::elf("gemm"));
+  job.record_timeline = true;
+  chip::ChipJobResult a = test::run_job(job);
+  chip::ChipJobResult b = test::run_job(job);
+  CHECK(a.outputs.at("C").data == b.outputs.at("C").data);
+  CHECK(a.timeline_json == b.timeline_json);
+  a.stats.erase("host_seconds");
+  b.stats.erase("host_seconds");
+  CHECK(a.stats == b.stats);
+}
