@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -64,6 +65,28 @@ inline std::vector<std::uint8_t> random_scales(std::mt19937_64& rng, std::size_t
   return v;
 }
 
+// A random GEMM: A (m x k), B (k x n) codes and, with block > 0, scales per block along K.
+inline chip::GemmJob random_gemm(std::mt19937_64& rng, std::size_t m, std::size_t k, std::size_t n,
+                                 int block, bool specials = false, bool extreme_scales = false) {
+  chip::GemmJob g;
+  g.a = make_u8({m, k}, random_codes(rng, m * k, specials));
+  g.b = make_u8({k, n}, random_codes(rng, k * n, specials));
+  if (block > 0) {
+    const std::size_t kb = k / static_cast<std::size_t>(block);
+    g.sa = make_u8({m, kb}, random_scales(rng, m * kb, extreme_scales));
+    g.sb = make_u8({kb, n}, random_scales(rng, kb * n, extreme_scales));
+    g.block = block;
+  }
+  return g;
+}
+
+// Writes a TOML config into the temporary directory; returns its path.
+inline std::string temp_config(const std::string& name, const std::string& text) {
+  const std::string p = (std::filesystem::temp_directory_path() / name).string();
+  std::ofstream(p) << text;
+  return p;
+}
+
 // The reference result of a gemm job (the numerics library's exact definition).
 inline std::vector<float> reference(const chip::GemmJob& g) {
   num::GemmProblem p;
@@ -87,6 +110,17 @@ inline std::vector<float> reference(const chip::GemmJob& g) {
   std::vector<float> c(p.m * p.n);
   num::gemm(p, c);
   return c;
+}
+
+// Requires `got` (the chip's C) to equal the reference result of `g` bit for bit.
+inline void require_bit_exact(const NpyArray& got, const chip::GemmJob& g) {
+  const std::vector<float> want = reference(g);
+  const std::vector<float> c = got.as_f32();
+  REQUIRE(c.size() == want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    INFO("C[" << i / g.b.shape[1] << "][" << i % g.b.shape[1] << "]");
+    REQUIRE(num::f32_bits(c[i]) == num::f32_bits(want[i]));
+  }
 }
 
 }  // namespace mxemu::test

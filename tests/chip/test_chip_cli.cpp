@@ -42,12 +42,8 @@ std::string tmp(const std::string& name) {
 
 TEST_CASE("mxemu gemm: C, statistics and timeline from .npy files", "[chip][cli]") {
   std::mt19937_64 rng(21);
-  chip::GemmJob g;
   const std::size_t m = 45, k = 128, n = 140;
-  g.a = make_u8({m, k}, test::random_codes(rng, m * k, false));
-  g.b = make_u8({k, n}, test::random_codes(rng, k * n, false));
-  g.sa = make_u8({m, k / 32}, test::random_scales(rng, m * k / 32, false));
-  g.sb = make_u8({k / 32, n}, test::random_scales(rng, k / 32 * n, false));
+  chip::GemmJob g = test::random_gemm(rng, m, k, n, 32);
   std::vector<float> c0(m * n);
   for (auto& v : c0) v = static_cast<float>(static_cast<int>(rng() % 2001) - 1000) / 8.0F;
   g.c0 = make_f32({m, n}, c0);
@@ -69,10 +65,7 @@ TEST_CASE("mxemu gemm: C, statistics and timeline from .npy files", "[chip][cli]
   const NpyArray got = read_npy(c);
   REQUIRE(got.dtype == NpyDtype::kF32);
   REQUIRE(got.shape == std::vector<std::size_t>{m, n});
-  const auto want = test::reference(g);
-  const auto gv = got.as_f32();
-  for (std::size_t i = 0; i < want.size(); ++i)
-    REQUIRE(num::f32_bits(gv[i]) == num::f32_bits(want[i]));
+  test::require_bit_exact(got, g);
   std::ifstream fs(stats);
   const auto j = nlohmann::json::parse(fs);
   for (const char* key : {"total_cycles", "mxu_busy_cycles", "mxu_utilization", "hbm_bytes_read",

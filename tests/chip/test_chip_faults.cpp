@@ -79,11 +79,8 @@ TEST_CASE("gemm jobs refuse bad tensors before simulating", "[chip][faults]") {
 }
 
 TEST_CASE("tensors that do not fit in HBM are refused", "[chip][faults]") {
-  const std::string cfg = (std::filesystem::temp_directory_path() / "mxemu_tiny_hbm.toml").string();
-  {
-    std::ofstream f(cfg);
-    f << "[hbm.organisation]\nstacks = 1\nchannels_per_stack = 1\nrows = 2\n";
-  }
+  const std::string cfg = test::temp_config(
+      "mxemu_tiny_hbm.toml", "[hbm.organisation]\nstacks = 1\nchannels_per_stack = 1\nrows = 2\n");
   chip::GemmJob g;
   g.a = make_u8({256, 256}, std::vector<std::uint8_t>(65536, 0x38));
   g.b = make_u8({256, 256}, std::vector<std::uint8_t>(65536, 0x38));

@@ -4,9 +4,6 @@
 #include <fmt/core.h>
 #include <catch2/catch.hpp>
 
-#include <filesystem>
-#include <fstream>
-
 #include "model/numerics/fp8.h"
 #include "testbench/mxemu/bundled.h"
 #include "tests/chip/chip_test_util.h"
@@ -27,17 +24,11 @@ struct Case {
 
 chip::GemmJob make_case(const Case& c, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
-  chip::GemmJob g;
-  g.a = make_u8({c.m, c.k}, test::random_codes(rng, c.m * c.k, c.specials));
-  g.b = make_u8({c.k, c.n}, test::random_codes(rng, c.k * c.n, c.specials));
+  chip::GemmJob g =
+      test::random_gemm(rng, c.m, c.k, c.n, c.scaled ? c.block : 0, c.specials, c.specials);
   g.fmt_a = c.fa;
   g.fmt_b = c.fb;
   g.block = c.block;
-  if (c.scaled) {
-    const std::size_t kb = c.k / static_cast<std::size_t>(c.block);
-    g.sa = make_u8({c.m, kb}, test::random_scales(rng, c.m * kb, c.specials));
-    g.sb = make_u8({kb, c.n}, test::random_scales(rng, kb * c.n, c.specials));
-  }
   if (c.c0) {
     std::normal_distribution<float> d(0.0F, 100.0F);
     std::vector<float> v(c.m * c.n);
@@ -103,11 +94,7 @@ TEST_CASE("gemm firmware: 300x700x260 and 260x300x384 (no multiples of 128)",
 
 TEST_CASE("gemm firmware on other chips: 1 and 3 MXUs, non-square arrays, blocks > rows",
           "[chip][gemm][config]") {
-  const auto cfg = [](const std::string& name, const std::string& text) {
-    const std::string p = (std::filesystem::temp_directory_path() / name).string();
-    std::ofstream(p) << text;
-    return p;
-  };
+  const auto cfg = test::temp_config;
   // One MXU of 32 x 48: several N tiles per MXU, K tiles of 32, block 64 spans two K tiles.
   const std::string one = cfg("mxemu_one_mxu.toml", "[mxu]\ncount = 1\nrows = 32\ncols = 48\n");
   check_case({50, 100, 128, "e4m3", "e5m2", true, 64, true, false}, 31, one);

@@ -43,18 +43,13 @@ TEST_CASE("isolated GEMM on one MXU takes the closed-form cycles", "[chip][timin
        {Shape{500, 384, 128}, Shape{500, 300, 100}, Shape{40, 256, 128}, Shape{1, 32, 1}}) {
     INFO(fmt::format("M={} K={} N={}", s.m, s.k, s.n));
     std::mt19937_64 rng(s.m * 7 + s.k);
-    chip::GemmJob g;
-    g.a = make_u8({s.m, s.k}, test::random_codes(rng, s.m * s.k, false));
-    g.b = make_u8({s.k, s.n}, test::random_codes(rng, s.k * s.n, false));
+    const chip::GemmJob g = test::random_gemm(rng, s.m, s.k, s.n, 0);
     chip::ChipJob job = chip::make_gemm_job(g, test::test_firmware("chip_mxu_folds"));
     job.record_timeline = true;
     const chip::ChipJobResult r = test::run_job(job);
     REQUIRE(r.exit_code == 0);
     // Values: the closed form only counts if the result is right.
-    const auto want = test::reference(g);
-    const auto got = r.outputs.at("C").as_f32();
-    for (std::size_t i = 0; i < want.size(); ++i)
-      REQUIRE(num::f32_bits(got[i]) == num::f32_bits(want[i]));
+    test::require_bit_exact(r.outputs.at("C"), g);
 
     // The recurrence of docs/TIMING.md, written out here: weight loads S_f, streams T_f.
     const auto ev = mxu0_events(r.timeline_json);
@@ -86,19 +81,9 @@ TEST_CASE("isolated GEMM on one MXU takes the closed-form cycles", "[chip][timin
 TEST_CASE("fast and cycle-by-cycle mode: identical C and identical cycles", "[chip][modes]") {
   // A small array keeps the cycle-stepped MXU affordable: 16 x 16, two MXUs.
   const std::string cfg =
-      (std::filesystem::temp_directory_path() / "mxemu_small_mxu.toml").string();
-  {
-    std::ofstream f(cfg);
-    f << "[mxu]\nrows = 16\ncols = 16\ncount = 2\n";
-  }
+      test::temp_config("mxemu_small_mxu.toml", "[mxu]\nrows = 16\ncols = 16\ncount = 2\n");
   std::mt19937_64 rng(5);
-  chip::GemmJob g;
-  const std::size_t m = 37, k = 96, n = 50;
-  g.a = make_u8({m, k}, test::random_codes(rng, m * k, true));
-  g.b = make_u8({k, n}, test::random_codes(rng, k * n, true));
-  g.sa = make_u8({m, k / 16}, test::random_scales(rng, m * k / 16, false));
-  g.sb = make_u8({k / 16, n}, test::random_scales(rng, k / 16 * n, false));
-  g.block = 16;
+  chip::GemmJob g = test::random_gemm(rng, 37, 96, 50, 16, true);
   g.fmt_b = "e5m2";
   chip::ChipJob job = chip::make_gemm_job(g, bundled::elf("gemm"));
   job.config_path = cfg;
@@ -111,29 +96,16 @@ TEST_CASE("fast and cycle-by-cycle mode: identical C and identical cycles", "[ch
   CHECK(fast.total_cycles == exact.total_cycles);
   CHECK(fast.stats["engines"] == exact.stats["engines"]);
   CHECK(fast.stats["core"]["instret"] == exact.stats["core"]["instret"]);
-  const auto want = test::reference(g);
-  const auto got = fast.outputs.at("C").as_f32();
-  for (std::size_t i = 0; i < want.size(); ++i)
-    REQUIRE(num::f32_bits(got[i]) == num::f32_bits(want[i]));
+  test::require_bit_exact(fast.outputs.at("C"), g);
 }
 
 TEST_CASE("HBM through its TLM-2.0 AT socket (default) gives the cycles of the direct path",
           "[chip][modes][hbm]") {
-  const std::string cfg =
-      (std::filesystem::temp_directory_path() / "mxemu_hbm_direct.toml").string();
-  {
-    std::ofstream f(cfg);
-    f << "[dma]\nhbm_tlm = false\n";
-  }
+  const std::string cfg = test::temp_config("mxemu_hbm_direct.toml", "[dma]\nhbm_tlm = false\n");
   std::mt19937_64 rng(17);
-  chip::GemmJob g;
   const std::size_t m = 300, k = 384, n = 260;
-  g.a = make_u8({m, k}, test::random_codes(rng, m * k, false));
-  g.b = make_u8({k, n}, test::random_codes(rng, k * n, false));
-  g.sa = make_u8({m, k / 32}, test::random_scales(rng, m * k / 32, false));
-  g.sb = make_u8({k / 32, n}, test::random_scales(rng, k / 32 * n, false));
-  std::vector<float> c0(m * n, 0.5F);
-  g.c0 = make_f32({m, n}, c0);
+  chip::GemmJob g = test::random_gemm(rng, m, k, n, 32);
+  g.c0 = make_f32({m, n}, std::vector<float>(m * n, 0.5F));
   chip::ChipJob job = chip::make_gemm_job(g, bundled::elf("gemm"));
   const chip::ChipJobResult tlm = test::run_job(job);
   job.config_path = cfg;
@@ -150,12 +122,7 @@ TEST_CASE("HBM through its TLM-2.0 AT socket (default) gives the cycles of the d
 TEST_CASE("runs are deterministic: same inputs, same outputs, cycles and statistics",
           "[chip][determinism]") {
   std::mt19937_64 rng(23);
-  chip::GemmJob g;
-  const std::size_t m = 130, k = 160, n = 200;
-  g.a = make_u8({m, k}, test::random_codes(rng, m * k, true));
-  g.b = make_u8({k, n}, test::random_codes(rng, k * n, true));
-  g.sa = make_u8({m, k / 32}, test::random_scales(rng, m * k / 32, true));
-  g.sb = make_u8({k / 32, n}, test::random_scales(rng, k / 32 * n, true));
+  const chip::GemmJob g = test::random_gemm(rng, 130, 160, 200, 32, true, true);
   chip::ChipJob job = chip::make_gemm_job(g, bundled::elf("gemm"));
   job.record_timeline = true;
   chip::ChipJobResult a = test::run_job(job);

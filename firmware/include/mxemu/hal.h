@@ -85,23 +85,6 @@ static inline uint32_t mx_ctrl(uint32_t reg) {
   return mx_mmio_read(MX_CTRL_BASE + reg);
 }
 
-/* 3-D strided copy: planes x rows x row_bytes. */
-static inline void mx_dma(uint64_t src, uint64_t dst, uint32_t row_bytes, uint32_t rows,
-                          uint32_t src_stride, uint32_t dst_stride, mx_sync_t s) {
-  mx_desc_t d;
-  mx_desc_init(&d, MX_OP_DMA_COPY, s);
-  MX_SET(&d, MX_DMA_COPY_SRC_LO, (uint32_t)src);
-  MX_SET(&d, MX_DMA_COPY_SRC_HI, (uint32_t)(src >> 32));
-  MX_SET(&d, MX_DMA_COPY_DST_LO, (uint32_t)dst);
-  MX_SET(&d, MX_DMA_COPY_DST_HI, (uint32_t)(dst >> 32));
-  MX_SET(&d, MX_DMA_COPY_ROW_BYTES, row_bytes);
-  MX_SET(&d, MX_DMA_COPY_ROWS, rows);
-  MX_SET(&d, MX_DMA_COPY_PLANES, 1u);
-  MX_SET(&d, MX_DMA_COPY_SRC_ROW_STRIDE, src_stride);
-  MX_SET(&d, MX_DMA_COPY_DST_ROW_STRIDE, dst_stride);
-  mx_push(MX_Q_DMA, &d);
-}
-
 /* 3-D strided copy: planes x rows x row_bytes, a row and a plane stride on each side. */
 static inline void mx_dma3(uint64_t src, uint64_t dst, uint32_t row_bytes, uint32_t rows,
                            uint32_t planes, uint32_t src_row_stride, uint32_t src_plane_stride,
@@ -120,6 +103,12 @@ static inline void mx_dma3(uint64_t src, uint64_t dst, uint32_t row_bytes, uint3
   MX_SET(&d, MX_DMA_COPY_SRC_PLANE_STRIDE, src_plane_stride);
   MX_SET(&d, MX_DMA_COPY_DST_PLANE_STRIDE, dst_plane_stride);
   mx_push(MX_Q_DMA, &d);
+}
+
+/* 2-D strided copy: rows x row_bytes. */
+static inline void mx_dma(uint64_t src, uint64_t dst, uint32_t row_bytes, uint32_t rows,
+                          uint32_t src_stride, uint32_t dst_stride, mx_sync_t s) {
+  mx_dma3(src, dst, row_bytes, rows, 1u, src_stride, 0u, dst_stride, 0u, s);
 }
 
 /* MXU weight tile: k x n FP8 codes at VMEM w (row stride w_stride), scales (k/block x n) at s. */
