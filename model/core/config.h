@@ -48,6 +48,10 @@ struct CoreConfig {
   // Cycle-by-cycle (lock-step) mode: sync with SystemC time after every instruction. Gives the
   // same architectural results and cycle counts as the decoupled mode, only slower.
   bool lockstep = false;
+  // Misaligned loads and stores (TOML `[core] misaligned`): false (default) performs them as
+  // riscv-tests rv32ui-p-ma_data expects, one access per aligned word touched; true traps them
+  // instead (cause 4 / 6, mtval = the address). docs/CORE.md "Misaligned accesses".
+  bool misaligned_trap = false;
 };
 
 // Reads a [core] table (and [core.timing], [core.latency]) of a TOML config file into `cfg`.

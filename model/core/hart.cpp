@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <limits>
 
@@ -16,6 +17,76 @@ constexpr std::uint32_t kMstatusMpp = 3u << 11;                             // a
 constexpr std::uint32_t kMisaRv32im = (1u << 30) | (1u << 8) | (1u << 12);  // MXL=1, I, M
 constexpr std::uint32_t kMieMask = (1u << kIrqSoftware) | (1u << kIrqTimer) | (1u << kIrqExternal);
 constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
+
+// Debug triggers: the RISC-V debug specification 1.0 (Sdtrig), mcontrol = tdata1 type 2. Only
+// address triggers with action 0 (breakpoint exception), timing "before", any access size, no
+// chaining, M-mode only; match 0 (equal), 2 (>=), 3 (<), 4 (mask low half), 5 (mask high half).
+constexpr unsigned kTdata1TypeShift = 28;
+constexpr std::uint32_t kTypeMcontrol = 2;
+constexpr std::uint32_t kTypeDisabled = 15;
+constexpr std::uint32_t kMcHit = 1u << 20;
+constexpr unsigned kMcMatchShift = 7;
+constexpr std::uint32_t kMcM = 1u << 6;
+constexpr std::uint32_t kMcExecute = 1u << 2;
+constexpr std::uint32_t kMcStore = 1u << 1;
+constexpr std::uint32_t kMcLoad = 1u << 0;
+constexpr std::uint32_t kTdata1Disabled = kTypeDisabled << kTdata1TypeShift;
+constexpr std::uint32_t kTcontrolMte = 1u << 3;   // M-mode triggers enabled
+constexpr std::uint32_t kTcontrolMpte = 1u << 7;  // mte before the last trap
+// tinfo: version 1 (Sdtrig 1.0) in bits 31:24; types 2 (mcontrol) and 15 (disabled).
+constexpr std::uint32_t kTinfo = (1u << 24) | (1u << kTypeDisabled) | (1u << kTypeMcontrol);
+
+// The WARL view of a tdata1 write: any type but mcontrol disables the trigger; dmode, maskmax,
+// select, timing, sizelo, action, chain and the S/U bits are hard-wired to 0; an unsupported
+// match value becomes 0 (equal).
+constexpr std::uint32_t legal_tdata1(std::uint32_t v) {
+  if ((v >> kTdata1TypeShift) != kTypeMcontrol) return kTdata1Disabled;
+  std::uint32_t match = (v >> kMcMatchShift) & 0xf;
+  if (match == 1 || match > 5) match = 0;
+  return (kTypeMcontrol << kTdata1TypeShift) | (match << kMcMatchShift) |
+         (v & (kMcHit | kMcM | kMcExecute | kMcStore | kMcLoad));
+}
+
+constexpr bool mcontrol_matches(std::uint32_t tdata1, std::uint32_t tdata2, std::uint32_t addr) {
+  const std::uint32_t mask = tdata2 >> 16;
+  switch ((tdata1 >> kMcMatchShift) & 0xf) {
+    case 2:
+      return addr >= tdata2;
+    case 3:
+      return addr < tdata2;
+    case 4:
+      return (addr & mask) == (tdata2 & mask);
+    case 5:
+      return ((addr >> 16) & mask) == (tdata2 & mask);
+    default:
+      return addr == tdata2;
+  }
+}
+
+// PMP (privileged specification 1.12, section 3.7). Granularity 2^(G+2) bytes with G = 2
+// (16 B): NA4 is not selectable, NAPOT reads pmpaddr bit 0 as 1, OFF/TOR read bits 1:0 as 0.
+constexpr std::uint8_t kPmpR = 1u << 0;
+constexpr std::uint8_t kPmpW = 1u << 1;
+constexpr std::uint8_t kPmpX = 1u << 2;
+constexpr unsigned kPmpAShift = 3;
+constexpr std::uint8_t kPmpL = 1u << 7;
+constexpr unsigned kPmpOff = 0, kPmpTor = 1, kPmpNa4 = 2, kPmpNapot = 3;
+constexpr unsigned kPmpG = 2;
+constexpr std::uint32_t kPmpGMask = (1u << kPmpG) - 1;            // read as 0 in OFF/TOR
+constexpr std::uint32_t kPmpNapotOnes = (1u << (kPmpG - 1)) - 1;  // read as 1 in NAPOT
+
+constexpr unsigned pmp_mode(std::uint8_t cfg) {
+  return (cfg >> kPmpAShift) & 3;
+}
+
+// The WARL view of one pmpcfg byte: bits 6:5 are 0, R=0/W=1 (reserved) loses W, NA4 becomes
+// NAPOT (G >= 1).
+constexpr std::uint8_t legal_pmpcfg(std::uint8_t v) {
+  v &= static_cast<std::uint8_t>(~0x60u);
+  if ((v & kPmpR) == 0) v &= static_cast<std::uint8_t>(~kPmpW);
+  if (pmp_mode(v) == kPmpNa4) v |= static_cast<std::uint8_t>(kPmpNapot << kPmpAShift);
+  return v;
+}
 
 constexpr std::int32_t imm_i(std::uint32_t insn) {
   return static_cast<std::int32_t>(insn) >> 20;
@@ -121,7 +192,7 @@ std::string trap_cause_name(std::uint32_t mcause) {
     case kCauseIllegalInstruction:
       return "illegal instruction";
     case kCauseBreakpoint:
-      return "breakpoint (ebreak)";
+      return "breakpoint (ebreak)";  // trigger breakpoints name their trigger instead
     case kCauseMisalignedLoad:
       return "misaligned load";
     case kCauseLoadAccess:
@@ -151,6 +222,10 @@ void Hart::reset(std::uint32_t pc) {
   exit_code_ = 0;
   fault_.clear();
   stall_cycles_ = sleep_cycles_ = traps_ = interrupts_ = 0;
+  trig_.fill(Trigger{kTdata1Disabled, 0});
+  tselect_ = tcontrol_ = 0;
+  pmpcfg_.fill(0);
+  pmpaddr_.fill(0);
   // The fast path reaches core RAM directly unless an overlay (HTIF words) sits inside it.
   ram_ = nullptr;
   ram_base_ = ram_size_ = hole_lo_ = hole_size_ = 0;
@@ -170,6 +245,86 @@ void Hart::reset(std::uint32_t pc) {
     }
   }
   if (lo < hi) hole_lo_ = lo, hole_size_ = hi - lo;
+  exec_triggers_ = false;
+  update_checks();
+  loop_switch_ = false;
+}
+
+void Hart::update_checks() {
+  bool exec = false, data = false;
+  if ((tcontrol_ & kTcontrolMte) != 0) {
+    for (const Trigger& t : trig_) {
+      if ((t.tdata1 >> kTdata1TypeShift) != kTypeMcontrol || (t.tdata1 & kMcM) == 0) continue;
+      exec = exec || (t.tdata1 & kMcExecute) != 0;
+      data = data || (t.tdata1 & (kMcLoad | kMcStore)) != 0;
+    }
+  }
+  bool pmp = false;
+  for (const std::uint8_t cfg : pmpcfg_)
+    pmp = pmp || ((cfg & kPmpL) != 0 && pmp_mode(cfg) != kPmpOff);
+  if (exec != exec_triggers_) {
+    loop_switch_ = true;
+    irq_check_cycle_ = 0;  // the loop's slow check notices the switch before the next insn
+  }
+  exec_triggers_ = exec;
+  data_triggers_ = data;
+  pmp_active_ = pmp;
+  fetch_size_ = pmp ? 0 : ram_size_;
+  data_size_ = pmp || data ? 0 : ram_size_;
+}
+
+bool Hart::trigger_match(std::uint32_t kind, std::uint32_t addr, unsigned size) {
+  bool any = false;
+  for (Trigger& t : trig_) {
+    if ((t.tdata1 >> kTdata1TypeShift) != kTypeMcontrol || (t.tdata1 & kMcM) == 0 ||
+        (t.tdata1 & kind) == 0)
+      continue;
+    // Every byte of the access is a compare value (the debug specification requires the lowest
+    // and recommends all of them).
+    for (unsigned i = 0; i < size; ++i) {
+      if (mcontrol_matches(t.tdata1, t.tdata2, addr + i)) {
+        t.tdata1 |= kMcHit;
+        any = true;
+        break;
+      }
+    }
+  }
+  return any;
+}
+
+bool Hart::pmp_allows(std::uint32_t addr, unsigned size, std::uint32_t perm) const {
+  const std::uint64_t lo_a = addr, hi_a = lo_a + size;  // the access is [lo_a, hi_a)
+  for (unsigned i = 0; i < kPmpEntries; ++i) {
+    const std::uint8_t cfg = pmpcfg_[i];
+    std::uint64_t lo = 0, hi = 0;
+    switch (pmp_mode(cfg)) {
+      case kPmpOff:
+        continue;
+      case kPmpTor:
+        lo = i == 0 ? 0 : std::uint64_t{pmpaddr_[i - 1] & ~kPmpGMask} << 2;
+        hi = std::uint64_t{pmpaddr_[i] & ~kPmpGMask} << 2;
+        break;
+      case kPmpNa4:  // not selectable with G = 2 (legal_pmpcfg), kept for completeness
+        lo = std::uint64_t{pmpaddr_[i]} << 2;
+        hi = lo + 4;
+        break;
+      default: {  // NAPOT: k trailing ones encode a 2^(k+3)-byte range
+        const std::uint32_t v = pmpaddr_[i] | kPmpNapotOnes;
+        const int k = std::countr_one(v);
+        if (k >= 32) {
+          hi = std::uint64_t{1} << 35;
+        } else {
+          lo = (std::uint64_t{v} & ~((std::uint64_t{1} << (k + 1)) - 1)) << 2;
+          hi = lo + (std::uint64_t{1} << (k + 3));
+        }
+        break;
+      }
+    }
+    if (hi_a <= lo || lo_a >= hi) continue;          // no byte of the access in this entry
+    if (lo_a < lo || hi_a > hi) return false;        // some bytes but not all: the access fails
+    return (cfg & kPmpL) == 0 || (cfg & perm) != 0;  // unlocked entries do not bind M-mode
+  }
+  return true;  // no entry matches: M-mode has full access
 }
 
 std::uint64_t Hart::mtime() const {
@@ -206,13 +361,13 @@ void Hart::remove_breakpoint(std::uint32_t pc) {
   breakpoints_.erase(std::remove(breakpoints_.begin(), breakpoints_.end(), pc), breakpoints_.end());
 }
 
-bool Hart::trap(std::uint32_t cause, std::uint32_t tval) {
+bool Hart::trap(std::uint32_t cause, std::uint32_t tval, const char* what_name) {
   const std::uint32_t base = mtvec_ & ~3u;
   if (base == 0) {
-    std::string what = trap_cause_name(cause);
+    std::string what = what_name != nullptr ? std::string(what_name) : trap_cause_name(cause);
     if (cause == kCauseIllegalInstruction)
       what += fmt::format(" (instruction 0x{:08x})", tval);
-    else if (cause != kCauseEcallM && cause != kCauseBreakpoint)
+    else if (cause != kCauseEcallM && (cause != kCauseBreakpoint || what_name != nullptr))
       what += fmt::format(" (address 0x{:08x})", tval);
     fault_ =
         fmt::format("{} at pc 0x{:08x}, cycle {}: no trap handler (mtvec is 0)", what, pc_, cycle_);
@@ -228,6 +383,10 @@ bool Hart::trap(std::uint32_t cause, std::uint32_t tval) {
   mtval_ = tval;
   mstatus_ = (mstatus_ & kMstatusMie) != 0 ? (mstatus_ | kMstatusMpie) : (mstatus_ & ~kMstatusMpie);
   mstatus_ &= ~kMstatusMie;
+  if (tcontrol_ != 0) {  // Sdtrig: mpte <- mte, mte <- 0, so no trigger fires in the handler
+    tcontrol_ = (tcontrol_ & kTcontrolMte) != 0 ? kTcontrolMpte : 0;
+    update_checks();
+  }
   pc_ = ((mtvec_ & 1) != 0 && (cause & kCauseInterrupt) != 0) ? base + 4 * (cause & 0x7fffffff)
                                                               : base;
   cycle_ += t_.trap_cycles;
@@ -339,7 +498,40 @@ bool Hart::read_csr(std::uint32_t csr, std::uint32_t& v) const {
     case kCsrMhartid:
       v = cfg_.hart_id;
       return true;
+    case kCsrTselect:
+      v = tselect_;
+      return true;
+    case kCsrTdata1:
+      v = trig_[tselect_].tdata1;
+      return true;
+    case kCsrTdata2:
+      v = trig_[tselect_].tdata2;
+      return true;
+    case kCsrTdata3:  // no textra matching (mhselect/sselect 0: ignore)
+      v = 0;
+      return true;
+    case kCsrTinfo:
+      v = kTinfo;
+      return true;
+    case kCsrTcontrol:
+      v = tcontrol_;
+      return true;
     default:
+      if (csr - kCsrPmpcfg0 < kPmpEntries / 4) {
+        const unsigned e = (csr - kCsrPmpcfg0) * 4;
+        v = 0;
+        for (unsigned i = 0; i < 4; ++i) v |= std::uint32_t{pmpcfg_[e + i]} << (8 * i);
+        return true;
+      }
+      if (csr - kCsrPmpaddr0 < kPmpEntries) {
+        const unsigned i = csr - kCsrPmpaddr0;
+        // The stored value keeps every bit; the mode decides how the low G bits read.
+        const unsigned mode = pmp_mode(pmpcfg_[i]);
+        v = pmpaddr_[i];
+        if (mode == kPmpNapot) v |= kPmpNapotOnes;
+        if (mode == kPmpOff || mode == kPmpTor) v &= ~kPmpGMask;
+        return true;
+      }
       return false;
   }
 }
@@ -392,7 +584,42 @@ bool Hart::write_csr(std::uint32_t csr, std::uint32_t v) {
       minstret_offset_ = want - instret_ - 1;  // this CSR instruction's retirement is absorbed
       return true;
     }
+    case kCsrTselect:  // WARL: an index with no trigger leaves tselect as it was
+      if (v < kTriggers) tselect_ = v;
+      return true;
+    case kCsrTdata1:
+      trig_[tselect_].tdata1 = legal_tdata1(v);
+      update_checks();
+      return true;
+    case kCsrTdata2:
+      trig_[tselect_].tdata2 = v;
+      return true;
+    case kCsrTdata3:  // WARL, hard-wired to 0
+    case kCsrTinfo:   // read-only information; writes are ignored
+      return true;
+    case kCsrTcontrol:
+      tcontrol_ = v & (kTcontrolMte | kTcontrolMpte);
+      update_checks();
+      return true;
     default:
+      if (csr - kCsrPmpcfg0 < kPmpEntries / 4) {
+        const unsigned e = (csr - kCsrPmpcfg0) * 4;
+        for (unsigned i = 0; i < 4; ++i) {
+          if ((pmpcfg_[e + i] & kPmpL) != 0) continue;  // locked until reset
+          pmpcfg_[e + i] = legal_pmpcfg(static_cast<std::uint8_t>(v >> (8 * i)));
+        }
+        update_checks();
+        return true;
+      }
+      if (csr - kCsrPmpaddr0 < kPmpEntries) {
+        const unsigned i = csr - kCsrPmpaddr0;
+        // Locked entries, and the top of a locked TOR entry above, ignore writes.
+        const bool locked =
+            (pmpcfg_[i] & kPmpL) != 0 || (i + 1 < kPmpEntries && (pmpcfg_[i + 1] & kPmpL) != 0 &&
+                                          pmp_mode(pmpcfg_[i + 1]) == kPmpTor);
+        if (!locked) pmpaddr_[i] = v;
+        return true;
+      }
       return false;
   }
 }
@@ -437,7 +664,72 @@ bool Hart::store(std::uint32_t addr, unsigned size, std::uint32_t value, std::ui
   return true;
 }
 
+bool Hart::resolve_misaligned(std::uint32_t addr, unsigned size,
+                              std::array<std::uint8_t*, 4>& bytes, std::uint32_t& extra,
+                              std::uint32_t& bad) {
+  extra = 0;
+  for (unsigned i = 0; i < size; ++i) {
+    const std::uint32_t b = addr + i;
+    const Region* r = bus_.find(b);
+    std::uint8_t* mem = r != nullptr ? r->device->host_memory() : nullptr;
+    if (mem == nullptr) {
+      bad = b;
+      return false;
+    }
+    bytes[i] = mem + (b - r->base);
+    if (i == 0 || (b & 3) == 0) extra += r->latency_cycles;  // one access per word touched
+  }
+  return true;
+}
+
+bool Hart::load_slow(std::uint32_t addr, unsigned size, std::uint32_t& value, std::uint32_t& extra,
+                     std::uint32_t& cause, std::uint32_t& tval) {
+  tval = addr;
+  // Priority (privileged spec, synchronous exceptions): address breakpoint, then misaligned,
+  // then access fault.
+  if (data_triggers_ && trigger_match(kMcLoad, addr, size)) {
+    cause = kCauseBreakpoint;
+    return false;
+  }
+  const bool misaligned = (addr & (size - 1)) != 0;
+  if (misaligned && cfg_.misaligned_trap) {
+    cause = kCauseMisalignedLoad;
+    return false;
+  }
+  cause = kCauseLoadAccess;
+  if (pmp_active_ && !pmp_allows(addr, size, kPmpR)) return false;
+  if (!misaligned) return load(addr, size, value, extra);
+  std::array<std::uint8_t*, 4> bytes{};
+  if (!resolve_misaligned(addr, size, bytes, extra, tval)) return false;
+  value = 0;
+  for (unsigned i = 0; i < size; ++i) value |= std::uint32_t{*bytes[i]} << (8 * i);
+  return true;
+}
+
+bool Hart::store_slow(std::uint32_t addr, unsigned size, std::uint32_t value, std::uint32_t& extra,
+                      std::uint32_t& cause, std::uint32_t& tval) {
+  tval = addr;
+  if (data_triggers_ && trigger_match(kMcStore, addr, size)) {
+    cause = kCauseBreakpoint;
+    return false;
+  }
+  const bool misaligned = (addr & (size - 1)) != 0;
+  if (misaligned && cfg_.misaligned_trap) {
+    cause = kCauseMisalignedStore;
+    return false;
+  }
+  cause = kCauseStoreAccess;
+  if (pmp_active_ && !pmp_allows(addr, size, kPmpW)) return false;
+  if (!misaligned) return store(addr, size, value, extra);
+  // Every byte is resolved before any is written: a faulting store changes nothing.
+  std::array<std::uint8_t*, 4> bytes{};
+  if (!resolve_misaligned(addr, size, bytes, extra, tval)) return false;
+  for (unsigned i = 0; i < size; ++i) *bytes[i] = static_cast<std::uint8_t>(value >> (8 * i));
+  return true;
+}
+
 bool Hart::fetch_slow(std::uint32_t addr, std::uint32_t& insn) {
+  if (pmp_active_ && !pmp_allows(addr, 4, kPmpX)) return false;
   const Region* r = bus_.find(addr);
   if (r == nullptr || addr - r->base > r->size - 4) return false;
   if (std::uint8_t* mem = r->device->host_memory()) {
@@ -475,8 +767,15 @@ bool Hart::wfi() {
 StopReason Hart::run(std::uint64_t until_cycle, bool single_step) {
   if (!fault_.empty()) return StopReason::kFault;
   if (exited_) return StopReason::kExit;
-  return breakpoints_.empty() && !single_step ? run_loop<false>(until_cycle, false)
-                                              : run_loop<true>(until_cycle, single_step);
+  for (;;) {
+    // The fast loop has no per-instruction checks; arming or disarming an execute trigger makes
+    // the running loop return (loop_switch_) so the right one continues at the same pc.
+    loop_switch_ = false;
+    const StopReason r = breakpoints_.empty() && !single_step && !exec_triggers_
+                             ? run_loop<false>(until_cycle, false)
+                             : run_loop<true>(until_cycle, single_step);
+    if (!loop_switch_ || single_step) return r;
+  }
 }
 
 template <bool kDebug>
@@ -487,6 +786,7 @@ StopReason Hart::run_loop(std::uint64_t until_cycle, bool single_step) {
     // Slow checks: interrupts, stop requests. Armed by irq_check_cycle_ so the common case is
     // a single compare.
     if (cycle_ >= irq_check_cycle_) {
+      if (loop_switch_ && !single_step) return StopReason::kBudget;  // run() switches loops
       if (stop_request_) {
         stop_request_ = false;
         update_irq_check();
@@ -510,8 +810,15 @@ StopReason Hart::run_loop(std::uint64_t until_cycle, bool single_step) {
     skip_bp_ = false;
 
     const std::uint32_t pc = pc_;
+    if constexpr (kDebug) {
+      // Execute triggers fire before the instruction (and before its fetch can fault).
+      if (exec_triggers_ && trigger_match(kMcExecute, pc, 4)) {
+        if (!trap(kCauseBreakpoint, pc, "breakpoint (execute trigger)")) return StopReason::kFault;
+        continue;
+      }
+    }
     std::uint32_t insn;
-    if (pc - ram_base_ < ram_size_) {  // aligned, and RAM sizes are multiples of 4
+    if (pc - ram_base_ < fetch_size_) {  // aligned, and RAM sizes are multiples of 4
       std::memcpy(&insn, ram_ + (pc - ram_base_), 4);
     } else if (!fetch_slow(pc, insn)) {
       if (!trap(kCauseFetchAccess, pc)) return StopReason::kFault;
@@ -606,19 +913,22 @@ StopReason Hart::run_loop(std::uint64_t until_cycle, bool single_step) {
           illegal = true;
           break;
         }
-        if ((addr & (size - 1)) != 0) {
-          if (!trap(kCauseMisalignedLoad, addr)) return StopReason::kFault;
-          continue;
-        }
         std::uint32_t v;
         std::uint32_t extra;
-        if (addr - ram_base_ < ram_size_ && addr - hole_lo_ >= hole_size_) {
+        // Fast path: aligned, in RAM, outside the HTIF hole, nothing armed (data_size_).
+        if ((addr & (size - 1)) == 0 && addr - ram_base_ < data_size_ &&
+            addr - hole_lo_ >= hole_size_) {
           v = ld_le(ram_ + (addr - ram_base_), size);
           extra = ram_latency_;
-        } else if (!load(addr, size, v, extra)) {
-          if (!fault_.empty()) return StopReason::kFault;
-          if (!trap(kCauseLoadAccess, addr)) return StopReason::kFault;
-          continue;
+        } else {
+          std::uint32_t cause, tval;
+          if (!load_slow(addr, size, v, extra, cause, tval)) {
+            if (!fault_.empty()) return StopReason::kFault;
+            if (!trap(cause, tval,
+                      cause == kCauseBreakpoint ? "breakpoint (load trigger)" : nullptr))
+              return StopReason::kFault;
+            continue;
+          }
         }
         if (f3 == 0) v = static_cast<std::uint32_t>(static_cast<std::int8_t>(v));
         if (f3 == 1) v = static_cast<std::uint32_t>(static_cast<std::int16_t>(v));
@@ -633,18 +943,20 @@ StopReason Hart::run_loop(std::uint64_t until_cycle, bool single_step) {
           illegal = true;
           break;
         }
-        if ((addr & (size - 1)) != 0) {
-          if (!trap(kCauseMisalignedStore, addr)) return StopReason::kFault;
-          continue;
-        }
         std::uint32_t extra;
-        if (addr - ram_base_ < ram_size_ && addr - hole_lo_ >= hole_size_) {
+        if ((addr & (size - 1)) == 0 && addr - ram_base_ < data_size_ &&
+            addr - hole_lo_ >= hole_size_) {
           st_le(ram_ + (addr - ram_base_), size, b);
           extra = ram_latency_;
-        } else if (!store(addr, size, b, extra)) {
-          if (!fault_.empty()) return StopReason::kFault;
-          if (!trap(kCauseStoreAccess, addr)) return StopReason::kFault;
-          continue;
+        } else {
+          std::uint32_t cause, tval;
+          if (!store_slow(addr, size, b, extra, cause, tval)) {
+            if (!fault_.empty()) return StopReason::kFault;
+            if (!trap(cause, tval,
+                      cause == kCauseBreakpoint ? "breakpoint (store trigger)" : nullptr))
+              return StopReason::kFault;
+            continue;
+          }
         }
         cost = t_.store_cycles + extra;
         break;
@@ -756,6 +1068,11 @@ StopReason Hart::run_loop(std::uint64_t until_cycle, bool single_step) {
             mstatus_ = (mstatus_ & kMstatusMpie) != 0 ? (mstatus_ | kMstatusMie)
                                                       : (mstatus_ & ~kMstatusMie);
             mstatus_ |= kMstatusMpie;
+            if (tcontrol_ != 0) {  // Sdtrig: mte <- mpte
+              tcontrol_ = (tcontrol_ & kTcontrolMpte) != 0 ? (tcontrol_ | kTcontrolMte)
+                                                           : (tcontrol_ & ~kTcontrolMte);
+              update_checks();
+            }
             irq_check_cycle_ = 0;
             cost = t_.mret_cycles;
             break;

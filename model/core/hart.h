@@ -24,6 +24,14 @@ enum Csr : std::uint32_t {
   kCsrMcause = 0x342,
   kCsrMtval = 0x343,
   kCsrMip = 0x344,
+  kCsrPmpcfg0 = 0x3A0,   // pmpcfg0..3: four 8-bit entry configurations each (RV32)
+  kCsrPmpaddr0 = 0x3B0,  // pmpaddr0..15: address bits 33:2
+  kCsrTselect = 0x7A0,   // debug triggers (Sdtrig)
+  kCsrTdata1 = 0x7A1,
+  kCsrTdata2 = 0x7A2,
+  kCsrTdata3 = 0x7A3,
+  kCsrTinfo = 0x7A4,
+  kCsrTcontrol = 0x7A5,
   kCsrMcycle = 0xB00,
   kCsrMinstret = 0xB02,
   kCsrMcycleh = 0xB80,
@@ -138,11 +146,21 @@ class Hart {
   std::uint64_t interrupts() const { return interrupts_; }
 
  private:
+  // One mcontrol (type 2) trigger of the Sdtrig trigger module: tdata1 as it reads (type 15 while
+  // disabled) and tdata2, the compare address.
+  struct Trigger {
+    std::uint32_t tdata1 = 0;
+    std::uint32_t tdata2 = 0;
+  };
+
+  // kDebug: the checked loop (debugger breakpoints, single step, execute triggers); the other
+  // loop is the fast one and has none of those checks.
   template <bool kDebug>
   StopReason run_loop(std::uint64_t until_cycle, bool single_step);
   // Handles a trap: enters the handler, or records a fault when there is none. Returns false
-  // when the hart must stop (fault).
-  bool trap(std::uint32_t cause, std::uint32_t tval);
+  // when the hart must stop (fault). `what`, when given, replaces the cause's name in the fault
+  // message (trigger breakpoints).
+  bool trap(std::uint32_t cause, std::uint32_t tval, const char* what = nullptr);
   bool check_interrupts();  // true when an interrupt was taken
   void update_irq_check();
   std::uint64_t timer_fire_cycle() const;
@@ -150,9 +168,32 @@ class Hart {
   bool write_csr(std::uint32_t csr, std::uint32_t v);
   bool wfi();
 
+  // Naturally aligned accesses through the bus (false: access fault).
   bool load(std::uint32_t addr, unsigned size, std::uint32_t& value, std::uint32_t& extra);
   bool store(std::uint32_t addr, unsigned size, std::uint32_t value, std::uint32_t& extra);
+  // Every load/store the fast RAM path does not take: load/store triggers, misaligned accesses
+  // (performed, or trapped with CoreConfig::misaligned_trap), PMP, then the bus. False: the
+  // instruction traps with `cause` and `tval`.
+  bool load_slow(std::uint32_t addr, unsigned size, std::uint32_t& value, std::uint32_t& extra,
+                 std::uint32_t& cause, std::uint32_t& tval);
+  bool store_slow(std::uint32_t addr, unsigned size, std::uint32_t value, std::uint32_t& extra,
+                  std::uint32_t& cause, std::uint32_t& tval);
+  // Maps each byte of a misaligned access to the plain memory behind it (misaligned accesses to
+  // MMIO devices, overlays or unmapped bytes are access faults). False, with `bad` = the first
+  // byte that is not plain memory. `extra` = one access latency per aligned word touched.
+  bool resolve_misaligned(std::uint32_t addr, unsigned size, std::array<std::uint8_t*, 4>& bytes,
+                          std::uint32_t& extra, std::uint32_t& bad);
   bool fetch_slow(std::uint32_t addr, std::uint32_t& insn);
+
+  // Marks the armed triggers of one kind (tdata1 execute/store/load bit) that match any byte of
+  // [addr, addr + size) as hit; true when one did (the instruction takes a breakpoint trap).
+  bool trigger_match(std::uint32_t kind, std::uint32_t addr, unsigned size);
+  // Whether M-mode may access [addr, addr + size) with `perm` (pmpcfg R/W/X bit): the
+  // lowest-numbered matching PMP entry decides; only a locked one can refuse M-mode.
+  bool pmp_allows(std::uint32_t addr, unsigned size, std::uint32_t perm) const;
+  // Re-derives which checks the fast paths must leave to the slow ones after trigger, tcontrol or
+  // PMP state changed; asks run() to switch loops when the execute-trigger state flipped.
+  void update_checks();
 
   const CoreConfig& cfg_;
   const CoreTiming t_;
@@ -165,14 +206,31 @@ class Hart {
   std::uint64_t instret_ = 0;
 
   // Fast path into core RAM, with a hole for overlays (HTIF words) that must take the slow path.
+  // fetch_size_ / data_size_ are the windows the fast fetch and load/store paths use: ram_size_,
+  // or 0 while triggers or PMP need every access checked (update_checks).
   std::uint8_t* ram_ = nullptr;
   std::uint32_t ram_base_ = 0, ram_size_ = 0, ram_latency_ = 0;
+  std::uint32_t fetch_size_ = 0, data_size_ = 0;
   std::uint32_t hole_lo_ = 0, hole_size_ = 0;
 
   // CSRs.
   std::uint32_t mstatus_ = 0;  // MIE (bit 3), MPIE (bit 7); MPP reads as 3 (machine only)
   std::uint32_t mie_ = 0, mip_ = 0, mtvec_ = 0, mepc_ = 0, mcause_ = 0, mtval_ = 0, mscratch_ = 0;
   std::uint64_t mcycle_offset_ = 0, minstret_offset_ = 0;
+
+  // Debug triggers (tselect, tdata1/2, tcontrol) and physical memory protection (pmpcfg0..3,
+  // pmpaddr0..15): docs/CORE.md "Triggers" and "PMP".
+  static constexpr unsigned kTriggers = 4;
+  static constexpr unsigned kPmpEntries = 16;
+  std::array<Trigger, kTriggers> trig_{};
+  std::uint32_t tselect_ = 0, tcontrol_ = 0;
+  std::array<std::uint8_t, kPmpEntries> pmpcfg_{};
+  std::array<std::uint32_t, kPmpEntries> pmpaddr_{};
+  // Derived by update_checks(): what is armed right now.
+  bool exec_triggers_ = false;  // an execute trigger can fire: run() uses the checked loop
+  bool data_triggers_ = false;  // a load or store trigger can fire
+  bool pmp_active_ = false;     // a locked PMP entry is on: every access is checked
+  bool loop_switch_ = false;    // exec_triggers_ changed: run() must pick its loop again
 
   // Timer.
   std::uint64_t mtimecmp_ = ~std::uint64_t{0};

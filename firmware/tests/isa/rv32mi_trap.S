@@ -1,5 +1,6 @@
-/* Traps: ecall, ebreak, illegal instructions, misaligned and out-of-map loads/stores/jumps, the
- * instruction access fault, mret (MPIE -> MIE), fence/fence.i, and interrupts: machine timer
+/* Traps: ecall, ebreak, illegal instructions, out-of-map loads/stores/jumps, misaligned accesses
+ * that are not to plain memory (MMIO, HTIF words, off the end of a region), the instruction
+ * access fault, mret (MPIE -> MIE), fence/fence.i, and interrupts: machine timer
  * (with WFI) and machine software, direct and vectored mtvec. The handler of riscv_test.inc
  * leaves mcause/mepc/mtval in t3/t4/t5. */
 #include "riscv_test.inc"
@@ -17,10 +18,11 @@ RVTEST_CODE_BEGIN
   la x5, 1b
   bne t4, x5, fail
   bnez t5, fail
-  /* ebreak: cause 3, mtval = pc. */
+  /* ebreak: cause 3, mepc = mtval = pc. */
   EXPECT_TRAP(3, 3, 1: ebreak)
   la x5, 1b
   bne t4, x5, fail
+  bne t5, x5, fail
   /* Illegal encodings: all-zero word, a compressed-looking word, reserved opcode, bad funct7. */
   EXPECT_TRAP(4, 2, 1: .word 0x00000000)
   bnez t5, fail
@@ -37,18 +39,22 @@ RVTEST_CODE_BEGIN
   EXPECT_TRAP(13, 2, .word 0x00200073)  /* uret-like: not in M-only RV32IM */
   /* An illegal instruction does not write rd. */
   TEST_CASE(14, x14, 77, li x14, 77; .word 0x40001733)  /* sll x14,... with bad funct7 */
-  /* Misaligned loads / stores: causes 4 / 6, mtval = address, rd unchanged. */
-  EXPECT_TRAP(15, 4, la x1, tdat; li x14, 9; lw x14, 1(x1))
-  la x5, tdat
-  addi x5, x5, 1
+  /* Misaligned accesses complete in plain memory (rv32ui_ma_data; rv32mi_ma_trap for the trapping
+   * configuration) but not on MMIO devices or the HTIF words: access fault 5 / 7, mtval = the
+   * address, rd unchanged, nothing written (the console prints nothing, the run does not end). */
+  EXPECT_TRAP(15, 5, li x1, 0x10001000; li x14, 9; lw x14, 1(x1))  /* system registers */
+  li x5, 0x10001001
   bne t5, x5, fail
   li x5, 9
   bne x14, x5, fail
-  EXPECT_TRAP(16, 4, la x1, tdat; lh x14, 3(x1))
-  EXPECT_TRAP(17, 4, la x1, tdat; lhu x14, 1(x1))
-  EXPECT_TRAP(18, 6, la x1, tdat; sw x0, 2(x1))
-  EXPECT_TRAP(19, 6, la x1, tdat; sh x0, 1(x1))
-  TEST_CASE(20, x14, 0x44332211, la x1, tdat; lw x14, 0(x1))  /* the failed stores wrote nothing */
+  EXPECT_TRAP(16, 5, li x1, 0x02000000; lh x14, 3(x1))   /* timer */
+  EXPECT_TRAP(17, 5, li x1, 0x10000000; lhu x14, 1(x1))  /* console */
+  EXPECT_TRAP(18, 7, li x1, 0x10000000; li x2, 0x41; sw x2, 2(x1))
+  EXPECT_TRAP(19, 7, la x1, tohost; li x2, 0x0303; sh x2, 1(x1))
+  la x5, tohost
+  addi x5, x5, 1
+  bne t5, x5, fail
+  TEST_CASE(20, x14, 0x44332211, la x1, tdat; lw x14, 0(x1))
   /* Access faults: nothing is mapped at 0x4000_0000 or at 0. */
   EXPECT_TRAP(21, 5, li x1, 0x40000000; lw x14, 0(x1))
   li x5, 0x40000000
@@ -188,6 +194,26 @@ test_33:
   li x7, 200
   bgeu x6, x7, fail         /* and it really restarted from 0 */
   csrw mstatus, zero
+  /* A misaligned access that runs off the end of a plain-memory region, or into the HTIF words,
+   * faults with mtval = the first byte it cannot access; a faulting store writes none of its
+   * bytes. RAM is 1 MiB (the default) at 0x8000_0000, the launch block 64 KiB at 0x3000_0000. */
+  EXPECT_TRAP(34, 5, li x1, 0x800ffffe; li x14, 9; 1: lw x14, 0(x1))
+  la x5, 1b
+  bne t4, x5, fail
+  li x5, 0x80100000
+  bne t5, x5, fail
+  li x5, 9
+  bne x14, x5, fail
+  EXPECT_TRAP(35, 7, li x1, 0x800fffff; li x2, -1; sh x2, 0(x1))
+  li x5, 0x80100000
+  bne t5, x5, fail
+  TEST_CASE(36, x14, 0, li x1, 0x800fffff; lbu x14, 0(x1))  /* RAM's last byte unchanged */
+  EXPECT_TRAP(37, 5, li x1, 0x3000fffd; lw x14, 0(x1))
+  li x5, 0x30010000
+  bne t5, x5, fail
+  EXPECT_TRAP(38, 5, la x1, tohost; lw x14, -2(x1))
+  la x5, tohost
+  bne t5, x5, fail
   TEST_PASSFAIL
 
   .align 6
