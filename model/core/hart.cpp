@@ -304,11 +304,7 @@ bool Hart::pmp_allows(std::uint32_t addr, unsigned size, std::uint32_t perm) con
         lo = i == 0 ? 0 : std::uint64_t{pmpaddr_[i - 1] & ~kPmpGMask} << 2;
         hi = std::uint64_t{pmpaddr_[i] & ~kPmpGMask} << 2;
         break;
-      case kPmpNa4:  // not selectable with G = 2 (legal_pmpcfg), kept for completeness
-        lo = std::uint64_t{pmpaddr_[i]} << 2;
-        hi = lo + 4;
-        break;
-      default: {  // NAPOT: k trailing ones encode a 2^(k+3)-byte range
+      default: {  // NAPOT (NA4 is not selectable, legal_pmpcfg): k trailing ones, 2^(k+3) bytes
         const std::uint32_t v = pmpaddr_[i] | kPmpNapotOnes;
         const int k = std::countr_one(v);
         if (k >= 32) {

@@ -1,11 +1,11 @@
 // Random instruction streams on the plain-C++ control core (core::Machine::run_plain with a cycle
 // budget): random 32-bit words mixed with random valid RV32IM / Zicsr / privileged encodings (CSR
-// numbers drawn mostly from the implemented ones, so triggers, PMP, mtvec, mie and the counters
-// get random values too), placed in core RAM, run from random register state, half of them with
-// a trap handler installed. Every run must end in a defined way: an exit through tohost, a fault
-// whose message names the cause, pc and cycle, an HTIF error, a wfi that only the chip could wake,
-// or the cycle budget; no exception escapes run_plain, and a rerun of the same stream gives the
-// same result (no dependence on uninitialised state).
+// numbers drawn mostly from the implemented ones) and CSR set-ups that arm triggers, lock PMP
+// entries and enable interrupts, placed in core RAM, run from random register state, half of them
+// with a trap handler installed. Every run must end in a defined way: an exit through tohost, a
+// fault whose message names the cause, pc and cycle, an HTIF error, a wfi that only the chip could
+// wake, or the cycle budget; no exception escapes run_plain, and a rerun of the same stream gives
+// the same result (no dependence on uninitialised state).
 //
 // Streams: MXEMU_RANDOM_ISA_STREAMS (default 10^4, a few seconds in a Release build; set 1000000
 // for the long run), first seed MXEMU_RANDOM_ISA_SEED (default 1). A failure names the stream's
@@ -106,6 +106,74 @@ class StreamGen {
 
   std::uint32_t imm12() { return below(4) == 0 ? u32() & 0xfff : below(16) - 8; }
 
+  // Appends one item to `code`: usually one instruction word(); sometimes a CSR set-up (a value
+  // built with LUI + ADDI, then CSRRW) that random words would almost never produce: armed
+  // triggers, tcontrol.mte, PMP entries (some locked), enabled and pending interrupts.
+  // `stream_words` is the length of the stream, for triggers on its own instructions.
+  void emit(std::vector<std::uint32_t>& code, unsigned stream_words) {
+    if (below(10) != 0) {
+      code.push_back(word());
+      return;
+    }
+    const unsigned rd = 1 + below(31), rv = 1 + below(31);
+    switch (below(10)) {
+      case 8:  // msip = 1 (a software interrupt pends)
+        code.push_back(enc_u(0x37, rd, MXEMU_TIMER_BASE >> 12));
+        code.push_back(enc_i(0x13, rv, 0, 0, 1));
+        code.push_back(enc_s(2, rd, rv, 0));
+        return;
+      case 9:  // mtimecmp = a small value (the timer interrupt pends now or soon)
+        code.push_back(enc_u(0x37, rd, (MXEMU_TIMER_BASE + 0x4000) >> 12));
+        code.push_back(enc_s(2, rd, 0, 4));
+        code.push_back(enc_i(0x13, rv, 0, 0, below(2048)));
+        code.push_back(enc_s(2, rd, rv, 0));
+        return;
+      default:
+        break;
+    }
+    std::uint32_t csr = 0, v = 0;
+    switch (below(8)) {
+      case 0: {  // tdata1: mcontrol, m (mostly), execute/store/load, a supported match
+        static constexpr std::array<std::uint32_t, 5> kMatch = {0, 2, 3, 4, 5};
+        csr = 0x7A1;
+        v = 0x20000000u | (below(4) != 0 ? 0x40u : 0u) | below(8) | kMatch[below(5)] << 7;
+        break;
+      }
+      case 1:  // tdata2: an instruction of the stream, or any RAM byte
+        csr = 0x7A2;
+        v = MXEMU_RAM_BASE + (below(2) == 0 ? 4 * below(stream_words + 8) : below(kRamBytes));
+        break;
+      case 2:
+        csr = 0x7A5;  // tcontrol.mte
+        v = below(4) != 0 ? 0x8 : 0x88;
+        break;
+      case 3:
+        csr = 0x7A0;  // tselect
+        v = below(5);
+        break;
+      case 4:  // pmpcfg0..3: random entries, a quarter of them locked
+        csr = 0x3A0 + below(4);
+        for (unsigned i = 0; i < 4; ++i)
+          v |= ((below(4) == 0 ? 0x80u : 0u) | (u32() & 0x1f)) << (8 * i);
+        break;
+      case 5:  // pmpaddr0..15: a RAM address with a random NAPOT size
+        csr = 0x3B0 + below(16);
+        v = ((MXEMU_RAM_BASE + below(kRamBytes)) >> 2) | ((1u << below(14)) - 1);
+        break;
+      case 6:
+        csr = 0x304;  // mie: MSIE, MTIE, MEIE
+        v = std::array<std::uint32_t, 4>{0x8, 0x80, 0x880, 0x888}[below(4)];
+        break;
+      default:
+        csr = 0x300;  // mstatus.MIE
+        v = 0x8;
+        break;
+    }
+    code.push_back(enc_u(0x37, rd, ((v + 0x800) >> 12) & 0xfffff));
+    code.push_back(enc_i(0x13, rd, 0, rd, v & 0xfff));
+    code.push_back(enc_i(0x73, 0, 1, rd, csr));
+  }
+
   // One instruction word: a third raw random, the rest well-formed encodings of every class.
   std::uint32_t word() {
     switch (below(24)) {
@@ -197,7 +265,7 @@ Run run_stream(std::uint64_t seed) {
     code.push_back(enc_i(0x73, 0, 1, 31, 0x305));
   }
   const unsigned n = 1 + g.below(kMaxStreamWords);
-  for (unsigned i = 0; i < n; ++i) code.push_back(g.word());
+  while (code.size() < n) g.emit(code, n);
   if (g.below(2) == 0) {  // an exit (tohost = 1) after the stream, for the runs that get there
     code.push_back(enc_u(0x37, 31, (kTohost + 0x800) >> 12));
     code.push_back(enc_i(0x13, 31, 0, 31, kTohost & 0xfff));
