@@ -109,65 +109,69 @@ class StreamGen {
   // Appends one item to `code`: usually one instruction word(); sometimes a CSR set-up (a value
   // built with LUI + ADDI, then CSRRW) that random words would almost never produce: armed
   // triggers, tcontrol.mte, PMP entries (some locked), enabled and pending interrupts.
-  // `stream_words` is the length of the stream, for triggers on its own instructions.
+  // `stream_words` is the length of the stream, for triggers on its own instructions. Every
+  // random number is drawn into a named local first, in statement order: the order in which a
+  // compiler evaluates function arguments is unspecified, and a seed must give the same stream
+  // in every build.
   void emit(std::vector<std::uint32_t>& code, unsigned stream_words) {
     if (below(10) != 0) {
       code.push_back(word());
       return;
     }
-    const unsigned rd = 1 + below(31), rv = 1 + below(31);
-    switch (below(10)) {
+    const unsigned rd = 1 + below(31);
+    const unsigned rv = 1 + below(31);
+    const unsigned item = below(10);
+    const std::uint32_t a = below(1u << 16);
+    const std::uint32_t b = u32();
+    const std::uint32_t c = u32();
+    std::uint32_t csr = 0, v = 0;
+    switch (item) {
+      case 0: {  // tdata1: mcontrol, m (mostly), execute/store/load, a supported match
+        static constexpr std::array<std::uint32_t, 5> kMatch = {0, 2, 3, 4, 5};
+        csr = 0x7A1;
+        v = 0x20000000u | ((a & 3) != 0 ? 0x40u : 0u) | ((a >> 2) & 7) | kMatch[(a >> 5) % 5] << 7;
+        break;
+      }
+      case 1:  // tdata2: an instruction of the stream, or any RAM byte
+        csr = 0x7A2;
+        v = MXEMU_RAM_BASE + ((a & 1) == 0 ? 4 * ((a >> 1) % (stream_words + 8)) : b % kRamBytes);
+        break;
+      case 2:
+        csr = 0x7A5;  // tcontrol.mte
+        v = (a & 3) != 0 ? 0x8 : 0x88;
+        break;
+      case 3:
+        csr = 0x7A0;  // tselect
+        v = a % 5;
+        break;
+      case 4:  // pmpcfg0..3: random entries, a quarter of them locked
+        csr = 0x3A0 + a % 4;
+        for (unsigned i = 0; i < 4; ++i)
+          v |= ((((c >> (8 * i)) & 3) == 0 ? 0x80u : 0u) | ((b >> (8 * i)) & 0x1f)) << (8 * i);
+        break;
+      case 5:  // pmpaddr0..15: a RAM address with a random NAPOT size
+        csr = 0x3B0 + a % 16;
+        v = ((MXEMU_RAM_BASE + b % kRamBytes) >> 2) | ((1u << ((a >> 4) % 14)) - 1);
+        break;
+      case 6:
+        csr = 0x304;  // mie: MSIE, MTIE, MEIE
+        v = std::array<std::uint32_t, 4>{0x8, 0x80, 0x880, 0x888}[a % 4];
+        break;
+      case 7:
+        csr = 0x300;  // mstatus.MIE
+        v = 0x8;
+        break;
       case 8:  // msip = 1 (a software interrupt pends)
         code.push_back(enc_u(0x37, rd, MXEMU_TIMER_BASE >> 12));
         code.push_back(enc_i(0x13, rv, 0, 0, 1));
         code.push_back(enc_s(2, rd, rv, 0));
         return;
-      case 9:  // mtimecmp = a small value (the timer interrupt pends now or soon)
+      default:  // mtimecmp = a small value (the timer interrupt pends now or soon)
         code.push_back(enc_u(0x37, rd, (MXEMU_TIMER_BASE + 0x4000) >> 12));
         code.push_back(enc_s(2, rd, 0, 4));
-        code.push_back(enc_i(0x13, rv, 0, 0, below(2048)));
+        code.push_back(enc_i(0x13, rv, 0, 0, a % 2048));
         code.push_back(enc_s(2, rd, rv, 0));
         return;
-      default:
-        break;
-    }
-    std::uint32_t csr = 0, v = 0;
-    switch (below(8)) {
-      case 0: {  // tdata1: mcontrol, m (mostly), execute/store/load, a supported match
-        static constexpr std::array<std::uint32_t, 5> kMatch = {0, 2, 3, 4, 5};
-        csr = 0x7A1;
-        v = 0x20000000u | (below(4) != 0 ? 0x40u : 0u) | below(8) | kMatch[below(5)] << 7;
-        break;
-      }
-      case 1:  // tdata2: an instruction of the stream, or any RAM byte
-        csr = 0x7A2;
-        v = MXEMU_RAM_BASE + (below(2) == 0 ? 4 * below(stream_words + 8) : below(kRamBytes));
-        break;
-      case 2:
-        csr = 0x7A5;  // tcontrol.mte
-        v = below(4) != 0 ? 0x8 : 0x88;
-        break;
-      case 3:
-        csr = 0x7A0;  // tselect
-        v = below(5);
-        break;
-      case 4:  // pmpcfg0..3: random entries, a quarter of them locked
-        csr = 0x3A0 + below(4);
-        for (unsigned i = 0; i < 4; ++i)
-          v |= ((below(4) == 0 ? 0x80u : 0u) | (u32() & 0x1f)) << (8 * i);
-        break;
-      case 5:  // pmpaddr0..15: a RAM address with a random NAPOT size
-        csr = 0x3B0 + below(16);
-        v = ((MXEMU_RAM_BASE + below(kRamBytes)) >> 2) | ((1u << below(14)) - 1);
-        break;
-      case 6:
-        csr = 0x304;  // mie: MSIE, MTIE, MEIE
-        v = std::array<std::uint32_t, 4>{0x8, 0x80, 0x880, 0x888}[below(4)];
-        break;
-      default:
-        csr = 0x300;  // mstatus.MIE
-        v = 0x8;
-        break;
     }
     code.push_back(enc_u(0x37, rd, ((v + 0x800) >> 12) & 0xfffff));
     code.push_back(enc_i(0x13, rd, 0, rd, v & 0xfff));
@@ -175,8 +179,16 @@ class StreamGen {
   }
 
   // One instruction word: a third raw random, the rest well-formed encodings of every class.
+  // The fields are drawn first, in order (see emit); `p` picks the sub-choices.
   std::uint32_t word() {
-    switch (below(24)) {
+    const unsigned kind = below(24);
+    const unsigned rd = reg();
+    const unsigned rs1 = reg();
+    const unsigned rs2 = reg();
+    const std::uint32_t p = below(1u << 16);
+    const std::uint32_t raw = u32();
+    const std::uint32_t imm = imm12();
+    switch (kind) {
       case 0:
       case 1:
       case 2:
@@ -185,49 +197,49 @@ class StreamGen {
       case 5:
       case 6:
       case 7:
-        return u32();
+        return raw;
       case 8: {  // OP and M
         static constexpr std::array<unsigned, 3> kF7 = {0, 0x20, 1};
-        return enc_r(0x33, reg(), below(8), reg(), reg(), kF7[below(3)]);
+        return enc_r(0x33, rd, p % 8, rs1, rs2, kF7[(p >> 3) % 3]);
       }
       case 9:
       case 10: {  // OP-IMM (shifts with a legal or illegal funct7)
-        const unsigned f3 = below(8);
-        std::uint32_t imm = imm12();
-        if (f3 == 1 || f3 == 5) imm = (below(2) == 0 ? 0x400 : 0) | below(32);
-        return enc_i(0x13, reg(), f3, reg(), imm);
+        const unsigned f3 = p % 8;
+        const std::uint32_t shift = (((p >> 3) & 1) != 0 ? 0x400 : 0) | ((p >> 4) % 32);
+        return enc_i(0x13, rd, f3, rs1, f3 == 1 || f3 == 5 ? shift : imm);
       }
-      case 11:
-        return enc_u(below(2) == 0 ? 0x37 : 0x17, reg(), u32() & 0xfffff);  // LUI / AUIPC
+      case 11:  // LUI / AUIPC
+        return enc_u((p & 1) != 0 ? 0x37 : 0x17, rd, raw & 0xfffff);
       case 12:  // JAL, mostly within the stream, sometimes to a half-word
-        return enc_j(reg(), (below(64) * 4 - 128) + (below(8) == 0 ? 2 : 0));
+        return enc_j(rd, (p % 64) * 4 - 128 + (((p >> 6) % 8) == 0 ? 2 : 0));
       case 13:
-        return enc_i(0x67, reg(), 0, reg(), imm12());  // JALR
+        return enc_i(0x67, rd, 0, rs1, imm);  // JALR
       case 14:
       case 15: {  // BRANCH (funct3 2 and 3 are illegal)
         static constexpr std::array<unsigned, 6> kF3 = {0, 1, 4, 5, 6, 7};
-        return enc_b(kF3[below(6)], reg(), reg(), below(48) * 4 - 96);
+        return enc_b(kF3[p % 6], rs1, rs2, ((p >> 3) % 48) * 4 - 96);
       }
       case 16:
       case 17:
       case 18: {  // LOAD (lb lh lw lbu lhu), any alignment
         static constexpr std::array<unsigned, 5> kF3 = {0, 1, 2, 4, 5};
-        return enc_i(0x03, reg(), kF3[below(5)], reg(), imm12());
+        return enc_i(0x03, rd, kF3[p % 5], rs1, imm);
       }
       case 19:
       case 20:
-        return enc_s(below(3), reg(), reg(), imm12());  // STORE (sb sh sw)
+        return enc_s(p % 3, rs1, rs2, imm);  // STORE (sb sh sw)
       case 21:
-        return below(2) == 0 ? 0x0ff0000f : 0x0000100f;  // FENCE, FENCE.I
-      case 22: {                                         // ECALL, EBREAK, MRET, WFI
+        return (p & 1) != 0 ? 0x0ff0000f : 0x0000100f;  // FENCE, FENCE.I
+      case 22: {                                        // ECALL, EBREAK, MRET, WFI
         static constexpr std::array<std::uint32_t, 4> kSys = {0x00000073, 0x00100073, 0x30200073,
                                                               0x10500073};
-        return kSys[below(4)];
+        return kSys[p % 4];
       }
       default: {  // CSR instructions, on implemented CSRs mostly
         static constexpr std::array<unsigned, 6> kF3 = {1, 2, 3, 5, 6, 7};
-        const std::uint32_t csr = below(8) == 0 ? below(4096) : kCsrs[below(kCsrs.size())];
-        return enc_i(0x73, reg(), kF3[below(6)], reg(), csr);
+        const std::uint32_t csr =
+            ((p >> 8) % 8) == 0 ? raw & 0xfff : kCsrs[(p >> 11) % kCsrs.size()];
+        return enc_i(0x73, rd, kF3[p % 6], rs1, csr);
       }
     }
   }
