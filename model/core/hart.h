@@ -158,9 +158,9 @@ class Hart {
   template <bool kDebug>
   StopReason run_loop(std::uint64_t until_cycle, bool single_step);
   // Handles a trap: enters the handler, or records a fault when there is none. Returns false
-  // when the hart must stop (fault). `what`, when given, replaces the cause's name in the fault
-  // message (trigger breakpoints).
-  bool trap(std::uint32_t cause, std::uint32_t tval, const char* what = nullptr);
+  // when the hart must stop (fault). `what_name`, when given, replaces the cause's name in the
+  // fault message (trigger breakpoints).
+  bool trap(std::uint32_t cause, std::uint32_t tval, const char* what_name = nullptr);
   bool check_interrupts();  // true when an interrupt was taken
   void update_irq_check();
   std::uint64_t timer_fire_cycle() const;
@@ -219,7 +219,7 @@ class Hart {
   std::uint64_t mcycle_offset_ = 0, minstret_offset_ = 0;
 
   // Debug triggers (tselect, tdata1/2, tcontrol) and physical memory protection (pmpcfg0..3,
-  // pmpaddr0..15): docs/CORE.md "Triggers" and "PMP".
+  // pmpaddr0..15): docs/CORE.md "Debug triggers" and "PMP".
   static constexpr unsigned kTriggers = 4;
   static constexpr unsigned kPmpEntries = 16;
   std::array<Trigger, kTriggers> trig_{};
