@@ -1,11 +1,15 @@
 // GDB remote serial protocol stub for the control core (gdb-multiarch, riscv:rv32). Listens on
-// 127.0.0.1 only. Registers: x0..x31, pc (numbers 0..32), CSRs as 65 + csr number.
+// 127.0.0.1 only. Registers: x0..x31, pc (numbers 0..32), CSRs as 65 + csr number. The protocol
+// itself (framing, commands) is model/core/gdb_packet.h; this class is the socket and the
+// machine behind it.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "model/core/core_module.h"
+#include "model/core/gdb_packet.h"
 #include "model/core/machine.h"
 
 namespace mxemu::core {
@@ -27,20 +31,37 @@ class GdbStub : public DebugAgent {
   void on_exit(int code, int signal) override;
 
  private:
+  // The machine as the protocol's commands see it.
+  class Target : public gdb::GdbTarget {
+   public:
+    explicit Target(Machine& m) : m_(m) {}
+    bool read_register(unsigned n, std::uint32_t& value) override;
+    bool write_register(unsigned n, std::uint32_t value) override;
+    bool read_memory(std::uint32_t address, std::uint8_t& byte) override;
+    bool write_memory(std::uint32_t address, std::uint8_t byte) override;
+    void add_breakpoint(std::uint32_t address) override;
+    void remove_breakpoint(std::uint32_t address) override;
+
+   private:
+    Machine& m_;
+  };
+
   bool read_packet(std::string& packet);  // false: connection closed
   void send_packet(const std::string& payload);
   bool read_byte(char& c);
-  std::string handle(const std::string& p, bool& resume, Resume& how);
-  std::string read_registers() const;
-  bool read_register(unsigned n, std::uint32_t& v) const;
+  void send_raw(const std::string& bytes);
+  // Feeds one received byte to the decoder; acknowledges packets, records interrupts.
+  gdb::PacketDecoder::Kind receive(char c);
 
-  Machine& m_;
+  Target target_;
+  gdb::GdbCommands commands_;
+  gdb::PacketDecoder decoder_;
+  std::optional<std::string> queued_;  // a packet that arrived while waiting for an ack
   int listen_fd_ = -1;
   int fd_ = -1;
   std::uint16_t port_ = 0;
   bool no_ack_ = false;
   bool pending_interrupt_ = false;
-  int last_signal_ = 5;
   bool first_stop_ = true;  // the initial stop is reported through '?', not sent unasked
 };
 

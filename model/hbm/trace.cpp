@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <istream>
 #include <sstream>
@@ -51,24 +52,63 @@ std::vector<std::string_view> split(std::string_view s) {
   return out;
 }
 
+// Reads one line (without its '\n') of at most `max` bytes; a longer line stops after max + 1
+// bytes, which the caller refuses. False at the end of the input.
+bool read_line(std::istream& in, std::string& line, std::size_t max) {
+  line.clear();
+  std::streambuf* sb = in.rdbuf();
+  if (sb == nullptr) return false;
+  bool any = false;
+  for (;;) {
+    const int c = sb->sbumpc();
+    if (c == std::char_traits<char>::eof()) return any;
+    any = true;
+    if (c == '\n') return true;
+    line.push_back(static_cast<char>(c));
+    if (line.size() > max) return true;
+  }
+}
+
+// The line as it may appear in a message: bytes outside printable ASCII as \xNN, at most 80.
+std::string printable(std::string_view line) {
+  std::string out;
+  for (const char ch : line.substr(0, 80)) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c < 0x7f)
+      out.push_back(ch);
+    else if (ch == '\t')
+      out += "\\t";
+    else
+      out += fmt::format("\\x{:02x}", c);
+  }
+  if (line.size() > 80) out += "...";
+  return out;
+}
+
 }  // namespace
 
 std::vector<TraceEntry> parse_trace(std::istream& in, const std::string& name,
-                                    std::uint64_t capacity_bytes, std::uint32_t access_bytes) {
+                                    std::uint64_t capacity_bytes, std::uint32_t access_bytes,
+                                    std::size_t max_requests) {
+  if (access_bytes == 0) throw Error(ExitCode::kInternal, "parse_trace: access_bytes is 0");
   std::vector<TraceEntry> out;
   enum class Format { kUnknown, kDramSys, kRamulator } format = Format::kUnknown;
   std::string line;
   std::size_t n = 0;
   Cycle last = 0;
-  while (std::getline(in, line)) {
+  while (read_line(in, line, kMaxTraceLineBytes)) {
     ++n;
+    auto bad = [&](const std::string& why) {
+      throw_bad_input("trace {} line {}: {}: '{}'", name, n, why, printable(line));
+    };
+    if (line.size() > kMaxTraceLineBytes)
+      bad(fmt::format("line longer than the limit of {} bytes", kMaxTraceLineBytes));
     std::string_view s(line);
     if (const auto hash = s.find('#'); hash != std::string_view::npos) s = s.substr(0, hash);
     auto tok = split(s);
     if (tok.empty()) continue;
-    auto bad = [&](const std::string& why) {
-      throw_bad_input("trace {} line {}: {}: '{}'", name, n, why, line);
-    };
+    if (out.size() >= max_requests)
+      bad(fmt::format("more than the limit of {} requests", max_requests));
     TraceEntry e;
     e.line = n;
     Format f = Format::kUnknown;
@@ -85,6 +125,12 @@ std::vector<TraceEntry> parse_trace(std::istream& in, const std::string& name,
       c.remove_suffix(1);
       std::uint64_t cycle = 0;
       if (!parse_number(c, &cycle)) bad("malformed cycle");
+      if (cycle > kMaxTraceCycle) {
+        bad(fmt::format(
+            "cycle {} is beyond the limit of {} cycles (2^30, so that replay ends in bounded "
+            "time)",
+            cycle, kMaxTraceCycle));
+      }
       if (tok.size() < 3 || tok.size() > 4) bad("expected '<cycle>:\\t<read|write>\\t0x<addr>'");
       if (tok[1] == "read") {
         e.is_write = false;
@@ -115,12 +161,15 @@ std::vector<TraceEntry> parse_trace(std::istream& in, const std::string& name,
     }
     out.push_back(std::move(e));
   }
+  if (in.bad()) throw_bad_input("trace {}: read error after line {}", name, n);
   return out;
 }
 
 std::vector<TraceEntry> load_trace_file(const std::string& path, std::uint64_t capacity_bytes,
                                         std::uint32_t access_bytes) {
-  std::ifstream f(path);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw_bad_input("trace {}: is a directory", path);
+  std::ifstream f(path, std::ios::binary);
   if (!f) throw_bad_input("trace {}: cannot open", path);
   return parse_trace(f, path, capacity_bytes, access_bytes);
 }

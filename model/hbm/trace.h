@@ -24,11 +24,25 @@ struct TraceEntry {
   std::size_t line = 0;
 };
 
-// Parses a trace; throws mxemu::Error (bad input) naming `name` and the line number for a
-// malformed line, time going backwards, mixed formats or an address at or beyond
-// `capacity_bytes`.
+// Bounds of a trace, each refused with a message naming it, so that parsing takes memory in
+// proportion to the file and replay ends in bounded time:
+// - time stamps at most kMaxTraceCycle = 2^30 HBM cycles (0.67 s of HBM3 time at tCK 0.625 ns,
+//   far beyond the microseconds to milliseconds of DRAMSys traces). Replay costs time in
+//   proportion to the cycles it crosses in every pseudo-channel a request reaches (refresh).
+//   Measured on a loaded 2-core Debian 12 machine: 128 requests at cycle 2^30, one per
+//   pseudo-channel of mx1 (the worst case), replay in 22 s, one request in 0.2 s; before the
+//   bound one request at 10^11 took 16 s (128 of them: about an hour) and one at 2^64 - 1 would
+//   have taken over a century (these two extrapolated from the measured rate).
+// - at most kMaxTraceRequests requests (2^24; about 1 GiB of parsed entries);
+// - lines of at most kMaxTraceLineBytes bytes (a write line with 32 data bytes is under 100).
+inline constexpr Cycle kMaxTraceCycle = Cycle{1} << 30;
+inline constexpr std::size_t kMaxTraceRequests = std::size_t{1} << 24;
+inline constexpr std::size_t kMaxTraceLineBytes = 4096;
+
+// `max_requests` lowers the request bound (tests).
 std::vector<TraceEntry> parse_trace(std::istream& in, const std::string& name,
-                                    std::uint64_t capacity_bytes, std::uint32_t access_bytes);
+                                    std::uint64_t capacity_bytes, std::uint32_t access_bytes,
+                                    std::size_t max_requests = kMaxTraceRequests);
 std::vector<TraceEntry> load_trace_file(const std::string& path, std::uint64_t capacity_bytes,
                                         std::uint32_t access_bytes);
 
