@@ -111,7 +111,7 @@ PacketDecoder::Kind PacketDecoder::feed(char c) {
     }
   }
   // A payload byte (kBody or kEscape).
-  if (payload_.size() < kMaxPacketBytes) {
+  if (payload_.size() < max_payload_) {
     payload_.push_back(c);
   } else {
     overflow_ = true;

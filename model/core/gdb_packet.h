@@ -26,6 +26,10 @@ inline constexpr char kInterruptByte = 0x03;
 
 class PacketDecoder {
  public:
+  // `max_payload_bytes`: longer packets are dropped (the fuzz harness lowers it to reach that
+  // path with short inputs).
+  explicit PacketDecoder(std::size_t max_payload_bytes = kMaxPacketBytes)
+      : max_payload_(max_payload_bytes) {}
   enum class Kind : std::uint8_t {
     kNone,       // the byte was consumed, nothing complete yet
     kPacket,     // a packet with a good checksum: payload() holds it; acknowledge with '+'
@@ -40,6 +44,7 @@ class PacketDecoder {
 
  private:
   enum class State : std::uint8_t { kIdle, kBody, kEscape, kCheck1, kCheck2 };
+  std::size_t max_payload_;
   State state_ = State::kIdle;
   std::string payload_;
   unsigned sum_ = 0;
