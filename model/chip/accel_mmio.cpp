@@ -23,16 +23,16 @@ void AccelMmio::push(std::uint32_t q, const Desc& d) {
   if (e.full()) {
     const std::uint64_t t0 = state_.now_cycle();
     waiting_on_ = fmt::format("PUSH to the full {} queue (at cycle {})", e.queue_name(), t0);
-    while (e.full() && !state_.fault) sc_core::wait(state_.changed);
+    while (e.full() && !state_.fault && !state_.halted) sc_core::wait(state_.changed);
     waiting_on_.clear();
     push_stall_ += state_.now_cycle() - t0;
   }
-  if (!state_.fault) e.push(d);
+  if (!state_.fault && !state_.halted) e.push(d);
 }
 
 bool AccelMmio::all_idle() const {
   for (const Engine* e : queues_)
-    if (!e->idle()) return false;
+    if (e != nullptr && !e->idle()) return false;
   return true;
 }
 
@@ -43,6 +43,7 @@ core::AccessResult AccelMmio::read(std::uint32_t offset, unsigned size, std::uin
   if (offset >= kQueueWindow && offset < kQueueWindow + queues_.size() * regs::kQueueStride) {
     const std::uint32_t q = (offset - kQueueWindow) / regs::kQueueStride;
     const std::uint32_t reg = (offset - kQueueWindow) % regs::kQueueStride;
+    if (queues_[q] == nullptr) return {false, 0};
     if (reg < regs::kDescWords * 4) {
       value = staging_[q][reg / 4];
     } else if (reg == regs::qreg::kCount) {
@@ -65,7 +66,7 @@ core::AccessResult AccelMmio::read(std::uint32_t offset, unsigned size, std::uin
       case regs::ctrl::kFence: {
         const std::uint64_t t0 = state_.now_cycle();
         waiting_on_ = fmt::format("FENCE (read at cycle {})", t0);
-        while (!all_idle() && !state_.fault) sc_core::wait(state_.changed);
+        while (!all_idle() && !state_.fault && !state_.halted) sc_core::wait(state_.changed);
         waiting_on_.clear();
         fence_stall_ += state_.now_cycle() - t0;
         value = state_.fault ? static_cast<std::uint32_t>(state_.fault->code) : 0;
@@ -95,6 +96,28 @@ core::AccessResult AccelMmio::read(std::uint32_t offset, unsigned size, std::uin
       case regs::ctrl::kAccBytes:
         value = static_cast<std::uint32_t>(c.mxu.acc_bytes);
         return {};
+      case regs::ctrl::kAbiVersion:
+        value = regs::kAbiVersion;
+        return {};
+      case regs::ctrl::kChipIndex:
+        value = state_.id.index;
+        return {};
+      case regs::ctrl::kNumChips:
+        value = state_.id.num_chips;
+        return {};
+      case regs::ctrl::kChipX:
+      case regs::ctrl::kChipY:
+      case regs::ctrl::kChipZ:
+        value = state_.id.coord[(reg - regs::ctrl::kChipX) / 4];
+        return {};
+      case regs::ctrl::kPodX:
+      case regs::ctrl::kPodY:
+      case regs::ctrl::kPodZ:
+        value = state_.id.pod_shape[(reg - regs::ctrl::kPodX) / 4];
+        return {};
+      case regs::ctrl::kMxBlock:
+        value = c.mx.block;
+        return {};
       default:
         return {false, 0};
     }
@@ -108,6 +131,7 @@ core::AccessResult AccelMmio::write(std::uint32_t offset, unsigned size, std::ui
   if (offset >= kQueueWindow && offset < kQueueWindow + queues_.size() * regs::kQueueStride) {
     const std::uint32_t q = (offset - kQueueWindow) / regs::kQueueStride;
     const std::uint32_t reg = (offset - kQueueWindow) % regs::kQueueStride;
+    if (queues_[q] == nullptr) return {false, 0};
     if (reg < regs::kDescWords * 4) {
       staging_[q][reg / 4] = value;
       return {};
@@ -133,6 +157,7 @@ core::AccessResult AccelMmio::write(std::uint32_t offset, unsigned size, std::ui
   }
   if (offset >= kSemWindow && offset < kSemWindow + regs::kNumSemaphores * 4) {
     state_.sems[(offset - kSemWindow) / 4] = value;
+    ++state_.sem_events;
     state_.notify_changed();
     return {};
   }

@@ -13,7 +13,8 @@ namespace mxemu::chip {
 
 class AccelMmio : public core::Device {
  public:
-  // queues: indexed by queue number; bus: where PUSH_ADDR fetches descriptors from (core RAM).
+  // queues: indexed by queue number (nullptr: the chip has no such engine; its registers fault);
+  // bus: where PUSH_ADDR fetches descriptors from (core RAM).
   AccelMmio(ChipState& state, std::vector<Engine*> queues, core::Bus& bus);
 
   core::AccessResult read(std::uint32_t offset, unsigned size, std::uint32_t& value,

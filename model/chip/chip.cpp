@@ -1,13 +1,11 @@
 #include "model/chip/chip.h"
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
-
-#include <fstream>
-#include <sstream>
 
 #include "firmware/include/mxemu/platform.h"
-#include "model/common/error.h"
+#include "model/chip/dma_engine.h"
+#include "model/chip/mxu_engine.h"
+#include "model/chip/vpu_engine.h"
 
 namespace mxemu::chip {
 
@@ -18,103 +16,175 @@ constexpr std::uint32_t kMmioLatencyCycles = 2;
 constexpr std::uint32_t kMmioWindowBytes = 0x3000;  // queues, semaphores, control (tools/regmap)
 }  // namespace
 
-AllConfigs load_all_configs(const std::string& path) {
-  AllConfigs c;
-  c.chip = load_chip_config(path);
-  if (!path.empty()) {
-    core::load_core_config(path, c.core);
-    toml::table root;
-    try {
-      root = toml::parse(c.chip.toml_text, path);
-    } catch (const toml::parse_error& e) {
-      throw_bad_input("{}: malformed TOML: {}", path, e.description());
-    }
-    if (const toml::node* h = root.get("hbm")) {
-      if (!h->is_table()) throw_bad_input("{}: [hbm] must be a table", path);
-      c.hbm = hbm::config_from_toml(*h->as_table());
-    }
+const char* kind_name(ChipEnd::Kind k) {
+  switch (k) {
+    case ChipEnd::Kind::kExit:
+      return "exit";
+    case ChipEnd::Kind::kFault:
+      return "fault";
+    case ChipEnd::Kind::kDeadlock:
+      return "deadlock";
+    case ChipEnd::Kind::kLimit:
+      return "cycle limit";
+    case ChipEnd::Kind::kKilled:
+      return "killed by debugger";
+    case ChipEnd::Kind::kStopped:
+      return "stopped";
   }
-  // One clock for core and engines (DESIGN §2) unless [core] clock_hz says otherwise.
-  bool core_clock_given = false;
-  if (!path.empty()) {
-    const toml::table root = toml::parse(c.chip.toml_text, path);
-    if (const toml::node* n = root.at_path("core.clock_hz").node()) core_clock_given = n != nullptr;
-  }
-  if (!core_clock_given) c.core.clock_hz = c.chip.clock_hz;
-  return c;
+  return "?";
 }
 
-Chip::Chip(const ChipConfig& chip, const core::CoreConfig& core, const hbm::HbmConfig& hbm,
-           std::uint64_t max_cycles)
-    : cfg_(chip),
-      hbm_(std::make_unique<ChipHbm>("hbm", hbm, chip.clock_hz, chip.dma.bytes_per_cycle,
+Chip::Chip(const sc_core::sc_module_name& name, const ChipIdentity& id, const ChipConfig& chip,
+           const core::CoreConfig& core, const hbm::HbmConfig& hbm, std::uint64_t max_cycles,
+           ChipObserver* owner, ThreadPool* pool)
+    : sc_core::sc_module(name),
+      cfg_(chip),
+      hbm_(std::make_unique<ChipHbm>("hbm", hbm, chip.clock(), chip.dma.bytes_per_cycle,
                                      chip.dma.hbm_tlm || chip.mxu.cycle_accurate)),
-      state_(cfg_, *hbm_),
+      state_(cfg_, id, *hbm_),
       machine_(core),
-      max_cycles_(max_cycles) {
-  dma_ = std::make_unique<DmaEngine>("dma", state_);
-  vpu_ = std::make_unique<VpuEngine>("vpu", state_);
-  std::vector<Engine*> queues{dma_.get(), vpu_.get()};
+      max_cycles_(max_cycles),
+      owner_(owner) {
+  state_.pool = pool;
+  state_.on_fault = [this] { engine_fault(); };
+  // The engine registry: queue order (tools/regmap: DMA, VPU, then MXU i at kQueueMxu0 + i).
+  engines_.push_back(std::make_unique<DmaEngine>("dma", state_));
+  engines_.push_back(std::make_unique<VpuEngine>("vpu", state_));
   for (std::uint32_t i = 0; i < cfg_.mxu.count; ++i) {
-    mxus_.push_back(std::make_unique<MxuEngine>(fmt::format("mxu{}", i).c_str(), state_, i));
-    queues.push_back(mxus_.back().get());
+    engines_.push_back(std::make_unique<MxuEngine>(fmt::format("mxu{}", i).c_str(), state_, i));
   }
+  std::vector<Engine*> queues(regs::kMaxQueues, nullptr);
+  for (const auto& e : engines_) queues.at(e->queue_index()) = e.get();
   mmio_ = std::make_unique<AccelMmio>(state_, queues, machine_.bus());
   machine_.bus().map(MXEMU_ACCEL_BASE, kMmioWindowBytes, *mmio_, kMmioLatencyCycles, "accel");
-}
-
-void Chip::attach_core(core::DebugAgent* debugger) {
-  core_ = std::make_unique<core::CoreModule>("core", machine_, max_cycles_, debugger, true);
+  core_ = std::make_unique<core::CoreModule>("core", machine_, max_cycles_, nullptr,
+                                             [this] { core_done(); });
+  SC_THREAD(watchdog_thread);
 }
 
 std::uint64_t Chip::cycles() const {
   return machine_.hart().cycle();
 }
 
+void Chip::finish(ChipEnd end) {
+  if (end_) return;
+  end_ = std::move(end);
+  state_.halted = true;
+  core_->halt();
+  state_.notify_changed();  // engines and MMIO waits see the halt
+  if (owner_ != nullptr) owner_->chip_ended(state_.id.index, *end_);
+}
+
+void Chip::stop(const ChipEnd& end) {
+  if (end_) return;
+  end_ = end;
+  state_.halted = true;
+  core_->halt();
+  state_.notify_changed();
+}
+
+void Chip::core_done() {
+  if (end_) return;  // the chip had ended already (fault, deadlock, stop): the core followed
+  ChipEnd e;
+  e.cycle = cycles();
+  if (core_->killed()) {
+    e.kind = ChipEnd::Kind::kKilled;
+    e.message = "killed by debugger";
+    finish(e);
+    return;
+  }
+  try {
+    e.exit_code = machine_.finish(core_->stop_reason(), max_cycles_);
+    e.kind = ChipEnd::Kind::kExit;
+    if (!mmio_->all_idle()) {
+      e.kind = ChipEnd::Kind::kFault;
+      e.error = ExitCode::kSimFault;
+      e.message =
+          fmt::format("firmware exited (code {}) at cycle {} while engines still had work: {}",
+                      e.exit_code, e.cycle, deadlock_report());
+    }
+  } catch (const Error& err) {
+    e.kind = err.code() == ExitCode::kLimit ? ChipEnd::Kind::kLimit : ChipEnd::Kind::kFault;
+    e.error = err.code();
+    e.message = err.what();
+  }
+  finish(e);
+}
+
+void Chip::engine_fault() {
+  const EngineFault& f = *state_.fault;
+  ChipEnd e;
+  e.kind = ChipEnd::Kind::kFault;
+  e.error = ExitCode::kSimFault;
+  e.cycle = f.cycle;
+  e.message = fmt::format("engine fault: {} queue, descriptor #{} (opcode {}) at cycle {}: {}",
+                          f.queue, f.seq, f.opcode, f.cycle, f.message);
+  finish(e);
+}
+
+bool Chip::waiting() const {
+  return !mmio_->core_waiting_on().empty() || core_->sleeping_forever();
+}
+
+std::uint64_t Chip::progress() const {
+  std::uint64_t p = machine_.hart().instret() + state_.sem_events;
+  for (const auto& e : engines_) p += e->progress();
+  return p;
+}
+
+void Chip::watchdog_thread() {
+  std::uint64_t last = ~std::uint64_t{0};
+  for (;;) {
+    sc_core::wait(state_.cycles(cfg_.watchdog_cycles));
+    if (end_) return;
+    bool busy = false;
+    for (const auto& e : engines_) busy = busy || e->busy();
+    const std::uint64_t p = progress();
+    if (p == last && waiting() && !busy) {
+      finish(deadlock_end());
+      return;
+    }
+    last = p;
+  }
+}
+
 std::string Chip::deadlock_report() const {
   std::string s = "deadlock: the core waits on " +
                   (mmio_->core_waiting_on().empty() ? std::string("nothing it can be woken from")
                                                     : mmio_->core_waiting_on());
-  const auto engine = [&](const Engine& e) {
-    if (e.idle()) return;
-    s += fmt::format("; {} has {} descriptor(s) pending", e.queue_name(), e.queued_or_running());
-    if (e.blocked_on()) {
-      s += fmt::format(", its next waits for {} on semaphore {} (value {})", e.blocked_on()->second,
-                       e.blocked_on()->first, state_.sems[e.blocked_on()->first]);
+  for (const auto& e : engines_) {
+    if (e->idle()) continue;
+    s += fmt::format("; {} has {} descriptor(s) pending", e->queue_name(), e->queued_or_running());
+    if (e->blocked_on()) {
+      s +=
+          fmt::format(", its next waits for {} on semaphore {} (value {})", e->blocked_on()->second,
+                      e->blocked_on()->first, state_.sems[e->blocked_on()->first]);
     }
-  };
-  engine(*dma_);
-  engine(*vpu_);
-  for (const auto& m : mxus_) engine(*m);
+  }
   return s;
 }
 
-int Chip::run() {
-  if (!core_) attach_core();
-  sc_core::sc_start();
-  if (core_->killed()) return 0;
-  if (state_.fault) {
-    const EngineFault& f = *state_.fault;
-    throw Error(ExitCode::kSimFault,
-                fmt::format("engine fault: {} queue, descriptor #{} (opcode {}) at cycle {}: {}",
-                            f.queue, f.seq, f.opcode, f.cycle, f.message));
-  }
-  if (!core_->done() && mmio_->core_waiting_on().empty() && mmio_->all_idle()) {
+ChipEnd Chip::deadlock_end() const {
+  ChipEnd e;
+  e.kind = ChipEnd::Kind::kDeadlock;
+  e.error = ExitCode::kSimFault;
+  e.cycle = state_.now_cycle();
+  if (mmio_->core_waiting_on().empty() && mmio_->all_idle()) {
     // Nothing of the chip's is involved (e.g. WFI with no interrupt source): the core's report.
-    machine_.finish(core::StopReason::kWfi, max_cycles_);
+    try {
+      machine_.finish(core::StopReason::kWfi, max_cycles_);
+    } catch (const Error& err) {
+      e.message = err.what();
+      return e;
+    }
   }
-  if (!core_->done()) {
-    throw Error(ExitCode::kSimFault, fmt::format("{} (cycle {}, pc 0x{:08x})", deadlock_report(),
-                                                 state_.now_cycle(), machine_.hart().pc()));
-  }
-  const int code = machine_.finish(core_->stop_reason(), max_cycles_);
-  if (!mmio_->all_idle()) {
-    throw Error(
-        ExitCode::kSimFault,
-        fmt::format("firmware exited (code {}) at cycle {} while engines still had work: {}", code,
-                    cycles(), deadlock_report()));
-  }
-  return code;
+  e.message =
+      fmt::format("{} (cycle {}, pc 0x{:08x})", deadlock_report(), e.cycle, machine_.hart().pc());
+  return e;
+}
+
+ChipEnd Chip::starved_end() const {
+  return end_ ? *end_ : deadlock_end();
 }
 
 nlohmann::json Chip::stats() const {
@@ -122,38 +192,34 @@ nlohmann::json Chip::stats() const {
   const std::uint64_t total = cycles();
   json j;
   j["chip"] = cfg_.name;
+  j["chip_index"] = state_.id.index;
+  j["coords"] = state_.id.coord;
+  j["sc_name"] = name();
   j["total_cycles"] = total;
-  j["simulated_time_ps"] =
-      static_cast<std::uint64_t>(sc_core::sc_time_stamp().to_seconds() * 1e12 + 0.5);
+  j["simulated_time_ps"] = total * state_.clock().period_ps;
   const core::Hart& h = machine_.hart();
-  j["core"] = {{"cycles", h.cycle()},
-               {"instret", h.instret()},
-               {"ipc", h.cycle() == 0 ? 0.0 : static_cast<double>(h.instret()) / h.cycle()},
-               {"stall_cycles", h.stall_cycles()},
-               {"sleep_cycles", h.sleep_cycles()},
-               {"traps", h.traps()},
-               {"interrupts", h.interrupts()},
-               {"mode", machine_.config().lockstep ? "lockstep" : "decoupled"},
-               {"fence_stall_cycles", mmio_->fence_stall_cycles()},
-               {"push_stall_cycles", mmio_->push_stall_cycles()}};
+  j["core"] = {
+      {"cycles", h.cycle()},
+      {"instret", h.instret()},
+      {"ipc", h.cycle() == 0 ? 0.0 : static_cast<double>(h.instret()) / h.cycle()},
+      {"stall_cycles", h.stall_cycles()},
+      {"sleep_cycles", h.sleep_cycles()},
+      {"traps", h.traps()},
+      {"interrupts", h.interrupts()},
+      {"clock_hz", cfg_.clock_hz},
+      {"mode", machine_.config().lockstep ? "lockstep" : "decoupled"},
+      {"quantum_cycles", machine_.config().lockstep ? 1 : machine_.config().quantum_cycles},
+      {"fence_stall_cycles", mmio_->fence_stall_cycles()},
+      {"push_stall_cycles", mmio_->push_stall_cycles()}};
   std::uint64_t busy = 0, macs = 0;
   json engines = json::object();
-  const auto engine_json = [&](const Engine& e) {
-    json s = {{"descriptors", e.stats().descriptors}, {"busy_cycles", e.stats().busy_cycles}};
-    json st = json::object();
-    for (const auto& [cause, n] : e.stats().stall_cycles) st[cause] = n;
-    s["stall_cycles"] = st;
-    return s;
-  };
-  engines["DMA"] = engine_json(*dma_);
-  engines["DMA"]["bytes"] = dma_->bytes_moved();
-  engines["VPU"] = engine_json(*vpu_);
-  engines["VPU"]["elements"] = vpu_->elements();
-  for (const auto& m : mxus_) {
-    engines[m->queue_name()] = engine_json(*m);
-    engines[m->queue_name()]["macs"] = m->macs();
-    busy += m->stream_cycles();
-    macs += m->macs();
+  for (const auto& e : engines_) {
+    json s = e->stats_json();
+    if (s.contains("macs")) {
+      busy += s["busy_cycles"].get<std::uint64_t>();
+      macs += s["macs"].get<std::uint64_t>();
+    }
+    engines[e->queue_name()] = std::move(s);
   }
   j["engines"] = engines;
   j["mxu_busy_cycles"] = busy;
@@ -162,7 +228,7 @@ nlohmann::json Chip::stats() const {
   j["mxu_utilization"] = total == 0 ? 0.0 : static_cast<double>(macs) / peak;
   j["hbm_bytes_read"] = hbm_->bytes_read();
   j["hbm_bytes_written"] = hbm_->bytes_written();
-  const double secs = static_cast<double>(total) / static_cast<double>(cfg_.clock_hz);
+  const double secs = static_cast<double>(total) / state_.clock().effective_hz();
   j["hbm_bandwidth_gbps"] =
       secs == 0 ? 0.0
                 : static_cast<double>(hbm_->bytes_read() + hbm_->bytes_written()) / secs / 1e9;
@@ -173,35 +239,38 @@ nlohmann::json Chip::stats() const {
               {"row_hit_rate", accesses == 0 ? 0.0 : static_cast<double>(hs.row_hits) / accesses},
               {"activates", hs.activates},
               {"refreshes", hs.refreshes}};
+  if (end_) {
+    j["end"] = {{"kind", kind_name(end_->kind)}, {"cycle", end_->cycle}};
+  }
   return j;
 }
 
-std::string Chip::timeline_json() const {
-  nlohmann::json events = nlohmann::json::array();
-  const double us_per_cycle = 1e6 / static_cast<double>(cfg_.clock_hz);
-  std::vector<std::string> names(2 + mxus_.size());
-  names[regs::kQueueDma] = "DMA";
-  names[regs::kQueueVpu] = "VPU";
-  for (std::size_t i = 0; i < mxus_.size(); ++i)
-    names[regs::kQueueMxu0 + i] = mxus_[i]->queue_name();
-  for (std::size_t q = 0; q < names.size(); ++q) {
+void Chip::timeline_events(nlohmann::json& events) const {
+  const double us_per_cycle = static_cast<double>(state_.clock().period_ps) / 1e6;
+  const std::uint32_t pid = state_.id.index;
+  events.push_back({{"ph", "M"},
+                    {"name", "process_name"},
+                    {"pid", pid},
+                    {"args", {{"name", fmt::format("chip{} ({})", pid, cfg_.name)}}}});
+  events.push_back(
+      {{"ph", "M"}, {"name", "process_sort_index"}, {"pid", pid}, {"args", {{"sort_index", pid}}}});
+  for (const auto& e : engines_) {
     events.push_back({{"ph", "M"},
                       {"name", "thread_name"},
-                      {"pid", 0},
-                      {"tid", q},
-                      {"args", {{"name", names[q]}}}});
+                      {"pid", pid},
+                      {"tid", e->queue_index()},
+                      {"args", {{"name", e->queue_name()}}}});
   }
   for (const TimelineEvent& e : state_.timeline) {
     events.push_back(
         {{"ph", "X"},
          {"name", e.name},
-         {"pid", 0},
+         {"pid", pid},
          {"tid", e.queue},
          {"ts", static_cast<double>(e.start_cycle) * us_per_cycle},
          {"dur", static_cast<double>(e.end_cycle - e.start_cycle) * us_per_cycle},
          {"args", {{"seq", e.seq}, {"start_cycle", e.start_cycle}, {"end_cycle", e.end_cycle}}}});
   }
-  return nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ns"}}.dump();
 }
 
 }  // namespace mxemu::chip

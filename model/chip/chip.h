@@ -1,11 +1,15 @@
 // The chip of DESIGN §2, assembled: control core (model/core) with the accelerator MMIO window,
 // DMA, VPU and N MXU engines sharing VMEM, accumulators, semaphores and HBM (model/hbm).
-// Instantiation and binding only; the engines and memories live in their own files.
+//
+// A Chip is an sc_module with an identity in its pod (index, coordinates) and hierarchical names
+// (`pod.chip3.mxu1`); several live in one SystemC context. It never stops the simulation: when
+// its run ends (firmware exit, a fault, a deadlock found by its progress watchdog, the cycle
+// limit) it records a ChipEnd, halts its core and engines, and reports to its owner
+// (model/sim's Simulation), which alone calls sc_start/sc_stop.
 #pragma once
 
 #include <systemc>
 
-#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -14,83 +18,103 @@
 
 #include "model/chip/accel_mmio.h"
 #include "model/chip/chip_config.h"
-#include "model/chip/dma_engine.h"
+#include "model/chip/engine.h"
 #include "model/chip/hbm_backend.h"
-#include "model/chip/mxu_engine.h"
-#include "model/chip/vpu_engine.h"
+#include "model/common/error.h"
 #include "model/core/config.h"
 #include "model/core/core_module.h"
 #include "model/core/machine.h"
 #include "model/hbm/config.h"
 
+namespace mxemu {
+class ThreadPool;
+}
+
 namespace mxemu::chip {
 
-struct ChipRunOptions {
-  std::string firmware;     // ELF path
-  std::string config_path;  // TOML ("" = embedded mx1)
-  std::uint64_t max_cycles = 20'000'000'000ull;
-  bool fast = true;  // false: cycle-by-cycle (core lock-step, stepped MXU)
-  bool record_timeline = false;
-  std::function<void(char)> console_sink;
+// How a chip's run ended.
+struct ChipEnd {
+  enum class Kind : std::uint8_t {
+    kExit,      // the firmware exited (exit_code)
+    kFault,     // a core or engine fault, or an exit with work pending (error = kSimFault)
+    kDeadlock,  // the watchdog saw no progress while the chip waited (error = kSimFault)
+    kLimit,     // the cycle limit (error = kLimit)
+    kKilled,    // the debugger ended the run
+    kStopped,   // the simulation stopped it because another chip failed
+  };
+  Kind kind = Kind::kExit;
+  int exit_code = 0;               // the firmware's (kExit)
+  ExitCode error = ExitCode::kOk;  // mxemu's status for the other kinds
+  std::string message;             // what happened (the error text, without the prefix)
+  std::uint64_t cycle = 0;         // the chip cycle of the end
+  bool failed() const { return kind != Kind::kExit && kind != Kind::kKilled; }
 };
+const char* kind_name(ChipEnd::Kind k);
 
-struct ChipRunReport {
-  int exit_code = 0;
-  std::uint64_t total_cycles = 0;
-  std::string console;
-  nlohmann::json stats;
-  std::vector<TimelineEvent> timeline;
-  double host_seconds = 0;
-};
-
-class Chip {
+// The chip's owner, as the chip sees it (model/sim's Simulation).
+class ChipObserver {
  public:
-  // Must be constructed inside a fresh SystemC context (sc_main or a test's sc_simcontext).
-  Chip(const ChipConfig& chip, const core::CoreConfig& core, const hbm::HbmConfig& hbm,
-       std::uint64_t max_cycles);
-  Chip(const Chip&) = delete;
-  Chip& operator=(const Chip&) = delete;
+  virtual ~ChipObserver() = default;
+  virtual void chip_ended(std::uint32_t chip_index, const ChipEnd& end) = 0;
+};
 
-  // Elaborates the core's SystemC shell, optionally under a debugger (the GDB stub). Call once,
-  // after the firmware is loaded and before run().
-  void attach_core(core::DebugAgent* debugger = nullptr);
+class Chip : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Chip);
+  // Elaborates the chip (every submodule is its child). pool: host threads for the MXUs' GEMMs
+  // (nullptr: none). owner: told when the run ends (nullptr: nobody).
+  Chip(const sc_core::sc_module_name& name, const ChipIdentity& id, const ChipConfig& chip,
+       const core::CoreConfig& core, const hbm::HbmConfig& hbm, std::uint64_t max_cycles,
+       ChipObserver* owner = nullptr, ThreadPool* pool = nullptr);
+
+  // Attaches a debugger (the GDB stub) to the core; before the simulation starts.
+  void set_debugger(core::DebugAgent* debugger) { core_->set_debugger(debugger); }
 
   ChipState& state() { return state_; }
   ChipHbm& hbm() { return *hbm_; }
   core::Machine& machine() { return machine_; }
+  const core::Machine& machine() const { return machine_; }
   const ChipConfig& config() const { return cfg_; }
+  const ChipIdentity& identity() const { return state_.id; }
+  // The engines, in queue order (the registry the MMIO window, statistics, timeline and deadlock
+  // report iterate over).
+  const std::vector<std::unique_ptr<Engine>>& engines() const { return engines_; }
 
-  // Runs to the firmware's exit. Throws mxemu::Error: an engine fault or a deadlock (3, naming the
-  // queue, descriptor and cycle), a core fault (3), the cycle limit (4). A run the debugger
-  // killed returns 0 with killed() set.
-  int run();
-  bool killed() const { return core_ && core_->killed(); }
+  // The end of this chip's run, once it has one.
+  const std::optional<ChipEnd>& end() const { return end_; }
+  // Ends a chip that is still running (the owner's decision): records `end` and halts the chip
+  // without reporting back. No effect on a chip that has ended.
+  void stop(const ChipEnd& end);
+  // The end of a chip still running when nothing in the simulation can happen any more: a
+  // deadlock (or, for a core waiting in WFI with nothing to wake it, the core's report).
+  ChipEnd starved_end() const;
+
+  bool killed() const { return end_ && end_->kind == ChipEnd::Kind::kKilled; }
   std::uint64_t cycles() const;
   nlohmann::json stats() const;
-  std::string timeline_json() const;  // Chrome / Perfetto trace-event JSON
+  // Appends this chip's trace events (process = chip index, a track per engine) to `events`.
+  void timeline_events(nlohmann::json& events) const;
 
  private:
+  void core_done();
+  void engine_fault();
+  void watchdog_thread();
+  void finish(ChipEnd end);
+  bool waiting() const;
+  std::uint64_t progress() const;
   std::string deadlock_report() const;
+  ChipEnd deadlock_end() const;
 
   ChipConfig cfg_;
   std::unique_ptr<ChipHbm> hbm_;
   ChipState state_;
   core::Machine machine_;
-  std::unique_ptr<DmaEngine> dma_;
-  std::unique_ptr<VpuEngine> vpu_;
-  std::vector<std::unique_ptr<MxuEngine>> mxus_;
+  std::vector<std::unique_ptr<Engine>> engines_;
   std::unique_ptr<AccelMmio> mmio_;
   std::unique_ptr<core::CoreModule> core_;
   std::uint64_t max_cycles_;
+  ChipObserver* owner_;
+  std::optional<ChipEnd> end_;
 };
-
-// Loads all three configs from one TOML file ("" = defaults): the chip's own tables, [core] and
-// [hbm].
-struct AllConfigs {
-  ChipConfig chip;
-  core::CoreConfig core;
-  hbm::HbmConfig hbm;
-};
-AllConfigs load_all_configs(const std::string& path);
 
 }  // namespace mxemu::chip

@@ -1,11 +1,14 @@
-// The chip's configuration (DESIGN §2): every number is a named field with the "mx1" default.
-// One TOML file describes a chip; `mx1_default_toml()` is the embedded default and documents
-// every key. Unknown keys or wrong types are bad input naming the key.
+// The chip's configuration (DESIGN §2): every number is a named field whose initialiser is the
+// "mx1" default (the only place defaults live). `visit` describes the TOML tables for the one
+// config reader and writer (model/common/config.h): key, range, documentation. Whole-file loading
+// (chip, [core] and [hbm] tables together) is model/sim's SimConfig.
 #pragma once
 
 #include <cstdint>
 #include <string>
-#include <string_view>
+
+#include "model/chip/regs.h"
+#include "model/common/clock.h"
 
 namespace mxemu::chip {
 
@@ -16,12 +19,29 @@ struct MxuConfig {
   std::uint64_t acc_bytes = 4u << 20;  // FP32 accumulators per MXU
   // Cycle-by-cycle mode steps the systolic array (model/mxu) instead of the closed form.
   bool cycle_accurate = false;
+
+  template <typename V>
+  void visit(V& v) {
+    v.field("count", count, 1, regs::kMaxMxu, "MXU engines");
+    v.field("rows", rows, 1, 1024, "systolic rows (K per weight tile)");
+    v.field("cols", cols, 1, 1024, "systolic columns (N per weight tile)");
+    v.field("acc_bytes", acc_bytes, 4096, regs::space::kAccStride, "FP32 accumulators per MXU");
+    v.field("cycle_accurate", cycle_accurate,
+            "true: step the array cycle by cycle (same results and cycles, slower)");
+  }
 };
 
 struct VmemConfig {
   std::uint64_t bytes = 32u << 20;
   std::uint32_t banks = 32;
   std::uint32_t bank_width_bytes = 8;  // one word per bank per cycle
+
+  template <typename V>
+  void visit(V& v) {
+    v.field("bytes", bytes, 4096, regs::space::kAcc, "scratchpad bytes");
+    v.field("banks", banks, 1, 1024, "banks");
+    v.field("bank_width_bytes", bank_width_bytes, 1, 1024, "bytes per bank per cycle");
+  }
 };
 
 struct VpuConfig {
@@ -29,6 +49,15 @@ struct VpuConfig {
   std::uint32_t latency_cycles = 8;         // pipeline depth added to every operation
   std::uint32_t exp_cycles = 4;             // cycles per lane-group for exp (iterative unit)
   std::uint32_t reduce_latency_cycles = 7;  // log2(lanes) adder tree on reductions
+
+  template <typename V>
+  void visit(V& v) {
+    v.field("lanes", lanes, 1, 65536, "FP32 elements per cycle");
+    v.field("latency_cycles", latency_cycles, 0, 100000, "pipeline depth of every operation");
+    v.field("exp_cycles", exp_cycles, 1, 1000, "cycles per lane group for exp");
+    v.field("reduce_latency_cycles", reduce_latency_cycles, 0, 100000,
+            "adder-tree latency of reductions");
+  }
 };
 
 struct DmaConfig {
@@ -38,32 +67,84 @@ struct DmaConfig {
   // true: the DMA reaches HBM through its TLM-2.0 AT socket; false: straight into the
   // controller core behind it (same cycles, a little faster). Cycle-by-cycle mode always uses TLM.
   bool hbm_tlm = true;
+
+  template <typename V>
+  void visit(V& v) {
+    v.field("bytes_per_cycle", bytes_per_cycle, 1, 1u << 20,
+            "on-chip side bandwidth (about HBM3 x4's 3.3 TB/s)");
+    v.field("setup_cycles", setup_cycles, 0, 1u << 20, "per descriptor");
+    v.field("hbm_request_bytes", hbm_request_bytes, 32, 4096, "HBM request size (power of two)");
+    v.check((hbm_request_bytes & (hbm_request_bytes - 1)) == 0, "hbm_request_bytes",
+            "= " + std::to_string(hbm_request_bytes) + " is not a power of two");
+    v.field("hbm_tlm", hbm_tlm, "DMA -> HBM over TLM-2.0 AT; false: direct (same cycles)");
+  }
 };
 
 struct QueueConfig {
   std::uint32_t depth = 64;  // descriptors per engine queue (a full queue stalls the core's push)
+
+  template <typename V>
+  void visit(V& v) {
+    v.field("depth", depth, 1, 1u << 16, "descriptors per engine queue");
+  }
+};
+
+// DESIGN §3: the MX block size (elements along K sharing one UE8M0 scale). Kernels read it from
+// the launch block ("mx_block") and the MX_BLOCK register; `mxemu gemm --block` overrides it.
+struct MxConfig {
+  std::uint32_t block = 32;
+
+  template <typename V>
+  void visit(V& v) {
+    v.field("block", block, 1, 4096, "MX block size along K (32: OCP MX; 128: DeepSeek-style)");
+  }
 };
 
 struct ChipConfig {
   std::string name = "mx1";
   std::uint64_t clock_hz = 1'000'000'000;
+  // Deadlock watchdog: a chip whose core waits (fence, full queue, WFI with no timer) while no
+  // engine has work in flight, with no retired instruction and no engine progress for this many
+  // cycles, is reported as deadlocked.
+  std::uint64_t watchdog_cycles = 1'000'000;
+  MxConfig mx;
   MxuConfig mxu;
   VmemConfig vmem;
   VpuConfig vpu;
   DmaConfig dma;
   QueueConfig queue;
-  std::string source = "embedded mx1";  // where the config came from (for messages)
-  std::string toml_text;                // the whole TOML (the core and HBM sections read it too)
 
+  Clock clock() const { return Clock::from_hz(clock_hz); }
   double peak_macs_per_cycle() const {
     return static_cast<double>(mxu.count) * mxu.rows * mxu.cols;
   }
+
+  template <typename V>
+  void visit(V& v) {
+    v.table("chip", "The chip (DESIGN §2): one clock for core, MXU, VPU and DMA", [&] {
+      v.field("name", name, "chip model name");
+      v.check(!name.empty() && name.size() <= 64, "name", "must have 1 to 64 characters");
+      v.field("clock_hz", clock_hz, Clock::kMinHz, Clock::kMaxHz,
+              "core, MXU, VPU and DMA clock (period: whole picoseconds)");
+      v.field("watchdog_cycles", watchdog_cycles, 1000, 1'000'000'000'000ull,
+              "deadlock watchdog: cycles without progress while waiting");
+    });
+    v.table("mx", "MX numerics (DESIGN §3)", [&] { mx.visit(v); });
+    v.table("mxu", "Matrix units (weight-stationary systolic arrays)", [&] { mxu.visit(v); });
+    v.table("vmem", "Scratchpad SRAM", [&] {
+      vmem.visit(v);
+      // The MXU reads one activation row (up to `rows` bytes) from VMEM per cycle; the model
+      // takes that read to be conflict-free, so VMEM must deliver at least that much per cycle.
+      v.check(std::uint64_t{vmem.banks} * vmem.bank_width_bytes >= mxu.rows, "banks",
+              "x bank_width_bytes = " + std::to_string(vmem.banks) + " x " +
+                  std::to_string(vmem.bank_width_bytes) +
+                  " bytes a cycle is less than an MXU activation row (" + std::to_string(mxu.rows) +
+                  " bytes): raise banks or bank_width_bytes");
+    });
+    v.table("vpu", "Vector unit", [&] { vpu.visit(v); });
+    v.table("dma", "DMA engine", [&] { dma.visit(v); });
+    v.table("queue", "Descriptor queues", [&] { queue.visit(v); });
+  }
 };
-
-std::string_view mx1_default_toml();
-
-// Parses TOML text (the default is layered under it: missing keys keep mx1 values).
-ChipConfig parse_chip_config(std::string_view toml_text, const std::string& source);
-ChipConfig load_chip_config(const std::string& path);  // "" -> embedded mx1
 
 }  // namespace mxemu::chip

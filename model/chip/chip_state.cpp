@@ -6,12 +6,14 @@
 
 namespace mxemu::chip {
 
-ChipState::ChipState(const ChipConfig& c, HbmBackend& h)
+ChipState::ChipState(const ChipConfig& c, const ChipIdentity& i, HbmBackend& h)
     : cfg(c),
+      id(i),
       hbm(h),
       vmem(c.vmem),
       acc(c.mxu.count, std::vector<std::uint8_t>(c.mxu.acc_bytes)),
-      period_(sc_core::sc_time(1e12 / static_cast<double>(c.clock_hz), sc_core::SC_PS)) {}
+      clock_(c.clock()),
+      period_(sc_core::sc_time(static_cast<double>(clock_.period_ps), sc_core::SC_PS)) {}
 
 std::uint64_t ChipState::now_cycle() const {
   return static_cast<std::uint64_t>(sc_core::sc_time_stamp() / period_);

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -14,6 +15,11 @@
 #include "model/chip/chip_config.h"
 #include "model/chip/memory.h"
 #include "model/chip/regs.h"
+#include "model/common/clock.h"
+
+namespace mxemu {
+class ThreadPool;
+}
 
 namespace mxemu::chip {
 
@@ -59,13 +65,23 @@ struct TimelineEvent {
   std::uint64_t seq = 0;
 };
 
+// Where a chip sits in its pod (DESIGN §6): firmware reads it from the control registers and the
+// launch block. Chip i of a pod of shape [X, Y, Z] is at i = x + X * (y + Y * z).
+struct ChipIdentity {
+  std::uint32_t index = 0;
+  std::uint32_t num_chips = 1;
+  std::array<std::uint32_t, 3> coord{0, 0, 0};
+  std::array<std::uint32_t, 3> pod_shape{1, 1, 1};
+};
+
 class ChipState {
  public:
-  ChipState(const ChipConfig& cfg, HbmBackend& hbm);
+  ChipState(const ChipConfig& cfg, const ChipIdentity& id, HbmBackend& hbm);
   ChipState(const ChipState&) = delete;
   ChipState& operator=(const ChipState&) = delete;
 
   const ChipConfig& cfg;
+  const ChipIdentity id;
   HbmBackend& hbm;
   Scratchpad vmem;
   std::vector<std::vector<std::uint8_t>> acc;  // one FP32 accumulator array per MXU (bytes)
@@ -73,12 +89,25 @@ class ChipState {
   std::optional<EngineFault> fault;
   std::vector<TimelineEvent> timeline;
   bool record_timeline = false;
+  // Set when the chip's run has ended (its owner stopped it): engines dispatch nothing more.
+  bool halted = false;
+  // Called (once per fault) when an engine faults; the chip reports its end to the simulation.
+  std::function<void()> on_fault;
+  void raise_fault() {
+    notify_changed();
+    if (on_fault) on_fault();
+  }
+  // Host threads for the MXUs' GEMMs (the simulation's pool; nullptr: the caller's thread only).
+  ThreadPool* pool = nullptr;
+  // Counts semaphore writes and signals (deadlock watchdog progress).
+  std::uint64_t sem_events = 0;
 
   // Notified (next delta) whenever a semaphore, a queue or an engine's state changes.
   sc_core::sc_event changed;
   void notify_changed() { changed.notify(sc_core::SC_ZERO_TIME); }
 
   sc_core::sc_time period() const { return period_; }
+  Clock clock() const { return clock_; }
   std::uint64_t now_cycle() const;
   sc_core::sc_time cycles(std::uint64_t n) const { return period_ * static_cast<double>(n); }
 
@@ -93,6 +122,7 @@ class ChipState {
   void write_bytes(const SpaceAddr& a, std::span<const std::uint8_t> in);
 
  private:
+  Clock clock_;
   sc_core::sc_time period_;
 };
 

@@ -27,10 +27,27 @@ void Engine::wait_until(std::uint64_t cycle) {
   if (at > sc_core::sc_time_stamp()) sc_core::wait(at - sc_core::sc_time_stamp());
 }
 
+nlohmann::json Engine::stats_json() const {
+  nlohmann::json s = {{"descriptors", stats_.descriptors}, {"busy_cycles", stats_.busy_cycles}};
+  nlohmann::json st = nlohmann::json::object();
+  for (const auto& [cause, n] : stats_.stall_cycles) st[cause] = n;
+  s["stall_cycles"] = st;
+  extra_stats(s);
+  return s;
+}
+
+void Engine::fault(std::uint64_t seq, std::uint32_t opcode, std::uint64_t cycle, regs::Fault code,
+                   std::string message) {
+  if (!state_.fault) {
+    state_.fault = EngineFault{queue_name_, seq, opcode, cycle, code, std::move(message)};
+  }
+  state_.raise_fault();
+}
+
 void Engine::dispatch_thread() {
   using regs::hdr::kOpcode;
   for (;;) {
-    while (queue_.empty()) sc_core::wait(state_.changed);
+    while (queue_.empty() || state_.halted) sc_core::wait(state_.changed);
     const Desc d = queue_.front();
     queue_.pop_front();
     ++in_flight_;
@@ -42,13 +59,8 @@ void Engine::dispatch_thread() {
       const std::uint32_t count = regs::hdr::kWaitCount.get(d.data());
       const std::uint64_t t0 = state_.now_cycle();
       if (sem >= regs::kNumSemaphores) {
-        state_.fault = EngineFault{queue_name_,
-                                   seq,
-                                   kOpcode.get(d.data()),
-                                   t0,
-                                   regs::Fault::kBadField,
-                                   "WAIT_SEM " + std::to_string(sem) + " does not exist"};
-        sc_core::sc_stop();
+        fault(seq, kOpcode.get(d.data()), t0, regs::Fault::kBadField,
+              "WAIT_SEM " + std::to_string(sem) + " does not exist");
         return;
       }
       while (state_.sems[sem] < count) {
@@ -66,24 +78,21 @@ void Engine::dispatch_thread() {
     Timing t{now, now};
     if (regs::hdr::kSignalEn.get(d.data()) != 0 &&
         regs::hdr::kSignalSem.get(d.data()) >= regs::kNumSemaphores) {
-      state_.fault = EngineFault{
-          queue_name_,
-          seq,
-          opcode,
-          now,
-          regs::Fault::kBadField,
-          "SIGNAL_SEM " + std::to_string(regs::hdr::kSignalSem.get(d.data())) + " does not exist"};
-      sc_core::sc_stop();
+      fault(
+          seq, opcode, now, regs::Fault::kBadField,
+          "SIGNAL_SEM " + std::to_string(regs::hdr::kSignalSem.get(d.data())) + " does not exist");
       return;
     }
     if (opcode != 0) {  // 0 is NOP on every engine: only waits and signals
+      executing_ = true;
       try {
         t = execute(d, now);
       } catch (const EngineError& e) {
-        state_.fault = EngineFault{queue_name_, seq, opcode, now, e.code, e.message};
-        sc_core::sc_stop();
+        executing_ = false;
+        fault(seq, opcode, now, e.code, e.message);
         return;
       }
+      executing_ = false;
     }
     ++stats_.descriptors;
     t.complete = std::max(t.complete, last_complete_);  // retire in order
@@ -104,6 +113,7 @@ void Engine::retire_thread() {
     if (regs::hdr::kSignalEn.get(p.desc.data()) != 0) {
       const std::uint32_t sem = regs::hdr::kSignalSem.get(p.desc.data());
       ++state_.sems[sem];  // checked at dispatch
+      ++state_.sem_events;
     }
     if (state_.record_timeline) {
       state_.timeline.push_back(TimelineEvent{queue_index_,

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "model/chip/chip_state.h"
@@ -41,6 +42,13 @@ class Engine : public sc_core::sc_module {
     return blocked_on_;
   }
   const EngineStats& stats() const { return stats_; }
+  // Descriptors dispatched plus completed: grows whenever the engine moves (deadlock watchdog).
+  std::uint64_t progress() const { return next_seq_ + done_; }
+  // True while a descriptor executes or waits for its completion cycle: the engine will move
+  // again without help (a descriptor waiting on a semaphore does not count).
+  bool busy() const { return executing_ || !retire_.empty(); }
+  // The engine's statistics as JSON: descriptors, busy and stall cycles, plus its own counters.
+  nlohmann::json stats_json() const;
 
  protected:
   struct Timing {
@@ -51,6 +59,8 @@ class Engine : public sc_core::sc_module {
   // >= now). Throws EngineError for an invalid descriptor. NOPs are handled by the base class.
   virtual Timing execute(const Desc& d, std::uint64_t now) = 0;
   virtual std::string op_name(std::uint32_t opcode) const = 0;
+  // Adds the engine's own counters (bytes, elements, MACs) to its statistics.
+  virtual void extra_stats(nlohmann::json& /*j*/) const {}
 
   ChipState& state_;
   EngineStats stats_;
@@ -58,6 +68,8 @@ class Engine : public sc_core::sc_module {
  private:
   void dispatch_thread();
   void retire_thread();
+  void fault(std::uint64_t seq, std::uint32_t opcode, std::uint64_t cycle, regs::Fault code,
+             std::string message);
   void wait_until(std::uint64_t cycle);  // to the start of chip cycle `cycle` (absolute)
 
   std::uint32_t queue_index_;
@@ -75,6 +87,7 @@ class Engine : public sc_core::sc_module {
   std::uint64_t done_ = 0;
   std::uint64_t next_seq_ = 0;
   std::uint64_t last_complete_ = 0;
+  bool executing_ = false;
   std::optional<std::pair<std::uint32_t, std::uint32_t>> blocked_on_;
 };
 

@@ -8,12 +8,12 @@
 
 namespace mxemu::chip {
 
-ChipHbm::ChipHbm(const sc_core::sc_module_name& name, const hbm::HbmConfig& cfg,
-                 std::uint64_t chip_clock_hz, std::uint32_t dma_bytes_per_cycle, bool use_tlm)
+ChipHbm::ChipHbm(const sc_core::sc_module_name& name, const hbm::HbmConfig& cfg, Clock chip_clock,
+                 std::uint32_t dma_bytes_per_cycle, bool use_tlm)
     : sc_core::sc_module(name),
       socket("socket"),
-      target_("hbm", cfg),
-      chip_period_ps_(1'000'000'000'000ull / chip_clock_hz),
+      target_("ctrl", cfg),
+      chip_period_ps_(chip_clock.period_ps),
       tck_ps_(cfg.timing.tck_ps),
       access_bytes_(cfg.org.access_bytes),
       dma_bytes_per_cycle_(dma_bytes_per_cycle),

@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "model/chip/chip_state.h"
+#include "model/common/clock.h"
 #include "model/hbm/config.h"
 #include "model/hbm/controller.h"
 #include "model/hbm/target.h"
@@ -25,8 +26,8 @@ class ChipHbm : public sc_core::sc_module, public HbmBackend {
  public:
   tlm_utils::simple_initiator_socket<ChipHbm> socket;
 
-  ChipHbm(const sc_core::sc_module_name& name, const hbm::HbmConfig& cfg,
-          std::uint64_t chip_clock_hz, std::uint32_t dma_bytes_per_cycle, bool use_tlm);
+  ChipHbm(const sc_core::sc_module_name& name, const hbm::HbmConfig& cfg, Clock chip_clock,
+          std::uint32_t dma_bytes_per_cycle, bool use_tlm);
   std::uint64_t capacity_bytes() const override;
   void read(std::uint64_t addr, std::span<std::uint8_t> out) override;
   void write(std::uint64_t addr, std::span<const std::uint8_t> in) override;

@@ -10,11 +10,13 @@
 namespace mxemu::chip {
 
 namespace {
-mxu::SystolicConfig systolic_config(const ChipConfig& c) {
+mxu::SystolicConfig systolic_config(const ChipState& st) {
   mxu::SystolicConfig s;
-  s.rows = static_cast<int>(c.mxu.rows);
-  s.cols = static_cast<int>(c.mxu.cols);
-  s.gemm_threads = 0;  // the fast path may use every host thread (results do not depend on it)
+  s.rows = static_cast<int>(st.cfg.mxu.rows);
+  s.cols = static_cast<int>(st.cfg.mxu.cols);
+  // The fast path's GEMM runs on the simulation's thread pool (results do not depend on it).
+  s.gemm_threads = 1;
+  s.pool = st.pool;
   return s;
 }
 }  // namespace
@@ -22,7 +24,7 @@ mxu::SystolicConfig systolic_config(const ChipConfig& c) {
 MxuEngine::MxuEngine(const sc_core::sc_module_name& name, ChipState& state, std::uint32_t index)
     : Engine(name, state, regs::kQueueMxu0 + index, fmt::format("MXU{}", index)),
       index_(index),
-      sys_cfg_(systolic_config(state.cfg)),
+      sys_cfg_(systolic_config(state)),
       core_(sys_cfg_) {}
 
 std::string MxuEngine::op_name(std::uint32_t opcode) const {

@@ -7,6 +7,7 @@
 
 namespace mxemu::chip::regs {
 
+inline constexpr std::uint32_t kAbiVersion = 2;
 inline constexpr std::uint32_t kBase = 0x20000000u;
 inline constexpr std::uint32_t kQueueBase = 0x20000000u;
 inline constexpr std::uint32_t kQueueStride = 0x100u;
@@ -14,13 +15,14 @@ inline constexpr std::uint32_t kSemBase = 0x20001000u;
 inline constexpr std::uint32_t kCtrlBase = 0x20002000u;
 inline constexpr std::uint32_t kNumSemaphores = 32;
 inline constexpr std::uint32_t kDescWords = 16;
-inline constexpr std::uint32_t kMaxQueues = 8;
+inline constexpr std::uint32_t kMaxQueues = 16;
 
 // Queue numbers; MXU i uses kQueueMxu0 + i (at most kMaxMxu engines).
 inline constexpr std::uint32_t kQueueDma = 0;
 inline constexpr std::uint32_t kQueueVpu = 1;
-inline constexpr std::uint32_t kQueueMxu0 = 2;
-inline constexpr std::uint32_t kMaxMxu = 6;
+inline constexpr std::uint32_t kQueueIci = 2;
+inline constexpr std::uint32_t kQueueMxu0 = 4;
+inline constexpr std::uint32_t kMaxMxu = 12;
 
 namespace qreg {
 inline constexpr std::uint32_t kDesc = 0x0u;
@@ -40,6 +42,16 @@ inline constexpr std::uint32_t kMxuRows = 0x14u;
 inline constexpr std::uint32_t kMxuCols = 0x18u;
 inline constexpr std::uint32_t kVmemBytes = 0x1Cu;
 inline constexpr std::uint32_t kAccBytes = 0x20u;
+inline constexpr std::uint32_t kAbiVersion = 0x24u;
+inline constexpr std::uint32_t kChipIndex = 0x28u;
+inline constexpr std::uint32_t kNumChips = 0x2Cu;
+inline constexpr std::uint32_t kChipX = 0x30u;
+inline constexpr std::uint32_t kChipY = 0x34u;
+inline constexpr std::uint32_t kChipZ = 0x38u;
+inline constexpr std::uint32_t kPodX = 0x3Cu;
+inline constexpr std::uint32_t kPodY = 0x40u;
+inline constexpr std::uint32_t kPodZ = 0x44u;
+inline constexpr std::uint32_t kMxBlock = 0x48u;
 }  // namespace ctrl
 
 namespace space {
@@ -175,7 +187,13 @@ inline constexpr std::uint32_t kMaxEntries = 32;
 inline constexpr std::uint32_t kNameBytes = 24;
 inline constexpr std::uint32_t kMagicOffset = 0;
 inline constexpr std::uint32_t kCountOffset = 4;
-inline constexpr std::uint32_t kEntries = 16;
+inline constexpr std::uint32_t kVersionOffset = 8;
+inline constexpr std::uint32_t kChipIndexOffset = 12;
+inline constexpr std::uint32_t kNumChipsOffset = 16;
+inline constexpr std::uint32_t kChipXOffset = 20;
+inline constexpr std::uint32_t kChipYOffset = 24;
+inline constexpr std::uint32_t kChipZOffset = 28;
+inline constexpr std::uint32_t kEntries = 32;
 inline constexpr std::uint32_t kEntryBytes = 64;
 inline constexpr std::uint32_t kEName = 0;
 inline constexpr std::uint32_t kEDtype = 24;

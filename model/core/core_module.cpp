@@ -3,23 +3,23 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/common/clock.h"
+
 namespace mxemu::core {
 
 namespace {
 constexpr int kSigInt = 2, kSigIll = 4, kSigTrap = 5;
-constexpr std::uint64_t kPsPerSecond = 1'000'000'000'000ull;
 }  // namespace
 
 CoreModule::CoreModule(sc_core::sc_module_name name, Machine& machine, std::uint64_t max_cycles,
-                       DebugAgent* debugger, bool stop_simulation)
+                       DebugAgent* debugger, std::function<void()> on_done)
     : sc_core::sc_module(name),
       m_(machine),
       hart_(machine.hart()),
       max_cycles_(max_cycles == 0 ? ~std::uint64_t{0} : max_cycles),
       dbg_(debugger),
-      stop_simulation_(stop_simulation),
-      period_(static_cast<double>(
-                  std::llround(static_cast<double>(kPsPerSecond) / machine.config().clock_hz)),
+      on_done_(std::move(on_done)),
+      period_(static_cast<double>(Clock::from_hz(machine.config().clock_hz).period_ps),
               sc_core::SC_PS),
       chunk_cycles_(machine.config().lockstep ? 1 : machine.config().quantum_cycles) {
   qk_.set_local_quantum(period_ * static_cast<double>(chunk_cycles_));
@@ -27,6 +27,13 @@ CoreModule::CoreModule(sc_core::sc_module_name name, Machine& machine, std::uint
   synced_cycle_ = hart_.cycle();
   hart_.set_sync_hook(this);
   SC_THREAD(thread);
+}
+
+void CoreModule::halt() {
+  if (done_ || halt_) return;
+  halt_ = true;
+  hart_.request_stop();
+  irq_event_.notify(sc_core::SC_ZERO_TIME);  // wakes a hart sleeping in WFI
 }
 
 void CoreModule::set_external_irq(bool level) {
@@ -65,7 +72,9 @@ void CoreModule::sleep_in_wfi() {
   sync_before(hart_.cycle());
   const std::uint64_t wake = hart_.timer_wake_cycle();
   if (wake == ~std::uint64_t{0}) {
+    sleeping_forever_ = true;
     sc_core::wait(irq_event_);
+    sleeping_forever_ = false;
   } else {
     sc_core::wait(period_ * static_cast<double>(wake - hart_.cycle()), irq_event_);
   }
@@ -87,6 +96,10 @@ void CoreModule::thread() {
   if (dbg_ != nullptr) mode = ask(kSigTrap);
   int exit_signal = 0;
   for (;;) {
+    if (halt_) {
+      reason_ = StopReason::kStopRequest;
+      break;
+    }
     if (mode == DebugAgent::Resume::kKill) {
       reason_ = StopReason::kStopRequest;
       killed_ = true;
@@ -137,7 +150,7 @@ void CoreModule::thread() {
   }
   done_ = true;
   done_event_.notify(sc_core::SC_ZERO_TIME);
-  if (stop_simulation_) sc_core::sc_stop();
+  if (on_done_) on_done_();
 }
 
 }  // namespace mxemu::core

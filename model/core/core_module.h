@@ -10,6 +10,7 @@
 #include <tlm_utils/tlm_quantumkeeper.h>
 
 #include <cstdint>
+#include <functional>
 
 #include "model/core/machine.h"
 
@@ -49,9 +50,19 @@ class CoreQuantumKeeper : public tlm_utils::tlm_quantumkeeper {
 class CoreModule : public sc_core::sc_module, private SyncHook {
  public:
   SC_HAS_PROCESS(CoreModule);
-  // max_cycles 0: no limit. With stop_simulation set, sc_stop() is called when the core is done.
+  // max_cycles 0: no limit. The core never stops the simulation: when it is done (exit, fault,
+  // cycle limit, debugger kill, halt) it calls on_done, and its owner decides.
   CoreModule(sc_core::sc_module_name name, Machine& machine, std::uint64_t max_cycles,
-             DebugAgent* debugger = nullptr, bool stop_simulation = true);
+             DebugAgent* debugger = nullptr, std::function<void()> on_done = {});
+
+  // Attaches a debugger; only before the simulation starts.
+  void set_debugger(DebugAgent* debugger) { dbg_ = debugger; }
+  void set_on_done(std::function<void()> on_done) { on_done_ = std::move(on_done); }
+  // Stops the core at its next sync point (its chip's run has ended); it reports done.
+  void halt();
+  bool halted() const { return halt_; }
+  // True while the hart sleeps in WFI with no timer to wake it (only an interrupt can).
+  bool sleeping_forever() const { return sleeping_forever_; }
 
   bool done() const { return done_; }
   bool killed() const { return killed_; }  // the debugger killed the run
@@ -72,7 +83,7 @@ class CoreModule : public sc_core::sc_module, private SyncHook {
   Hart& hart_;
   std::uint64_t max_cycles_;
   DebugAgent* dbg_;
-  bool stop_simulation_;
+  std::function<void()> on_done_;
   sc_core::sc_time period_;
   std::uint64_t chunk_cycles_;
   CoreQuantumKeeper qk_;
@@ -80,6 +91,8 @@ class CoreModule : public sc_core::sc_module, private SyncHook {
   sc_core::sc_event irq_event_, done_event_;
   bool done_ = false;
   bool killed_ = false;
+  bool halt_ = false;
+  bool sleeping_forever_ = false;
   StopReason reason_ = StopReason::kBudget;
 };
 

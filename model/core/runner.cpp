@@ -59,7 +59,7 @@ RunReport run_firmware(const RunOptions& opt) {
     stub->accept_connection();
   }
   // Nothing else runs: sc_start() returns when the core thread ends (no sc_stop, no report).
-  CoreModule core("core", machine, opt.max_cycles, stub.get(), /*stop_simulation=*/false);
+  CoreModule core("core", machine, opt.max_cycles, stub.get());
   const auto t0 = std::chrono::steady_clock::now();
   sc_core::sc_start();
   const auto t1 = std::chrono::steady_clock::now();

@@ -14,8 +14,7 @@ AddressMap::AddressMap(const Organisation& org, const std::string& mapping) : or
                                                      org.banks_per_group, org.rows,
                                                      org.columns};
   if (mapping.size() != 2 * kFieldCount) {
-    throw_bad_input("hbm config: hbm.mapping '{}' must name St Ch Pc Bg Ba Ro Co once each",
-                    mapping);
+    throw_bad_input("must name St Ch Pc Bg Ba Ro Co once each");
   }
   std::array<bool, kFieldCount> seen{};
   std::array<int, kFieldCount> order{};
@@ -26,8 +25,7 @@ AddressMap::AddressMap(const Organisation& org, const std::string& mapping) : or
       if (tok == names[j]) f = j;
     }
     if (f < 0 || seen[f]) {
-      throw_bad_input("hbm config: hbm.mapping '{}': token '{}' is unknown or repeated", mapping,
-                      tok);
+      throw_bad_input("token '{}' is unknown or repeated", tok);
     }
     seen[f] = true;
     order[i] = f;

@@ -12,8 +12,8 @@ namespace mxemu::hbm {
 
 std::span<const TimingField> timing_fields() {
   static constexpr std::array<TimingField, 24> kFields{{
-      {"tCK_ps", &TimingSet::tck_ps, "command clock period in picoseconds"},
-      {"rate_mbps", &TimingSet::data_rate_mbps, "data rate per pin in Mb/s"},
+      {"tCK_ps", &TimingSet::tck_ps, "command clock period in picoseconds", 100, 100'000},
+      {"rate_mbps", &TimingSet::data_rate_mbps, "data rate per pin in Mb/s", 1, 100'000},
       {"nBL", &TimingSet::nBL, "burst length on the data bus (cycles)"},
       {"nCL", &TimingSet::nCL, "read latency"},
       {"nCWL", &TimingSet::nCWL, "write latency"},
@@ -32,10 +32,10 @@ std::span<const TimingField> timing_fields() {
       {"nWTRS", &TimingSet::nWTRS, "tWTR_S"},
       {"nWTRL", &TimingSet::nWTRL, "tWTR_L"},
       {"nRTW", &TimingSet::nRTW, "read-to-write turnaround"},
-      {"nRFC", &TimingSet::nRFC, "tRFC all-bank"},
-      {"nRFCpb", &TimingSet::nRFCpb, "tRFC per bank"},
+      {"nRFC", &TimingSet::nRFC, "tRFC all-bank", 1, 1'000'000},
+      {"nRFCpb", &TimingSet::nRFCpb, "tRFC per bank", 1, 1'000'000},
       {"nRREFD", &TimingSet::nRREFD, "tRREFD"},
-      {"nREFI", &TimingSet::nREFI, "tREFI"},
+      {"nREFI", &TimingSet::nREFI, "tREFI", 1, 10'000'000},
   }};
   return kFields;
 }

@@ -40,10 +40,12 @@ struct TimingSet {
 };
 
 // Named field of a TimingSet, for loading, printing and error messages.
+// Bounds keep every constraint within what the controller simulates in bounded time.
 struct TimingField {
   const char* name;  // key in the [hbm.timing] table
   std::uint32_t TimingSet::*member;
   const char* meaning;
+  std::uint32_t min = 1, max = 100'000;
 };
 std::span<const TimingField> timing_fields();
 

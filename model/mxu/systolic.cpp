@@ -109,7 +109,8 @@ FoldTiming SystolicCore::run_fold(const FoldSpec& f, std::span<float> out, std::
   p.block = f.block;
   p.c_init = f.psum_in;
   num::GemmOptions opt;
-  opt.threads = cfg_.gemm_threads;
+  opt.threads = cfg_.pool != nullptr ? 0 : cfg_.gemm_threads;
+  opt.pool = cfg_.pool;
   num::gemm(p, out, opt);
   return sched_.schedule(f.m, earliest);
 }

@@ -18,6 +18,10 @@
 
 #include "model/numerics/fp8.h"
 
+namespace mxemu {
+class ThreadPool;
+}
+
 namespace mxemu::mxu {
 
 struct SystolicConfig {
@@ -25,6 +29,9 @@ struct SystolicConfig {
   int cols = 128;             // C: output columns of one fold
   int pe_latency_cycles = 1;  // L: partial-sum latency of one PE (RTL NumPipeRegs + 1)
   int gemm_threads = 1;       // host threads the fast path's GEMM may use (0 = all)
+  // Host threads for the fast path's GEMM (the simulation's pool; none: gemm_threads threads
+  // started per fold). Values and cycles do not depend on it.
+  ThreadPool* pool = nullptr;
 };
 
 // One fold: a weight tile loaded into one bank, then m activation rows streamed through it.

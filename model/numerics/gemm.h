@@ -11,6 +11,10 @@
 
 #include "model/numerics/fp8.h"
 
+namespace mxemu {
+class ThreadPool;
+}
+
 namespace mxemu::num {
 
 // Row-major operands. A is M x K, B is K x N, C is M x N. Scales are optional (empty span = every
@@ -34,8 +38,11 @@ GemmIsa detect_best_isa();
 
 struct GemmOptions {
   GemmIsa isa = GemmIsa::kAuto;
-  int threads = 0;           // 0: one per hardware thread
+  // Worker threads. Without a pool: threads started for this call (0: one per hardware thread).
+  // With a pool: at most this many of its threads (0: all of them), none started.
+  int threads = 0;
   bool force_exact = false;  // route every block through the exact-step fallback
+  ThreadPool* pool = nullptr;
 };
 
 // What one gemm() call did (for tests and benchmarks). A unit is one micro-tile (the kernel's

@@ -45,6 +45,7 @@
 #include <cfenv>
 #endif
 
+#include "model/common/thread_pool.h"
 #include "model/numerics/fused.h"
 #include "model/numerics/gemm.h"
 #include "model/numerics/gemm_internal.h"
@@ -130,7 +131,14 @@ class IeeeEnvGuard {
 // The workers start only once all of them exist, so that a failure to create a thread (reported
 // as std::system_error) never leaves the others waiting at a barrier inside fn.
 template <typename Fn>
-void run_parallel(std::size_t n, const Fn& fn) {
+void run_parallel(std::size_t n, const Fn& fn, ThreadPool* pool) {
+  if (pool != nullptr) {
+    pool->run(n, [&fn](std::size_t t) {
+      const IeeeEnvGuard env;
+      fn(t);
+    });
+    return;
+  }
   enum : int { kWait, kGo, kAbort };
   std::atomic<int> state{kWait};
   std::vector<std::thread> workers;
@@ -544,7 +552,12 @@ void gemm(const GemmProblem& p, std::span<float> c, const GemmOptions& opt, Gemm
   const std::size_t max_nc = std::max<std::size_t>(1, kMacroCols / pl.nr);
 
   int threads = opt.threads;
-  if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (opt.pool != nullptr) {
+    const int pool_threads = static_cast<int>(opt.pool->size());
+    threads = threads == 0 ? pool_threads : std::min(threads, pool_threads);
+  } else if (threads == 0) {
+    threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
   // Macro-tile grid: row blocks a multiple of the thread count (each thread then gets the same
   // number of whole grid rows, balanced to one sliver); with fewer slivers than threads, the
   // columns are split too. The split changes who computes an element, never its bits.
@@ -579,19 +592,22 @@ void gemm(const GemmProblem& p, std::span<float> c, const GemmOptions& opt, Gemm
                  std::find(pl.bbad.begin(), pl.bbad.end(), 1) != pl.bbad.end();
   };
   std::barrier packed(static_cast<std::ptrdiff_t>(nthreads), flags_done);
-  run_parallel(nthreads, [&](std::size_t t) {
-    for (std::size_t job = t; job < pack_jobs; job += nthreads) {
-      if (job < pl.slivers) {
-        pack_a_sliver(pl, tab_a, job);
-      } else {
-        pack_b_panel(pl, tab_b, job - pl.slivers);
-      }
-    }
-    packed.arrive_and_wait();
-    for (std::size_t item = items * t / nthreads; item < items * (t + 1) / nthreads; ++item) {
-      run_item(pl, item, counters[t]);
-    }
-  });
+  run_parallel(
+      nthreads,
+      [&](std::size_t t) {
+        for (std::size_t job = t; job < pack_jobs; job += nthreads) {
+          if (job < pl.slivers) {
+            pack_a_sliver(pl, tab_a, job);
+          } else {
+            pack_b_panel(pl, tab_b, job - pl.slivers);
+          }
+        }
+        packed.arrive_and_wait();
+        for (std::size_t item = items * t / nthreads; item < items * (t + 1) / nthreads; ++item) {
+          run_item(pl, item, counters[t]);
+        }
+      },
+      opt.pool);
   for (const Counters& cnt : counters) {
     stats.fast_units += cnt.fast;
     stats.exact_units += cnt.exact;

@@ -6,14 +6,17 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <optional>
 #include <random>
 
-#include "model/chip/runner.h"
 #include "model/common/error.h"
 #include "model/common/npy.h"
 #include "model/numerics/fused.h"
 #include "model/numerics/gemm.h"
 #include "model/numerics/mx.h"
+#include "model/sim/runner.h"
+#include "model/sim/sim_config.h"
 #include "testbench/mxemu/bundled.h"
 
 namespace mxemu::cli {
@@ -45,59 +48,186 @@ void write_text(const std::string& path, const std::string& text, const char* wh
   f << text;
 }
 
+// A per-chip option's value: "C:rest" names chip C; anything else applies to every chip.
+struct ChipArg {
+  std::optional<std::uint32_t> chip;
+  std::string value;
+};
+
+ChipArg chip_arg(const std::string& s, const char* option, std::uint32_t chips) {
+  const auto colon = s.find(':');
+  if (colon == std::string::npos || colon == 0 || s.find_first_not_of("0123456789") != colon) {
+    return {std::nullopt, s};
+  }
+  unsigned long v = 0;
+  try {
+    v = std::stoul(s.substr(0, colon));
+  } catch (const std::exception&) {
+    v = ~0ul;
+  }
+  if (v >= chips) {
+    throw_bad_input("{} {}: chip {} does not exist (the pod has {} chip{}: 0..{})", option, s,
+                    s.substr(0, colon), chips, chips == 1 ? "" : "s", chips - 1);
+  }
+  return {static_cast<std::uint32_t>(v), s.substr(colon + 1)};
+}
+
+std::uint32_t parse_u32(const std::string& value, const std::string& what) {
+  std::size_t used = 0;
+  unsigned long v = 0;
+  try {
+    v = std::stoul(value, &used, 0);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != value.size() || value.empty() || value[0] == '-' || v > 0xFFFFFFFFul) {
+    throw_bad_input("{}: '{}' is not a 32-bit unsigned integer", what, value);
+  }
+  return static_cast<std::uint32_t>(v);
+}
+
 }  // namespace
 
-int run_firmware_on_chip(const ChipRunArgs& a) {
-  chip::ChipJob job;
-  if (!a.kernel.empty()) {
-    job.firmware_name = a.kernel + " (bundled)";
-    job.firmware_elf = bundled::elf(a.kernel);
-    if (job.firmware_elf.empty()) {
-      throw_bad_input("no bundled kernel '{}' (gemm, linear_relu, quantize)", a.kernel);
-    }
-  } else {
-    job.firmware_name = a.firmware;
-    job.firmware_elf = read_binary(a.firmware);
+std::string exit_line(const std::string& who, int code, std::uint64_t cycles,
+                      std::uint64_t instret) {
+  if (code == 0) {
+    return fmt::format("mxemu: {}firmware passed (exit 0) in {} cycles, {} instructions", who,
+                       cycles, instret);
   }
-  job.config_path = a.config;
+  // riscv-tests report a failure of test n as tohost = (n << 1) | 1, i.e. exit code n.
+  return fmt::format(
+      "mxemu: {}firmware failed with code {} (riscv-tests: test {}) in {} cycles, {} "
+      "instructions",
+      who, code, code, cycles, instret);
+}
+
+int run_firmware_on_chip(const ChipRunArgs& a) {
+  sim::PodJob job;
+  job.config = sim::load_sim_config(a.config);
+  job.chips = a.chips;
+  const std::uint32_t n = a.chips > 0 ? a.chips : job.config->pod.chips();
+  if (a.chips > sim::PodConfig::kMaxChips) {
+    throw_bad_input("--chips {} is more than the pod limit ({})", a.chips,
+                    sim::PodConfig::kMaxChips);
+  }
   job.max_cycles = a.max_cycles;
   job.cycle_accurate = a.cycle_accurate;
+  job.threads = a.threads;
   job.record_timeline = !a.timeline.empty();
-  job.stats_path = a.stats;
-  job.gdb_port = a.gdb_port;
-  job.console_sink = console_to_stdout;
   job.on_gdb_listen = [](std::uint16_t port) {
     fmt::print(stderr, "mxemu: gdb stub listening on 127.0.0.1:{}\n", port);
     std::fflush(stderr);
   };
-  for (const std::string& in : a.inputs) {
-    auto [name, file] = split_eq(in, "--in");
-    job.inputs.emplace_back(name, read_npy(file));
+  if (!a.gdb.empty()) {
+    const ChipArg g = chip_arg(a.gdb, "--gdb", n);
+    const std::uint32_t port = parse_u32(g.value, "--gdb");
+    job.gdb_port = static_cast<int>(std::min<std::uint32_t>(port, 1u << 20));
+    job.gdb_chip = g.chip.value_or(0);
   }
-  std::vector<std::pair<std::string, std::string>> outs;
+
+  // One program per chip, filled from the options (a chip prefix targets one chip).
+  std::vector<sim::ChipProgram> progs(n);
+  std::vector<std::string> fw(n);
+  if (!a.kernel.empty()) {
+    const std::vector<std::uint8_t> elf = bundled::elf(a.kernel);
+    if (elf.empty())
+      throw_bad_input("no bundled kernel '{}' (gemm, linear_relu, quantize)", a.kernel);
+    for (auto& p : progs) {
+      p.firmware_name = a.kernel + " (bundled)";
+      p.firmware_elf = elf;
+    }
+  }
+  for (const std::string& f : a.firmware) {
+    const ChipArg c = chip_arg(f, "--firmware", n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (!c.chip || *c.chip == i) fw[i] = c.value;
+    }
+  }
+  std::map<std::string, std::vector<std::uint8_t>> elf_cache;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (!a.kernel.empty()) continue;
+    if (fw[i].empty()) throw_bad_input("chip {} has no firmware: give --firmware {}:F.elf", i, i);
+    auto it = elf_cache.find(fw[i]);
+    if (it == elf_cache.end()) it = elf_cache.emplace(fw[i], read_binary(fw[i])).first;
+    progs[i].firmware_name = n == 1 ? fw[i] : fmt::format("{} (chip {})", fw[i], i);
+    progs[i].firmware_elf = it->second;
+  }
+  for (std::uint32_t i = 0; i < n; ++i) {
+    progs[i].console_sink = console_to_stdout;
+  }
+  for (const std::string& in : a.inputs) {
+    const ChipArg c = chip_arg(in, "--in", n);
+    auto [name, file] = split_eq(c.value, "--in");
+    const NpyArray arr = read_npy(file);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (!c.chip || *c.chip == i) progs[i].inputs.emplace_back(name, arr);
+    }
+  }
+  struct Out {
+    std::uint32_t chip;
+    std::string name, file;
+  };
+  std::vector<Out> outs;
   for (const std::string& out : a.outputs) {
-    outs.push_back(split_eq(out, "--out"));
-    job.read_back.push_back(outs.back().first);
+    const ChipArg c = chip_arg(out, "--out", n);
+    if (!c.chip && n > 1) {
+      throw_bad_input("--out {}: say which chip's output (e.g. --out 0:{})", out, out);
+    }
+    auto [name, file] = split_eq(c.value, "--out");
+    outs.push_back(Out{c.chip.value_or(0), name, file});
+    progs[outs.back().chip].read_back.push_back(name);
   }
   for (const std::string& sc : a.scalars) {
-    auto [name, value] = split_eq(sc, "--scalar");
-    std::size_t used = 0;
-    unsigned long v = 0;
-    try {
-      v = std::stoul(value, &used, 0);
-    } catch (const std::exception&) {
-      used = 0;
+    const ChipArg c = chip_arg(sc, "--scalar", n);
+    auto [name, value] = split_eq(c.value, "--scalar");
+    const std::uint32_t v = parse_u32(value, "--scalar " + name);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (!c.chip || *c.chip == i) progs[i].scalars.emplace_back(name, v);
     }
-    if (used != value.size() || v > 0xFFFFFFFFul) {
-      throw_bad_input("--scalar {}: '{}' is not a 32-bit unsigned integer", name, value);
-    }
-    job.scalars.emplace_back(name, static_cast<std::uint32_t>(v));
   }
-  const chip::ChipJobResult r = chip::run_chip_job(job);
+  job.programs = std::move(progs);
+
+  const sim::PodResult r = sim::run_pod_job(job);
   std::fflush(stdout);
-  for (const auto& [name, file] : outs) write_npy(file, r.outputs.at(name));
-  if (!a.timeline.empty()) write_text(a.timeline, r.timeline_json, "timeline");
-  return r.exit_code;
+  const bool single = n == 1;
+  if (!a.stats.empty()) {
+    write_text(a.stats, (single ? r.chips[0].stats : r.stats).dump(2) + "\n", "statistics");
+  }
+  if (!a.timeline.empty()) {
+    write_text(a.timeline, single ? r.chips[0].timeline_json : r.timeline_json, "timeline");
+  }
+  for (const Out& o : outs) {
+    const auto& res = r.chips[o.chip];
+    if (res.end.kind == chip::ChipEnd::Kind::kExit) write_npy(o.file, res.outputs.at(o.name));
+  }
+
+  // The status: mxemu's own failures first (the first chip that failed), then firmware failures.
+  int status = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const sim::ChipJobResult& c = r.chips[i];
+    const std::string who = single ? std::string() : fmt::format("chip {}: ", i);
+    if (c.end.kind == chip::ChipEnd::Kind::kExit) {
+      if (!a.quiet) {
+        fmt::print(stderr, "{}\n",
+                   exit_line(who, c.end.exit_code, c.total_cycles,
+                             c.stats["core"]["instret"].get<std::uint64_t>()));
+      }
+    } else if (c.end.failed() && !single) {
+      fmt::print(stderr, "{}{}{}\n", kErrorPrefix, who, c.end.message);
+    }
+  }
+  if (r.first_failure) {
+    const chip::ChipEnd& e = r.chips[*r.first_failure].end;
+    if (single) throw Error(e.error, e.message);  // printed once, by main
+    return static_cast<int>(e.error);
+  }
+  for (const sim::ChipJobResult& c : r.chips) {
+    if (c.end.kind != chip::ChipEnd::Kind::kExit || c.end.exit_code == 0) continue;
+    if (a.exit_mode == ExitCodeMode::kPassthrough) return c.end.exit_code;
+    status = kFirmwareFailedStatus;
+    break;
+  }
+  return status;
 }
 
 int chip_demo(std::uint64_t seed, const std::string& config) {
@@ -119,16 +249,16 @@ int chip_demo(std::uint64_t seed, const std::string& config) {
   for (std::size_t j = 0; j < kK / kBlock; ++j)
     for (std::size_t n = 0; n < kN; ++n) sb[j * kN + n] = sbt[n * (kK / kBlock) + j];
 
-  chip::GemmJob g;
+  sim::GemmJob g;
   g.a = make_u8({kM, kK}, a);
   g.b = make_u8({kK, kN}, b);
   g.sa = make_u8({kM, kK / kBlock}, sa);
   g.sb = make_u8({kK / kBlock, kN}, sb);
   g.block = kBlock;
-  chip::ChipJob job = chip::make_gemm_job(g, bundled::elf("gemm"));
+  sim::ChipJob job = sim::make_gemm_job(g, bundled::elf("gemm"));
   job.config_path = config;
   job.console_sink = console_to_stdout;
-  const chip::ChipJobResult r = chip::run_chip_job(job);
+  const sim::ChipJobResult r = sim::run_chip_job(job);
   const std::vector<float> c = r.outputs.at("C").as_f32();
 
   // The numerics library on the same operands: the fast GEMM on every output, and the exact

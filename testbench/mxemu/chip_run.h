@@ -1,5 +1,8 @@
-// `mxemu run` on the chip: firmware with tensors (--in/--out through the launch block), and the
-// default demo. Used by cmd_run.cpp.
+// `mxemu run` on one chip or a pod: firmware with tensors (--in/--out through the launch block),
+// and the default demo. Used by cmd_run.cpp.
+//
+// Per-chip options take an optional chip prefix `C:` (`--firmware 1:fw.elf`, `--in 0:A=a.npy`);
+// without it an option applies to every chip (--out and --gdb: to chip 0 of a single chip only).
 #pragma once
 
 #include <cstdint>
@@ -9,25 +12,43 @@
 
 namespace mxemu::cli {
 
+// How mxemu's process status reports the firmware's exit code (docs/CORE.md, "Exit status").
+enum class ExitCodeMode : std::uint8_t {
+  kStatus,       // 0: every firmware passed; 1: a firmware reported failure (code printed)
+  kPassthrough,  // the firmware's own code (the OS keeps its low 8 bits)
+};
+
+// The process status for "a firmware reported failure" (mxemu's own are 2, 3, 4, 70).
+inline constexpr int kFirmwareFailedStatus = 1;
+
 struct ChipRunArgs {
-  std::string firmware;
+  std::vector<std::string> firmware;  // [C:]F.elf
   std::string kernel;  // a bundled kernel instead of --firmware: gemm, linear_relu, quantize
   std::string config;
   std::uint64_t max_cycles = 0;  // 0: no limit
+  std::uint32_t chips = 0;       // 0: the config's [pod] shape
+  unsigned threads = 0;          // 0: one per host core
   std::string stats;
   std::string timeline;
-  std::optional<int> gdb_port;
+  std::string gdb;  // [C:]PORT
   bool cycle_accurate = false;
-  std::vector<std::string> inputs;   // NAME=FILE.npy
-  std::vector<std::string> outputs;  // NAME=FILE.npy
-  std::vector<std::string> scalars;  // NAME=VALUE
+  bool quiet = false;
+  ExitCodeMode exit_mode = ExitCodeMode::kStatus;
+  std::vector<std::string> inputs;   // [C:]NAME=FILE.npy
+  std::vector<std::string> outputs;  // [C:]NAME=FILE.npy
+  std::vector<std::string> scalars;  // [C:]NAME=VALUE
 };
 
-// Runs firmware on the chip; returns the firmware's exit code. Console to stdout as it comes.
+// Runs firmware on the chip or pod; returns the process status. Console to stdout as it comes.
 int run_firmware_on_chip(const ChipRunArgs& a);
 
 // The default job: an MXFP8 GEMM of quantised random data on the default chip, with a summary
 // (cycles, utilisation, bandwidth) and a check against the numerics library.
 int chip_demo(std::uint64_t seed, const std::string& config);
+
+// The one-line result of a firmware's exit (pass, or failure with its code), as printed on
+// stderr; `who` is "" or "chip N: ".
+std::string exit_line(const std::string& who, int code, std::uint64_t cycles,
+                      std::uint64_t instret);
 
 }  // namespace mxemu::cli

@@ -7,9 +7,10 @@
 #include <optional>
 #include <string>
 
-#include "model/chip/runner.h"
 #include "model/common/error.h"
 #include "model/common/npy.h"
+#include "model/sim/runner.h"
+#include "model/sim/sim_config.h"
 #include "testbench/mxemu/bundled.h"
 #include "testbench/mxemu/commands.h"
 
@@ -20,7 +21,7 @@ namespace {
 struct GemmOptions {
   std::string a, b, sa, sb, c0, out, stats, config, timeline;
   std::string fmt_a = "e4m3", fmt_b = "e4m3";
-  int block = 32;
+  int block = -1;  // -1: the config's [mx] block
   std::uint64_t max_cycles = 20'000'000'000ull;
   bool cycle_accurate = false;
 };
@@ -32,7 +33,7 @@ void write_text(const std::string& path, const std::string& text, const char* wh
 }
 
 int run_gemm(const GemmOptions& o) {
-  chip::GemmJob g;
+  sim::GemmJob g;
   g.a = read_npy(o.a);
   g.b = read_npy(o.b);
   if (!o.sa.empty()) g.sa = read_npy(o.sa);
@@ -40,14 +41,15 @@ int run_gemm(const GemmOptions& o) {
   if (!o.c0.empty()) g.c0 = read_npy(o.c0);
   g.fmt_a = o.fmt_a;
   g.fmt_b = o.fmt_b;
-  g.block = o.block;
-  chip::ChipJob job = chip::make_gemm_job(g, bundled::elf("gemm"));
-  job.config_path = o.config;
+  const sim::SimConfig config = sim::load_sim_config(o.config);
+  g.block = o.block != -1 ? o.block : static_cast<int>(config.chip.mx.block);
+  sim::ChipJob job = sim::make_gemm_job(g, bundled::elf("gemm"));
+  job.config = config;
   job.cycle_accurate = o.cycle_accurate;
   job.max_cycles = o.max_cycles;
   job.record_timeline = !o.timeline.empty();
   job.console_sink = [](char c) { std::fputc(c, stdout); };
-  const chip::ChipJobResult r = chip::run_chip_job(job);
+  const sim::ChipJobResult r = sim::run_chip_job(job);
   if (r.exit_code != 0) {
     throw Error(ExitCode::kSimFault,
                 fmt::format("the gemm firmware exited with code {}", r.exit_code));
@@ -60,7 +62,7 @@ int run_gemm(const GemmOptions& o) {
       "gemm {}x{}x{} ({} x {}{}): {} cycles, MXU utilisation {:.1f} %, HBM {:.1f} GB/s, "
       "wrote {}\n",
       g.a.shape[0], g.b.shape[1], g.a.shape[1], o.fmt_a, o.fmt_b,
-      g.sa ? fmt::format(", MX block {}", o.block) : std::string(),
+      g.sa ? fmt::format(", MX block {}", g.block) : std::string(),
       s["total_cycles"].get<std::uint64_t>(), 100.0 * s["mxu_utilization"].get<double>(),
       s["hbm_bandwidth_gbps"].get<double>(), o.out);
   return 0;
@@ -81,7 +83,8 @@ void register_gemm_command(CLI::App& app, Action& action) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--b-scales", o->sb, "SB: K/block x N uint8 .npy of UE8M0 codes")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--block", o->block, "MX block size along K")->capture_default_str();
+  cmd->add_option("--block", o->block,
+                  "MX block size along K (default: the config's [mx] block, 32)");
   cmd->add_option("--c-init", o->c0, "C0: M x N float32 .npy added to the product")
       ->check(CLI::ExistingFile);
   cmd->add_option("--fmt-a", o->fmt_a, "Format of A")

@@ -1,9 +1,10 @@
-// `mxemu run`: firmware on the emulated chip (control core, engines, HBM). With no --firmware it
-// runs the default demo: an MXFP8 GEMM by the bundled gemm firmware, checked against the
-// numerics library.
+// `mxemu run`: firmware on the emulated chip (control core, engines, HBM) or on every chip of a
+// pod. With no --firmware it runs the default demo: an MXFP8 GEMM by the bundled gemm firmware,
+// checked against the numerics library.
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 
 #include "model/common/error.h"
@@ -15,44 +16,59 @@ namespace mxemu::cli {
 
 void register_run_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand(
-      "run", "Run firmware on the emulated chip (default, with no --firmware: the chip demo)");
+      "run", "Run firmware on the emulated chip or pod (with no --firmware: the chip demo)");
   auto seed = std::make_shared<std::uint64_t>(1);
   auto a = std::make_shared<ChipRunArgs>();
   a->max_cycles = core::kDefaultMaxCycles;
-  auto gdb = std::make_shared<int>(-1);
   cmd->add_option("--seed", *seed, "Seed of the demo's random data")->capture_default_str();
   auto* fw_opt =
-      cmd->add_option("--firmware", a->firmware, "RV32IM ELF to run on the control core");
+      cmd->add_option("--firmware", a->firmware,
+                      "[C:]F.elf: RV32IM ELF for the control core (of every chip, or of chip C)");
   cmd->add_option("--kernel", a->kernel,
                   "A bundled kernel instead of --firmware: gemm, linear_relu or quantize "
                   "(docs/KERNELS.md lists their tensors and scalars)")
       ->excludes(fw_opt);
   cmd->add_option("--config", a->config,
-                  "Chip config (TOML; [core], [hbm] and the chip's tables; default: embedded mx1)")
+                  "Config (TOML: the chip's tables, [core], [hbm], [pod]; default: mx1; "
+                  "`mxemu config --dump` prints every key)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--max-cycles", a->max_cycles,
                   "Stop with exit code 4 after this many core cycles (0: no limit)")
       ->capture_default_str();
+  cmd->add_option("--chips", a->chips,
+                  "Run a pod of N chips (a ring; default: the config's [pod] shape)");
+  cmd->add_option("--threads", a->threads,
+                  "Host threads for the simulation (0: one per host core; results and cycles "
+                  "do not depend on it)")
+      ->capture_default_str();
   cmd->add_option("--stats", a->stats, "Write run statistics (JSON) to this file");
   cmd->add_option("--timeline", a->timeline,
                   "Write a Chrome/Perfetto trace of every command on every engine");
-  cmd->add_option("--gdb", *gdb,
-                  "Wait for gdb on 127.0.0.1:PORT before running (0: any free port, printed)");
+  cmd->add_option("--gdb", a->gdb,
+                  "[C:]PORT: wait for gdb on 127.0.0.1:PORT before running (0: any free port, "
+                  "printed), debugging chip C (default 0)");
   cmd->add_flag("--lockstep,--cycle-accurate", a->cycle_accurate,
                 "Cycle-by-cycle mode: the core syncs after every instruction and MXU folds are "
                 "stepped cycle by cycle (same results and cycles, slower)");
-  cmd->add_option("--in", a->inputs, "NAME=FILE.npy: an input tensor placed in HBM by name");
-  cmd->add_option("--out", a->outputs, "NAME=FILE.npy: an output tensor read back by name");
-  cmd->add_option("--scalar", a->scalars, "NAME=VALUE: a 32-bit parameter in the launch block");
-  cmd->callback([&action, seed, a, gdb] {
-    if (*gdb >= 0) a->gdb_port = *gdb;
+  cmd->add_option("--in", a->inputs, "[C:]NAME=FILE.npy: an input tensor placed in HBM by name");
+  cmd->add_option("--out", a->outputs, "[C:]NAME=FILE.npy: an output tensor read back by name");
+  cmd->add_option("--scalar", a->scalars, "[C:]NAME=VALUE: a 32-bit parameter in the launch block");
+  cmd->add_flag("--quiet", a->quiet, "No one-line result on stderr when the firmware exits");
+  const std::map<std::string, ExitCodeMode> modes{{"status", ExitCodeMode::kStatus},
+                                                  {"passthrough", ExitCodeMode::kPassthrough}};
+  cmd->add_option("--exit-code", a->exit_mode,
+                  "status (default): 0 when the firmware passed, 1 when it reported failure "
+                  "(the code is printed); passthrough: the firmware's code as the status (the OS "
+                  "keeps its low 8 bits, and 2/3/4 look like mxemu's own)")
+      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case));
+  cmd->callback([&action, seed, a] {
     if (a->firmware.empty() && a->kernel.empty()) {
       action = [seed, a] {
-        if (!a->stats.empty() || a->gdb_port || a->cycle_accurate || !a->inputs.empty() ||
-            !a->outputs.empty() || !a->scalars.empty() || !a->timeline.empty()) {
+        if (!a->stats.empty() || !a->gdb.empty() || a->cycle_accurate || !a->inputs.empty() ||
+            !a->outputs.empty() || !a->scalars.empty() || !a->timeline.empty() || a->chips > 0) {
           throw_bad_input(
-              "--stats, --timeline, --gdb, --lockstep, --in, --out and --scalar need --firmware "
-              "or --kernel");
+              "--stats, --timeline, --gdb, --lockstep, --in, --out, --scalar and --chips need "
+              "--firmware or --kernel");
         }
         return chip_demo(*seed, a->config);
       };

@@ -13,8 +13,9 @@ namespace mxemu::cli {
 
 using Action = std::function<int()>;
 
-void register_run_command(CLI::App& app, Action& action);   // cmd_run.cpp
-void register_hbm_command(CLI::App& app, Action& action);   // cmd_hbm.cpp
-void register_gemm_command(CLI::App& app, Action& action);  // cmd_gemm.cpp
+void register_run_command(CLI::App& app, Action& action);     // cmd_run.cpp
+void register_hbm_command(CLI::App& app, Action& action);     // cmd_hbm.cpp
+void register_gemm_command(CLI::App& app, Action& action);    // cmd_gemm.cpp
+void register_config_command(CLI::App& app, Action& action);  // cmd_config.cpp
 
 }  // namespace mxemu::cli

@@ -28,6 +28,7 @@ int sc_main(int argc, char* argv[]) {
   // (Further subcommands register here, one line each.)
   mxemu::cli::register_hbm_command(app, action);
   mxemu::cli::register_gemm_command(app, action);
+  mxemu::cli::register_config_command(app, action);
 
   try {
     app.parse(argc, argv);

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "model/chip/runner.h"
 #include "model/common/npy.h"
 #include "model/numerics/gemm.h"
+#include "model/sim/runner.h"
 
 namespace mxemu::test {
 
@@ -31,7 +31,7 @@ inline std::vector<std::uint8_t> test_firmware(const std::string& name) {
 
 // Runs the job and installs a fresh SystemC context afterwards (even when it throws), so that
 // the next test case can elaborate again (NOTES.md).
-inline chip::ChipJobResult run_job(const chip::ChipJob& job) {
+inline sim::ChipJobResult run_job(const sim::ChipJob& job) {
   struct Fresh {
     ~Fresh() {
       sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
@@ -40,7 +40,7 @@ inline chip::ChipJobResult run_job(const chip::ChipJob& job) {
   } fresh;
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
                                           sc_core::SC_DO_NOTHING);  // "Simulation stopped"
-  return chip::run_chip_job(job);
+  return sim::run_chip_job(job);
 }
 
 // Random FP8 codes: mostly finite values, with optional special codes mixed in.
@@ -66,9 +66,9 @@ inline std::vector<std::uint8_t> random_scales(std::mt19937_64& rng, std::size_t
 }
 
 // A random GEMM: A (m x k), B (k x n) codes and, with block > 0, scales per block along K.
-inline chip::GemmJob random_gemm(std::mt19937_64& rng, std::size_t m, std::size_t k, std::size_t n,
-                                 int block, bool specials = false, bool extreme_scales = false) {
-  chip::GemmJob g;
+inline sim::GemmJob random_gemm(std::mt19937_64& rng, std::size_t m, std::size_t k, std::size_t n,
+                                int block, bool specials = false, bool extreme_scales = false) {
+  sim::GemmJob g;
   g.a = make_u8({m, k}, random_codes(rng, m * k, specials));
   g.b = make_u8({k, n}, random_codes(rng, k * n, specials));
   if (block > 0) {
@@ -88,7 +88,7 @@ inline std::string temp_config(const std::string& name, const std::string& text)
 }
 
 // The reference result of a gemm job (the numerics library's exact definition).
-inline std::vector<float> reference(const chip::GemmJob& g) {
+inline std::vector<float> reference(const sim::GemmJob& g) {
   num::GemmProblem p;
   p.m = g.a.shape[0];
   p.k = g.a.shape[1];
@@ -113,7 +113,7 @@ inline std::vector<float> reference(const chip::GemmJob& g) {
 }
 
 // Requires `got` (the chip's C) to equal the reference result of `g` bit for bit.
-inline void require_bit_exact(const NpyArray& got, const chip::GemmJob& g) {
+inline void require_bit_exact(const NpyArray& got, const sim::GemmJob& g) {
   const std::vector<float> want = reference(g);
   const std::vector<float> c = got.as_f32();
   REQUIRE(c.size() == want.size());

@@ -43,7 +43,7 @@ std::string tmp(const std::string& name) {
 TEST_CASE("mxemu gemm: C, statistics and timeline from .npy files", "[chip][cli]") {
   std::mt19937_64 rng(21);
   const std::size_t m = 45, k = 128, n = 140;
-  chip::GemmJob g = test::random_gemm(rng, m, k, n, 32);
+  sim::GemmJob g = test::random_gemm(rng, m, k, n, 32);
   std::vector<float> c0(m * n);
   for (auto& v : c0) v = static_cast<float>(static_cast<int>(rng() % 2001) - 1000) / 8.0F;
   g.c0 = make_f32({m, n}, c0);

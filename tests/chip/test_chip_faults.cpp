@@ -16,8 +16,8 @@
 using namespace mxemu;
 
 namespace {
-chip::ChipJob plain_job(const std::string& fw) {
-  chip::ChipJob job;
+sim::ChipJob plain_job(const std::string& fw) {
+  sim::ChipJob job;
   job.firmware_name = fw;
   job.firmware_elf = test::test_firmware(fw);
   job.max_cycles = 10'000'000;
@@ -25,7 +25,7 @@ chip::ChipJob plain_job(const std::string& fw) {
 }
 
 // The error of running `job`: its code and message.
-Error run_error(const chip::ChipJob& job) {
+Error run_error(const sim::ChipJob& job) {
   try {
     test::run_job(job);
   } catch (const Error& e) {
@@ -57,34 +57,34 @@ TEST_CASE("a semaphore deadlock is detected and reported", "[chip][faults]") {
 }
 
 TEST_CASE("gemm jobs refuse bad tensors before simulating", "[chip][faults]") {
-  chip::GemmJob g;
+  sim::GemmJob g;
   g.a = make_u8({4, 64}, std::vector<std::uint8_t>(256, 0x38));
   g.b = make_u8({32, 8}, std::vector<std::uint8_t>(256, 0x38));
-  CHECK_THROWS_WITH(chip::make_gemm_job(g, bundled::elf("gemm")),
+  CHECK_THROWS_WITH(sim::make_gemm_job(g, bundled::elf("gemm")),
                     Catch::Contains("A's columns must equal B's rows"));
   g.b = make_u8({64, 4}, std::vector<std::uint8_t>(256, 0x38));
   g.sa = make_u8({4, 1}, {127, 127, 127, 127});
   g.sb = make_u8({1, 4}, {127, 127, 127, 127});
   g.block = 48;
-  CHECK_THROWS_WITH(chip::make_gemm_job(g, bundled::elf("gemm")),
+  CHECK_THROWS_WITH(sim::make_gemm_job(g, bundled::elf("gemm")),
                     Catch::Contains("not a multiple of the block"));
   g.block = 64;
   g.c0 = make_u8({4, 4}, std::vector<std::uint8_t>(16, 0));
-  CHECK_THROWS_WITH(chip::make_gemm_job(g, bundled::elf("gemm")),
+  CHECK_THROWS_WITH(sim::make_gemm_job(g, bundled::elf("gemm")),
                     Catch::Contains("C_init must be float32, got uint8"));
   g.c0.reset();
   g.a = make_f32({4, 64}, std::vector<float>(256, 1.0F));
-  CHECK_THROWS_WITH(chip::make_gemm_job(g, bundled::elf("gemm")),
+  CHECK_THROWS_WITH(sim::make_gemm_job(g, bundled::elf("gemm")),
                     Catch::Contains("A must be a uint8 array"));
 }
 
 TEST_CASE("tensors that do not fit in HBM are refused", "[chip][faults]") {
   const std::string cfg = test::temp_config(
       "mxemu_tiny_hbm.toml", "[hbm.organisation]\nstacks = 1\nchannels_per_stack = 1\nrows = 2\n");
-  chip::GemmJob g;
+  sim::GemmJob g;
   g.a = make_u8({256, 256}, std::vector<std::uint8_t>(65536, 0x38));
   g.b = make_u8({256, 256}, std::vector<std::uint8_t>(65536, 0x38));
-  chip::ChipJob job = chip::make_gemm_job(g, bundled::elf("gemm"));
+  sim::ChipJob job = sim::make_gemm_job(g, bundled::elf("gemm"));
   job.config_path = cfg;
   const Error e = run_error(job);
   CHECK(e.code() == ExitCode::kBadInput);
@@ -94,7 +94,7 @@ TEST_CASE("tensors that do not fit in HBM are refused", "[chip][faults]") {
 namespace {
 // Runs firmware chip_raw_desc with one descriptor for queue q; returns the error of the run.
 Error raw_descriptor_error(std::uint32_t q, const std::vector<std::uint32_t>& words) {
-  chip::ChipJob job = plain_job("chip_raw_desc");
+  sim::ChipJob job = plain_job("chip_raw_desc");
   job.scalars.emplace_back("q", q);
   for (std::size_t i = 0; i < words.size(); ++i)
     job.scalars.emplace_back(fmt::format("w{}", i), words[i]);

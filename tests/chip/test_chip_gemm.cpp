@@ -22,9 +22,9 @@ struct Case {
   bool specials;
 };
 
-chip::GemmJob make_case(const Case& c, std::uint64_t seed) {
+sim::GemmJob make_case(const Case& c, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
-  chip::GemmJob g =
+  sim::GemmJob g =
       test::random_gemm(rng, c.m, c.k, c.n, c.scaled ? c.block : 0, c.specials, c.specials);
   g.fmt_a = c.fa;
   g.fmt_b = c.fb;
@@ -39,10 +39,10 @@ chip::GemmJob make_case(const Case& c, std::uint64_t seed) {
 }
 
 void check_case(const Case& c, std::uint64_t seed, const std::string& config = "") {
-  const chip::GemmJob g = make_case(c, seed);
-  chip::ChipJob job = chip::make_gemm_job(g, bundled::elf("gemm"));
+  const sim::GemmJob g = make_case(c, seed);
+  sim::ChipJob job = sim::make_gemm_job(g, bundled::elf("gemm"));
   job.config_path = config;
-  const chip::ChipJobResult r = test::run_job(job);
+  const sim::ChipJobResult r = test::run_job(job);
   REQUIRE(r.exit_code == 0);
   const std::vector<float> want = test::reference(g);
   const std::vector<float> got = r.outputs.at("C").as_f32();
@@ -108,7 +108,7 @@ TEST_CASE("gemm firmware on other chips: 1 and 3 MXUs, non-square arrays, blocks
 }
 
 TEST_CASE("gemm firmware: prints its statistics (manual)", "[.debug]") {
-  const chip::GemmJob g = make_case({300, 700, 260, "e4m3", "e5m2", false, 32, true, false}, 7);
-  const chip::ChipJobResult r = test::run_job(chip::make_gemm_job(g, bundled::elf("gemm")));
+  const sim::GemmJob g = make_case({300, 700, 260, "e4m3", "e5m2", false, 32, true, false}, 7);
+  const sim::ChipJobResult r = test::run_job(sim::make_gemm_job(g, bundled::elf("gemm")));
   fmt::print("{}\nconsole: {}\n", r.stats.dump(2), r.console);
 }

@@ -28,7 +28,7 @@ TEST_CASE("quantize kernel equals mx_quantize", "[chip][kernels]") {
       x[i] = std::ldexp(d(rng), static_cast<int>(rng() % 40) - 20);
       if (rng() % 997 == 0) x[i] = NAN;
     }
-    chip::ChipJob job;
+    sim::ChipJob job;
     job.firmware_name = "quantize";
     job.firmware_elf = bundled::elf("quantize");
     job.inputs.emplace_back("X", make_f32({s.rows, s.cols}, x));
@@ -38,7 +38,7 @@ TEST_CASE("quantize kernel equals mx_quantize", "[chip][kernels]") {
     job.outputs.emplace_back("S", make_u8({s.rows, nb}, std::vector<std::uint8_t>(s.rows * nb)));
     job.read_back = {"Q", "S"};
     job.scalars = {{"block", static_cast<std::uint32_t>(s.block)}, {"fmt", s.fmt}};
-    const chip::ChipJobResult r = test::run_job(job);
+    const sim::ChipJobResult r = test::run_job(job);
     REQUIRE(r.exit_code == 0);
     std::vector<std::uint8_t> q(s.rows * s.cols), sc(s.rows * nb);
     num::mx_quantize(x, s.rows, s.cols, s.block,
@@ -54,7 +54,7 @@ TEST_CASE("linear_relu kernel equals quantise(relu(A.B + bias))", "[chip][kernel
   const std::size_t m = 70, k = 192, n = 160;
   const int block = 32, out_block = 32;
   std::mt19937_64 rng(11);
-  chip::GemmJob g;
+  sim::GemmJob g;
   g.a = make_u8({m, k}, test::random_codes(rng, m * k, false));
   g.b = make_u8({k, n}, test::random_codes(rng, k * n, false));
   g.sa = make_u8({m, k / block}, test::random_scales(rng, m * k / block, false));
@@ -64,7 +64,7 @@ TEST_CASE("linear_relu kernel equals quantise(relu(A.B + bias))", "[chip][kernel
   std::normal_distribution<float> d(0.0F, 1000.0F);
   for (auto& b : bias) b = d(rng);
 
-  chip::ChipJob job = chip::make_gemm_job(g, bundled::elf("linear_relu"));
+  sim::ChipJob job = sim::make_gemm_job(g, bundled::elf("linear_relu"));
   job.firmware_name = "linear_relu";
   job.outputs.clear();
   job.inputs.emplace_back("bias", make_f32({n}, bias));
@@ -74,7 +74,7 @@ TEST_CASE("linear_relu kernel equals quantise(relu(A.B + bias))", "[chip][kernel
   job.read_back = {"Y", "SY"};
   job.scalars.emplace_back("out_fmt", 0);
   job.scalars.emplace_back("out_block", out_block);
-  const chip::ChipJobResult r = test::run_job(job);
+  const sim::ChipJobResult r = test::run_job(job);
   REQUIRE(r.exit_code == 0);
 
   std::vector<float> c = test::reference(g);

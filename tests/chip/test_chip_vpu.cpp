@@ -30,11 +30,11 @@ struct Op {
   std::uint32_t pad = 0, x_offset = 0;
 };
 
-chip::ChipJobResult run_op(const Op& op, std::size_t rows, std::size_t cols,
-                           const std::vector<float>& x, const std::vector<float>& y,
-                           std::size_t y_rows, std::vector<std::size_t> z_shape, bool z_f32,
-                           bool scales = false, int block = 32) {
-  chip::ChipJob job;
+sim::ChipJobResult run_op(const Op& op, std::size_t rows, std::size_t cols,
+                          const std::vector<float>& x, const std::vector<float>& y,
+                          std::size_t y_rows, std::vector<std::size_t> z_shape, bool z_f32,
+                          bool scales = false, int block = 32) {
+  sim::ChipJob job;
   job.firmware_name = "chip_vpu_ops";
   job.firmware_elf = test::test_firmware("chip_vpu_ops");
   job.record_timeline = true;
@@ -60,12 +60,12 @@ chip::ChipJobResult run_op(const Op& op, std::size_t rows, std::size_t cols,
                  {"imm", std::bit_cast<std::uint32_t>(op.imm)},
                  {"pad", op.pad},
                  {"x_offset", op.x_offset}};
-  const chip::ChipJobResult r = test::run_job(job);
+  const sim::ChipJobResult r = test::run_job(job);
   REQUIRE(r.exit_code == 0);
   return r;
 }
 
-std::uint64_t vpu_cycles(const chip::ChipJobResult& r) {
+std::uint64_t vpu_cycles(const sim::ChipJobResult& r) {
   const auto j = nlohmann::json::parse(r.timeline_json);
   for (const auto& e : j["traceEvents"]) {
     if (e["ph"] == "X" && e["tid"] == 1)

@@ -56,8 +56,11 @@ void put32(std::vector<std::uint8_t>& b, std::size_t off, std::uint32_t v) {
 
 TEST_CASE("firmware exit code and console", "[core][cli]") {
   auto r = mxemu_run({"--firmware", test::firmware_elf("exit_code")});
-  CHECK(r.rc == 42);
+  CHECK(r.rc == 1);  // a firmware failure: its code is printed, not the process status
   CHECK(r.out == "exiting with 42\n");
+  CHECK(r.err.find("mxemu: firmware failed with code 42") != std::string::npos);
+  r = mxemu_run({"--firmware", test::firmware_elf("exit_code"), "--exit-code", "passthrough"});
+  CHECK(r.rc == 42);
   r = mxemu_run({"--firmware", test::firmware_elf("rv32um")});
   CHECK(r.rc == 0);
   CHECK(r.out.empty());
@@ -168,9 +171,9 @@ TEST_CASE("--config sets the timing model; bad configs are refused", "[core][cli
   std::ofstream(cfg) << "[core]\nclock_hz = 1000000000\nram_sise_bytes = 4096\n";
   r = mxemu_run({"--firmware", test::firmware_elf("exit_code"), "--config", cfg});
   CHECK(r.rc == 2);
-  CHECK(r.err.find("unknown config key 'core.ram_sise_bytes'") != std::string::npos);
-  std::ofstream(cfg) << "[core]\nram_size_bytes = 256\n";  // the ELF no longer fits
-  r = mxemu_run({"--firmware", test::firmware_elf("exit_code"), "--config", cfg});
+  CHECK(r.err.find("unknown key 'ram_sise_bytes' in [core]") != std::string::npos);
+  std::ofstream(cfg) << "[core]\nram_size_bytes = 4096\n";  // hello's 13 KB no longer fit
+  r = mxemu_run({"--firmware", test::firmware_elf("hello"), "--config", cfg});
   CHECK(r.rc == 2);
   CHECK(r.err.find("lies outside the memory of the core") != std::string::npos);
   std::filesystem::remove(cfg);

@@ -69,7 +69,7 @@ Outcome run(bool lockstep) {
   m.load_file(test::firmware_elf("timed_mmio"));
   Outcome o{};
   {
-    core::CoreModule core("core", m, 1'000'000, nullptr, false);
+    core::CoreModule core("core", m, 1'000'000);
     Opener opener("opener", dev, period * static_cast<double>(kReleaseCycle));
     sc_core::sc_start();
     REQUIRE(core.done());

@@ -118,12 +118,12 @@ TEST_CASE("mxemu hbm: bad input exits 2 with the cause named") {
   const std::string ok = d.file("ok.stl", "0:\tread\t0x0\n");
   bad("--trace " + d.path("missing.stl"), "cannot open");
   bad("--trace " + ok + " --config " + d.file("std.toml", "[hbm]\nstandard = \"HBM9\"\n"),
-      "unknown standard 'HBM9'");
+      "[hbm] standard = 'HBM9' is not a known standard");
   bad("--trace " + ok + " --config " + d.file("trc.toml", "[hbm]\n[hbm.timing]\nnRC = 50\n"),
       "tRC >= tRAS + tRP");
   bad("--trace " + ok + " --config " + d.file("syn.toml", "[hbm\nx = 1\n"), "line 1");
   bad("--trace " + ok + " --config " + d.file("val.toml", "[hbm]\nqueue_depth = \"deep\"\n"),
-      "hbm.queue_depth must be a non-negative integer");
+      "[hbm] queue_depth must be an integer");
   // Option errors are CLI11's (printed by main without the prefix), still exit 2.
   const Run none = mxemu(d, "");
   REQUIRE(none.code == 2);

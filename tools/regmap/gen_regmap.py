@@ -25,6 +25,7 @@ def c_header(m):
          "// descriptor layouts, address spaces, launch block. Plain C for firmware and model.\n",
          "#ifndef MXEMU_REGS_H\n#define MXEMU_REGS_H\n\n#include <stdint.h>\n\n",
          "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"]
+    o.append(f"#define MX_ABI_VERSION {m['abi']['version']}u\n")
     mm = m["mmio"]
     o.append(f"#define MX_MMIO_BASE {h(mm['base'])}\n")
     o.append(f"#define MX_QUEUE_BASE {h(mm['queue_base'])}\n")
@@ -100,6 +101,7 @@ def cpp_header(m):
          "// field accessors. The firmware's view of the same source is firmware/include/mxemu/regs.h.\n",
          "#pragma once\n\n#include <cstdint>\n\n",
          "namespace mxemu::chip::regs {\n\n"]
+    o.append(f"inline constexpr std::uint32_t kAbiVersion = {m['abi']['version']};\n")
     mm = m["mmio"]
     for k in ("base", "queue_base", "queue_stride", "sem_base", "ctrl_base"):
         o.append(f"inline constexpr std::uint32_t k{''.join(w.title() for w in k.split('_'))} = {h(mm[k])};\n")
@@ -165,7 +167,7 @@ def cpp_header(m):
     o.append(f"inline constexpr std::uint32_t kNameBytes = {la['name_bytes']};\n")
     lh = m["launch_header"]
     for f in lh["fields"]:
-        o.append(f"inline constexpr std::uint32_t k{f['name'].title()}Offset = {f['offset']};\n")
+        o.append(f"inline constexpr std::uint32_t k{''.join(w.title() for w in f['name'].split('_'))}Offset = {f['offset']};\n")
     o.append(f"inline constexpr std::uint32_t kEntries = {lh['entries_offset']};\n")
     o.append(f"inline constexpr std::uint32_t kEntryBytes = {lh['entry_bytes']};\n")
     for f in m["launch_entry"]["fields"]:
@@ -177,9 +179,15 @@ def cpp_header(m):
 
 
 def clang_format(text, name):
-    """Format generated text the way CI checks it (clang-format must be installed)."""
-    return subprocess.run(["clang-format", f"--assume-filename={name}"], input=text, text=True,
-                          capture_output=True, check=True).stdout
+    """Format generated text the way CI checks it (clang-format must be installed). clang-format
+    14 is not idempotent on long trailing comments, so run it to a fixed point."""
+    for _ in range(4):
+        out = subprocess.run(["clang-format", f"--assume-filename={name}"], input=text, text=True,
+                             capture_output=True, check=True).stdout
+        if out == text:
+            break
+        text = out
+    return text
 
 
 def main():

@@ -10,6 +10,7 @@
 extern "C" {
 #endif
 
+#define MX_ABI_VERSION 2u
 #define MX_MMIO_BASE 0x20000000u
 #define MX_QUEUE_BASE 0x20000000u
 #define MX_QUEUE_STRIDE 0x100u
@@ -17,13 +18,14 @@ extern "C" {
 #define MX_CTRL_BASE 0x20002000u
 #define MX_NUM_SEMAPHORES 32u
 #define MX_DESC_WORDS 16u
-#define MX_MAX_QUEUES 8u
+#define MX_MAX_QUEUES 16u
 
 /* Queues */
 #define MX_Q_DMA 0u
 #define MX_Q_VPU 1u
-#define MX_Q_MXU(i) (2u + (uint32_t)(i))
-#define MX_MAX_MXU 6u
+#define MX_Q_ICI 2u
+#define MX_Q_MXU(i) (4u + (uint32_t)(i))
+#define MX_MAX_MXU 12u
 #define MX_QUEUE_ADDR(q, reg) (MX_QUEUE_BASE + (q)*MX_QUEUE_STRIDE + (reg))
 
 /* Registers in each queue window */
@@ -48,6 +50,18 @@ extern "C" {
 #define MX_CTRL_MXU_COLS 0x18u   /* read: MXU columns (N per weight tile) */
 #define MX_CTRL_VMEM_BYTES 0x1Cu /* read: scratchpad size in bytes */
 #define MX_CTRL_ACC_BYTES 0x20u  /* read: accumulator size per MXU in bytes */
+#define MX_CTRL_ABI_VERSION                                                                     \
+  0x24u                          /* read: the ABI version of this register map (MX_ABI_VERSION) \
+                                  */
+#define MX_CTRL_CHIP_INDEX 0x28u /* read: this chip's index in the pod (0 .. NUM_CHIPS - 1) */
+#define MX_CTRL_NUM_CHIPS 0x2Cu  /* read: chips in the pod (1 for a single chip) */
+#define MX_CTRL_CHIP_X 0x30u     /* read: this chip's pod coordinate x */
+#define MX_CTRL_CHIP_Y 0x34u     /* read: this chip's pod coordinate y */
+#define MX_CTRL_CHIP_Z 0x38u     /* read: this chip's pod coordinate z */
+#define MX_CTRL_POD_X 0x3Cu      /* read: pod extent in x (chips) */
+#define MX_CTRL_POD_Y 0x40u      /* read: pod extent in y */
+#define MX_CTRL_POD_Z 0x44u      /* read: pod extent in z */
+#define MX_CTRL_MX_BLOCK 0x48u   /* read: the configured MX block size ([mx] block) */
 
 /* Descriptor address spaces */
 #define MX_SPACE_VMEM 0x0ull
@@ -262,7 +276,13 @@ extern "C" {
 #define MX_LAUNCH_NAME_BYTES 24u
 #define MX_LAUNCH_MAGIC_OFFSET 0u
 #define MX_LAUNCH_COUNT_OFFSET 4u
-#define MX_LAUNCH_ENTRIES 16u
+#define MX_LAUNCH_VERSION_OFFSET 8u
+#define MX_LAUNCH_CHIP_INDEX_OFFSET 12u
+#define MX_LAUNCH_NUM_CHIPS_OFFSET 16u
+#define MX_LAUNCH_CHIP_X_OFFSET 20u
+#define MX_LAUNCH_CHIP_Y_OFFSET 24u
+#define MX_LAUNCH_CHIP_Z_OFFSET 28u
+#define MX_LAUNCH_ENTRIES 32u
 #define MX_LAUNCH_ENTRY_BYTES 64u
 #define MX_LAUNCH_E_NAME 0u
 #define MX_LAUNCH_E_DTYPE 24u

@@ -11,9 +11,9 @@
 #include <random>
 #include <string>
 
-#include "model/chip/runner.h"
 #include "model/numerics/fused.h"
 #include "model/numerics/gemm.h"
+#include "model/sim/runner.h"
 #include "testbench/mxemu/bundled.h"
 
 using namespace mxemu;
@@ -57,18 +57,18 @@ int sc_main(int argc, char* argv[]) {
     for (auto& s : v) s = static_cast<std::uint8_t>(120 + rng() % 15);
     return v;
   };
-  chip::GemmJob g;
+  sim::GemmJob g;
   g.a = make_u8({m, k}, codes(m * k));
   g.b = make_u8({k, n}, codes(k * n));
   g.sa = make_u8({m, k / kBlock}, scales(m * k / kBlock));
   g.sb = make_u8({k / kBlock, n}, scales(k / kBlock * n));
   g.block = kBlock;
 
-  chip::ChipJob job = chip::make_gemm_job(g, bundled::elf("gemm"));
+  sim::ChipJob job = sim::make_gemm_job(g, bundled::elf("gemm"));
   job.cycle_accurate = cycle_accurate;
   job.config_path = config;
   const auto t0 = std::chrono::steady_clock::now();
-  const chip::ChipJobResult r = chip::run_chip_job(job);
+  const sim::ChipJobResult r = sim::run_chip_job(job);
   const double sim_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   // Baseline in the same run: the numerics library's fast GEMM on the same operands.

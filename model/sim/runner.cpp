@@ -1,0 +1,366 @@
+#include "model/sim/runner.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <memory>
+
+#include "model/chip/chip.h"
+#include "model/common/error.h"
+#include "model/core/elf_loader.h"
+#include "model/core/gdb_stub.h"
+#include "model/numerics/fp8.h"
+#include "model/sim/simulation.h"
+
+namespace mxemu::sim {
+
+namespace regs = chip::regs;
+
+namespace {
+
+namespace lb = regs::launch;
+
+constexpr std::uint64_t kHbmAlign = 4096;
+
+void put32(std::uint8_t* p, std::uint32_t v) {
+  std::memcpy(p, &v, 4);
+}
+std::uint32_t get32(const std::uint8_t* p) {
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+class LaunchBlock {
+ public:
+  enum Existing { kExisting };
+  // A new, empty block at `base`.
+  explicit LaunchBlock(std::uint8_t* base) : base_(base) {
+    put32(base_ + lb::kMagicOffset, lb::kMagic);
+    put32(base_ + lb::kCountOffset, 0);
+  }
+  // The block as the firmware left it.
+  LaunchBlock(std::uint8_t* base, Existing /*tag*/) : base_(base) {}
+  std::uint8_t* add(const std::string& name) {
+    if (name.empty() || name.size() > lb::kNameBytes) {
+      throw_bad_input("tensor name '{}' must have 1 to {} characters", name, lb::kNameBytes);
+    }
+    if (find(name) != nullptr) throw_bad_input("tensor name '{}' is given twice", name);
+    const std::uint32_t n = get32(base_ + lb::kCountOffset);
+    if (n >= lb::kMaxEntries) throw_bad_input("more than {} launch-block entries", lb::kMaxEntries);
+    std::uint8_t* e = base_ + lb::kEntries + n * lb::kEntryBytes;
+    std::memset(e, 0, lb::kEntryBytes);
+    std::copy(name.begin(), name.end(), e);  // NUL-padded, not NUL-terminated at full length
+    put32(base_ + lb::kCountOffset, n + 1);
+    return e;
+  }
+  const std::uint8_t* find(const std::string& name) const {
+    const std::uint32_t n = std::min(get32(base_ + lb::kCountOffset), lb::kMaxEntries);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const std::uint8_t* e = base_ + lb::kEntries + i * lb::kEntryBytes;
+      const std::size_t len = strnlen(reinterpret_cast<const char*>(e), lb::kNameBytes);
+      if (std::string(reinterpret_cast<const char*>(e), len) == name) return e;
+    }
+    return nullptr;
+  }
+
+ private:
+  std::uint8_t* base_;
+};
+
+void describe_tensor(std::uint8_t* e, const NpyArray& a, std::uint64_t addr) {
+  put32(e + lb::kEDtype, a.dtype == NpyDtype::kU8 ? lb::kDtypeU8 : lb::kDtypeF32);
+  put32(e + lb::kENdim, static_cast<std::uint32_t>(a.shape.size()));
+  for (std::size_t i = 0; i < a.shape.size() && i < 4; ++i) {
+    put32(e + lb::kEShape0 + 4 * i, static_cast<std::uint32_t>(a.shape[i]));
+  }
+  put32(e + lb::kEAddrLo, static_cast<std::uint32_t>(addr));
+  put32(e + lb::kEAddrHi, static_cast<std::uint32_t>(addr >> 32));
+  put32(e + lb::kEBytes, static_cast<std::uint32_t>(a.data.size()));
+}
+
+void write_launch_header(std::uint8_t* base, const chip::ChipIdentity& id) {
+  put32(base + lb::kVersionOffset, regs::kAbiVersion);
+  put32(base + lb::kChipIndexOffset, id.index);
+  put32(base + lb::kNumChipsOffset, id.num_chips);
+  put32(base + lb::kChipXOffset, id.coord[0]);
+  put32(base + lb::kChipYOffset, id.coord[1]);
+  put32(base + lb::kChipZOffset, id.coord[2]);
+}
+
+// Puts one chip's program in place: firmware, console, tensors in HBM, launch block.
+void set_up_chip(chip::Chip& chip, const ChipProgram& prog, const core::ElfImage& elf,
+                 std::string& console) {
+  chip.machine().load(elf, prog.firmware_name);
+  chip.machine().console().set_sink([&console, sink = prog.console_sink](char c) {
+    console += c;
+    if (sink) sink(c);
+  });
+  // Inputs and pre-allocated outputs go to HBM one after the other, 4 KiB aligned.
+  std::uint8_t* lbmem = chip.machine().launch_block().host_memory();
+  LaunchBlock block(lbmem);
+  write_launch_header(lbmem, chip.identity());
+  std::uint64_t next = 0;
+  const std::uint64_t capacity = chip.hbm().capacity_bytes();
+  const auto place = [&](const std::string& name, const NpyArray& a, bool copy) {
+    const std::uint64_t addr = next;
+    if (a.data.size() > capacity - addr) {
+      throw_bad_input("tensor '{}' ({} bytes) does not fit in HBM ({} bytes, {} already used)",
+                      name, a.data.size(), capacity, addr);
+    }
+    if (copy) chip.hbm().write(addr, a.data);
+    describe_tensor(block.add(name), a, addr);
+    next = (addr + a.data.size() + kHbmAlign - 1) / kHbmAlign * kHbmAlign;
+  };
+  for (const auto& [name, a] : prog.inputs) place(name, a, true);
+  for (const auto& [name, a] : prog.outputs) place(name, a, false);
+  const auto scalar = [&](const std::string& name, std::uint64_t v) {
+    std::uint8_t* e = block.add(name);
+    put32(e + lb::kEDtype, lb::kDtypeScalar);
+    put32(e + lb::kEAddrLo, static_cast<std::uint32_t>(v));
+    put32(e + lb::kEAddrHi, static_cast<std::uint32_t>(v >> 32));
+  };
+  for (const auto& [name, v] : prog.scalars) scalar(name, v);
+  // Where firmware may allocate its own HBM buffers, and the configured MX block.
+  scalar("hbm_free", next);
+  if (block.find("mx_block") == nullptr) scalar("mx_block", chip.config().mx.block);
+}
+
+// Reads the outputs a chip's program asked for; throws naming the chip when one is missing.
+std::map<std::string, NpyArray> read_outputs(chip::Chip& chip, const ChipProgram& prog,
+                                             const std::string& who) {
+  std::map<std::string, NpyArray> outputs;
+  const LaunchBlock block(chip.machine().launch_block().host_memory(), LaunchBlock::kExisting);
+  const std::uint64_t capacity = chip.hbm().capacity_bytes();
+  for (const std::string& name : prog.read_back) {
+    const std::uint8_t* e = block.find(name);
+    if (e == nullptr) throw_sim_fault("{}the firmware produced no output named '{}'", who, name);
+    NpyArray a;
+    const std::uint32_t dtype = get32(e + lb::kEDtype);
+    if (dtype != lb::kDtypeU8 && dtype != lb::kDtypeF32) {
+      throw_sim_fault("{}output '{}' has launch-block dtype {}, not a tensor", who, name, dtype);
+    }
+    a.dtype = dtype == lb::kDtypeU8 ? NpyDtype::kU8 : NpyDtype::kF32;
+    const std::uint32_t ndim = get32(e + lb::kENdim);
+    if (ndim == 0 || ndim > 4) throw_sim_fault("{}output '{}' has {} dimensions", who, name, ndim);
+    std::uint64_t elements = 1;
+    for (std::uint32_t i = 0; i < ndim; ++i) {
+      const std::uint32_t d = get32(e + lb::kEShape0 + 4 * i);
+      a.shape.push_back(d);
+      elements *= d;  // at most (2^32)^4 would overflow: bounded by the capacity check below
+      if (elements > capacity) break;
+    }
+    const std::uint64_t addr =
+        (std::uint64_t{get32(e + lb::kEAddrHi)} << 32) | get32(e + lb::kEAddrLo);
+    const std::uint64_t bytes = elements * a.element_bytes();
+    if (elements > capacity || addr > capacity || bytes > capacity - addr) {
+      throw_sim_fault("{}output '{}' at HBM 0x{:x} (shape {}) lies outside HBM", who, name, addr,
+                      a.shape_str());
+    }
+    a.data.resize(bytes);
+    chip.hbm().read(addr, a.data);
+    outputs[name] = std::move(a);
+  }
+  return outputs;
+}
+
+SimConfig job_config(const RunSettings& s) {
+  SimConfig cfg = s.config ? *s.config : load_sim_config(s.config_path);
+  if (s.cycle_accurate) {
+    cfg.chip.mxu.cycle_accurate = true;
+    cfg.core.lockstep = true;
+  }
+  return cfg;
+}
+
+}  // namespace
+
+PodResult run_pod_job(const PodJob& job) {
+  SimConfig cfg = job_config(job);
+  if (job.chips > 0) {
+    if (job.chips > PodConfig::kMaxChips) {
+      throw_bad_input("--chips {} is more than the pod limit ({})", job.chips,
+                      PodConfig::kMaxChips);
+    }
+    cfg.pod.shape = {job.chips, 1, 1};
+  }
+  const std::uint32_t n = cfg.pod.chips();
+  if (job.programs.empty()) throw_bad_input("no firmware to run");
+  if (job.programs.size() != 1 && job.programs.size() != n) {
+    throw_bad_input("{} programs for a pod of {} chips: give one for all chips or one per chip",
+                    job.programs.size(), n);
+  }
+  if (job.gdb_port && job.gdb_chip >= n) {
+    throw_bad_input("--gdb names chip {}, but the pod has {} chips (0..{})", job.gdb_chip, n,
+                    n - 1);
+  }
+  const auto program = [&](std::uint32_t i) -> const ChipProgram& {
+    return job.programs.size() == 1 ? job.programs[0] : job.programs[i];
+  };
+  std::vector<core::ElfImage> elfs;
+  for (const ChipProgram& p : job.programs)
+    elfs.push_back(core::parse_elf(p.firmware_elf, p.firmware_name));
+
+  Simulation sim("pod", cfg, job.max_cycles, job.threads);
+  std::vector<std::string> consoles(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    sim.chip(i).state().record_timeline = job.record_timeline;
+    set_up_chip(sim.chip(i), program(i), elfs[job.programs.size() == 1 ? 0 : i], consoles[i]);
+  }
+
+  std::unique_ptr<core::GdbStub> stub;
+  if (job.gdb_port) {
+    if (*job.gdb_port < 0 || *job.gdb_port > 65535) {
+      throw_bad_input("--gdb port {} is out of range (0..65535)", *job.gdb_port);
+    }
+    stub = std::make_unique<core::GdbStub>(sim.chip(job.gdb_chip).machine(),
+                                           static_cast<std::uint16_t>(*job.gdb_port));
+    if (job.on_gdb_listen) job.on_gdb_listen(stub->port());
+    stub->accept_connection();
+    sim.chip(job.gdb_chip).set_debugger(stub.get());
+  }
+
+  PodResult pr;
+  const auto t0 = std::chrono::steady_clock::now();
+  sim.run();
+  pr.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  pr.first_failure = sim.first_failure();
+
+  nlohmann::json chip_stats = nlohmann::json::array();
+  nlohmann::json events = nlohmann::json::array();
+  std::uint64_t max_cycles = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    chip::Chip& c = sim.chip(i);
+    const ChipProgram& prog = program(i);
+    ChipJobResult r;
+    r.end = *c.end();
+    r.exit_code = r.end.kind == chip::ChipEnd::Kind::kExit ? r.end.exit_code
+                  : r.end.failed()                         ? static_cast<int>(r.end.error)
+                                                           : 0;
+    r.killed = c.killed();
+    r.total_cycles = c.cycles();
+    r.host_seconds = pr.host_seconds;
+    r.console = consoles[i];
+    r.stats = c.stats();
+    r.stats["host_seconds"] = pr.host_seconds;
+    r.stats["outcome"] =
+        r.end.kind == chip::ChipEnd::Kind::kExit ? std::string("exit") : r.end.message;
+    r.stats["exit_code"] = r.exit_code;
+    r.stats["firmware"] = prog.firmware_name;
+    const std::uint64_t instret = c.machine().hart().instret();
+    r.stats["core"]["host_mips"] =
+        pr.host_seconds > 0 ? static_cast<double>(instret) / pr.host_seconds / 1e6 : 0.0;
+    if (job.record_timeline) {
+      nlohmann::json mine = nlohmann::json::array();
+      c.timeline_events(mine);
+      r.timeline_json = nlohmann::json{{"traceEvents", mine}, {"displayTimeUnit", "ns"}}.dump();
+      for (auto& e : mine) events.push_back(std::move(e));
+    }
+    if (r.end.kind == chip::ChipEnd::Kind::kExit) {
+      r.outputs = read_outputs(c, prog, n == 1 ? std::string() : fmt::format("chip {}: ", i));
+    }
+    max_cycles = std::max(max_cycles, r.total_cycles);
+    chip_stats.push_back(r.stats);
+    pr.chips.push_back(std::move(r));
+  }
+  nlohmann::json pod = {{"chips", n},
+                        {"shape", cfg.pod.shape},
+                        {"total_cycles", max_cycles},
+                        {"host_seconds", pr.host_seconds},
+                        {"threads", sim.pool().size()}};
+  if (pr.first_failure) pod["first_failure"] = *pr.first_failure;
+  pr.stats = {{"pod", pod}, {"chips", chip_stats}};
+  if (job.record_timeline) {
+    pr.timeline_json = nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ns"}}.dump();
+  }
+  return pr;
+}
+
+ChipJobResult run_chip_job(const ChipJob& job) {
+  PodJob pj;
+  static_cast<RunSettings&>(pj) = static_cast<const RunSettings&>(job);
+  pj.stats_path.clear();
+  pj.programs.push_back(static_cast<const ChipProgram&>(job));
+  SimConfig cfg = job_config(job);
+  cfg.pod.shape = {1, 1, 1};
+  pj.config = cfg;
+  pj.cycle_accurate = false;  // already applied
+  PodResult pr = run_pod_job(pj);
+  ChipJobResult r = std::move(pr.chips.at(0));
+  if (!job.stats_path.empty()) {
+    std::ofstream f(job.stats_path);
+    if (!f) throw_bad_input("cannot write statistics file '{}'", job.stats_path);
+    f << r.stats.dump(2) << '\n';
+  }
+  if (r.end.failed()) throw Error(r.end.error, r.end.message);
+  return r;
+}
+
+ChipJob make_gemm_job(const GemmJob& g, std::vector<std::uint8_t> gemm_elf) {
+  const auto need_u8_2d = [](const NpyArray& a, const char* what) {
+    if (a.dtype != NpyDtype::kU8) {
+      throw_bad_input("{} must be a uint8 array of FP8/UE8M0 bit patterns, got {}", what,
+                      npy_dtype_name(a.dtype));
+    }
+    if (a.shape.size() != 2) throw_bad_input("{} must be 2-D, got shape {}", what, a.shape_str());
+  };
+  need_u8_2d(g.a, "A");
+  need_u8_2d(g.b, "B");
+  const std::size_t m = g.a.shape[0], k = g.a.shape[1], n = g.b.shape[1];
+  if (g.b.shape[0] != k) {
+    throw_bad_input("A is {} but B is {}: A's columns must equal B's rows", g.a.shape_str(),
+                    g.b.shape_str());
+  }
+  if (m == 0 || n == 0 || k == 0) throw_bad_input("empty GEMM (M={}, N={}, K={})", m, n, k);
+  const auto fa = num::parse_format(g.fmt_a), fb = num::parse_format(g.fmt_b);
+  if (!fa) throw_bad_input("unknown format '{}' for A (expected e4m3 or e5m2)", g.fmt_a);
+  if (!fb) throw_bad_input("unknown format '{}' for B (expected e4m3 or e5m2)", g.fmt_b);
+  if (g.sa.has_value() != g.sb.has_value()) {
+    throw_bad_input("give both --a-scales and --b-scales, or neither");
+  }
+  ChipJob job;
+  job.firmware_name = "gemm (bundled)";
+  job.firmware_elf = std::move(gemm_elf);
+  job.inputs.emplace_back("A", g.a);
+  job.inputs.emplace_back("B", g.b);
+  if (g.sa) {
+    if (g.block <= 0) throw_bad_input("--block must be positive, got {}", g.block);
+    const auto bs = static_cast<std::size_t>(g.block);
+    if (k % bs != 0) throw_bad_input("K = {} is not a multiple of the block ({})", k, g.block);
+    need_u8_2d(*g.sa, "the A scales");
+    need_u8_2d(*g.sb, "the B scales");
+    if (g.sa->shape != std::vector<std::size_t>{m, k / bs}) {
+      throw_bad_input("the A scales are {} but must be M x K/block = ({}, {})", g.sa->shape_str(),
+                      m, k / bs);
+    }
+    if (g.sb->shape != std::vector<std::size_t>{k / bs, n}) {
+      throw_bad_input("the B scales are {} but must be K/block x N = ({}, {})", g.sb->shape_str(),
+                      k / bs, n);
+    }
+    job.inputs.emplace_back("SA", *g.sa);
+    job.inputs.emplace_back("SB", *g.sb);
+  }
+  if (g.c0) {
+    if (g.c0->dtype != NpyDtype::kF32) {
+      throw_bad_input("C_init must be float32, got {}", npy_dtype_name(g.c0->dtype));
+    }
+    if (g.c0->shape != std::vector<std::size_t>{m, n}) {
+      throw_bad_input("C_init is {} but must be M x N = ({}, {})", g.c0->shape_str(), m, n);
+    }
+    job.inputs.emplace_back("C0", *g.c0);
+  }
+  NpyArray c;
+  c.dtype = NpyDtype::kF32;
+  c.shape = {m, n};
+  c.data.resize(m * n * 4);
+  job.outputs.emplace_back("C", std::move(c));
+  job.read_back = {"C"};
+  job.scalars = {{"fmt_a", *fa == num::Fp8Format::kE5M2 ? 1u : 0u},
+                 {"fmt_b", *fb == num::Fp8Format::kE5M2 ? 1u : 0u},
+                 {"block", static_cast<std::uint32_t>(g.block)}};
+  return job;
+}
+
+}  // namespace mxemu::sim

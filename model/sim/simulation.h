@@ -1,0 +1,55 @@
+// The simulation owner: the top module ("pod") that holds every chip of a run, the host thread
+// pool they share, and the SystemC kernel's start and stop. Nothing below it calls sc_start or
+// sc_stop: each chip reports its end (exit, fault, deadlock, cycle limit) here, and the run stops
+// when every chip has ended, or at the first failure when [pod] on_failure = "stop".
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "model/chip/chip.h"
+#include "model/common/thread_pool.h"
+#include "model/sim/sim_config.h"
+
+namespace mxemu::sim {
+
+class Simulation : public sc_core::sc_module, public chip::ChipObserver {
+ public:
+  // Elaborates config.pod.chips() chips named chip0, chip1, ... under this module. Must be
+  // constructed in a fresh SystemC context. threads: host threads (0: one per host core).
+  Simulation(const sc_core::sc_module_name& name, const SimConfig& config, std::uint64_t max_cycles,
+             unsigned threads = 0);
+  ~Simulation() override;
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  std::size_t size() const { return chips_.size(); }
+  chip::Chip& chip(std::size_t i) { return *chips_.at(i); }
+  const chip::Chip& chip(std::size_t i) const { return *chips_.at(i); }
+  ThreadPool& pool() { return pool_; }
+  const SimConfig& config() const { return cfg_; }
+
+  // Runs until the run is over; afterwards every chip has an end(). Call once.
+  void run();
+  // The index of the first chip that failed, if any.
+  const std::optional<std::uint32_t>& first_failure() const { return first_failure_; }
+
+ private:
+  void chip_ended(std::uint32_t chip_index, const chip::ChipEnd& end) override;
+
+  SimConfig cfg_;
+  ThreadPool pool_;
+  std::vector<std::unique_ptr<chip::Chip>> chips_;
+  std::size_t ended_ = 0;
+  std::optional<std::uint32_t> first_failure_;
+  bool stop_requested_ = false;
+};
+
+// The identity of chip `index` in a pod of the given shape (x fastest).
+chip::ChipIdentity chip_identity(std::uint32_t index, const std::vector<std::uint32_t>& shape);
+
+}  // namespace mxemu::sim
