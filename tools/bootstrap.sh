@@ -17,6 +17,9 @@ packages=(
   libsystemc-dev verilator libfmt-dev catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libopenblas-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   gdb-multiarch yosys clang-format
+  # CI's reliability checks (.ci/run): libFuzzer harnesses (tools/fuzz), the ASan + UBSan build of
+  # the test suite, clang-tidy over every project source.
+  clang-14 clang-tidy-14 libclang-rt-14-dev libfuzzer-14-dev
 )
 
 install_missing() {

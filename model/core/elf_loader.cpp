@@ -29,11 +29,12 @@ class Reader {
   Reader(const std::vector<std::uint8_t>& b, const std::string& name) : b_(b), name_(name) {}
   bool has(std::uint64_t off, std::uint64_t len) const { return off + len <= b_.size(); }
   void need(std::uint64_t off, std::uint64_t len, const char* what) const {
-    if (!has(off, len))
+    if (!has(off, len)) {
       throw_bad_input(
           "{}: truncated ELF file: {} at offset {} (+{} bytes) is past the end of the "
           "file ({} bytes)",
           name_, what, off, len, b_.size());
+    }
   }
   std::uint16_t u16(std::uint64_t off) const {
     return static_cast<std::uint16_t>(b_[off] | b_[off + 1] << 8);
@@ -58,29 +59,33 @@ ElfImage parse_elf(const std::vector<std::uint8_t>& b, const std::string& name) 
                                   4) != 0)
     throw_bad_input("{}: not an ELF file (bad magic)", name);
   r.need(0, kEhdrSize, "ELF header");
-  if (b[4] != 1)
+  if (b[4] != 1) {
     throw_bad_input("{}: wrong ELF class {} (expected ELFCLASS32: an RV32 program)", name,
                     b[4] == 2 ? "ELFCLASS64" : std::to_string(b[4]));
+  }
   if (b[5] != 1) throw_bad_input("{}: not a little-endian ELF file", name);
-  if (b[6] != 1 || r.u32(20) != 1)
+  if (b[6] != 1 || r.u32(20) != 1) {
     throw_bad_input("{}: unknown ELF version {} (expected EV_CURRENT = 1)", name,
                     b[6] != 1 ? b[6] : r.u32(20));
+  }
   const std::uint16_t type = r.u16(16), machine = r.u16(18);
   if (machine != kEmRiscv)
     throw_bad_input("{}: wrong ELF machine {} (expected EM_RISCV = 243)", name, machine);
   if (type != kEtExec)
     throw_bad_input("{}: ELF type {} is not an executable (ET_EXEC)", name, type);
   const std::uint32_t flags = r.u32(36);
-  if ((flags & kEfRiscvRvc) != 0)
+  if ((flags & kEfRiscvRvc) != 0) {
     throw_bad_input(
         "{}: the program uses compressed instructions (ELF flag EF_RISCV_RVC), but the core is "
         "RV32IM without the C extension: build it with -march=rv32im -mabi=ilp32",
         name);
-  if ((flags & kEfRiscvFloatAbi) != 0)
+  }
+  if ((flags & kEfRiscvFloatAbi) != 0) {
     throw_bad_input(
         "{}: the program uses a hardware floating-point ABI (ELF flags 0x{:x}), but the core is "
         "RV32IM without F or D: build it with -march=rv32im -mabi=ilp32",
         name, flags);
+  }
   ElfImage img;
   img.entry = r.u32(24);
   const std::uint32_t phoff = r.u32(28), shoff = r.u32(32);
@@ -99,19 +104,22 @@ ElfImage parse_elf(const std::vector<std::uint8_t>& b, const std::string& name) 
     const std::uint32_t off = r.u32(p + 4), paddr = r.u32(p + 12), filesz = r.u32(p + 16),
                         memsz = r.u32(p + 20);
     if (memsz == 0 && filesz == 0) continue;
-    if (filesz > memsz)
+    if (filesz > memsz) {
       throw_bad_input("{}: segment {} has file size {} larger than its memory size {}", name, i,
                       filesz, memsz);
-    if (std::uint64_t{paddr} + memsz > std::uint64_t{1} << 32)
+    }
+    if (std::uint64_t{paddr} + memsz > std::uint64_t{1} << 32) {
       throw_bad_input(
           "{}: segment {} at 0x{:08x} (+0x{:x} bytes) runs past the end of the 32-bit address "
           "space",
           name, i, paddr, memsz);
+    }
     r.need(off, filesz, "segment data");
     file_bytes += filesz;
-    if (file_bytes > b.size())
+    if (file_bytes > b.size()) {
       throw_bad_input("{}: the file data of the segments overlap (segment {} and an earlier one)",
                       name, i);
+    }
     ElfImage::Segment s;
     s.paddr = paddr;
     s.memsz = memsz;
@@ -128,10 +136,11 @@ ElfImage parse_elf(const std::vector<std::uint8_t>& b, const std::string& name) 
   for (std::size_t k = 1; k < order.size(); ++k) {
     const ElfImage::Segment& lo = img.segments[order[k - 1]];
     const ElfImage::Segment& hi = img.segments[order[k]];
-    if (std::uint64_t{lo.paddr} + lo.memsz > hi.paddr)
+    if (std::uint64_t{lo.paddr} + lo.memsz > hi.paddr) {
       throw_bad_input(
           "{}: segments {} (0x{:08x} +0x{:x}) and {} (0x{:08x} +0x{:x}) overlap in memory", name,
           index[order[k - 1]], lo.paddr, lo.memsz, index[order[k]], hi.paddr, hi.memsz);
+    }
   }
   if (img.segments.empty()) throw_bad_input("{}: ELF file has no loadable segment", name);
   if ((img.entry & 3) != 0)
@@ -151,9 +160,10 @@ ElfImage parse_elf(const std::vector<std::uint8_t>& b, const std::string& name) 
       const std::uint32_t symoff = r.u32(sh + 16), symsize = r.u32(sh + 20), link = r.u32(sh + 24);
       if (link >= shnum) throw_bad_input("{}: symbol table links to a missing string table", name);
       const std::uint64_t strsh = shoff + std::uint64_t{link} * kShdrSize;
-      if (r.u32(strsh + 4) != kShtStrtab)
+      if (r.u32(strsh + 4) != kShtStrtab) {
         throw_bad_input("{}: symbol table links to section {}, which is not a string table", name,
                         link);
+      }
       const std::uint32_t stroff = r.u32(strsh + 16), strsize = r.u32(strsh + 20);
       r.need(symoff, symsize, "symbol table");
       r.need(stroff, strsize, "string table");
@@ -191,11 +201,12 @@ void load_elf(const ElfImage& img, Bus& bus, const std::string& name) {
     for (const Region& reg : bus.regions())
       if (reg.contains(s.paddr)) r = &reg;
     if (r == nullptr || r->device->host_memory() == nullptr ||
-        std::uint64_t{s.paddr} - r->base + s.memsz > r->size)
+        std::uint64_t{s.paddr} - r->base + s.memsz > r->size) {
       throw_bad_input(
           "{}: segment at 0x{:08x} (+0x{:x} bytes) lies outside the memory of the core "
           "(RAM is 0x{:08x}..0x{:08x})",
           name, s.paddr, s.memsz, MXEMU_RAM_BASE, ram_end);
+    }
     std::uint8_t* mem = r->device->host_memory() + (s.paddr - r->base);
     // std::copy, not memcpy: a segment without file data (bss) has a null data pointer.
     std::copy(s.data.begin(), s.data.end(), mem);

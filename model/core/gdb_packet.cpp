@@ -153,16 +153,18 @@ std::string target_xml() {
   std::string x =
       "<?xml version=\"1.0\"?><!DOCTYPE target SYSTEM \"gdb-target.dtd\"><target version=\"1.0\">"
       "<architecture>riscv:rv32</architecture><feature name=\"org.gnu.gdb.riscv.cpu\">";
-  for (unsigned i = 0; i < 32; ++i)
-    x += fmt::format("<reg name=\"{}\" bitsize=\"32\" type=\"{}\" regnum=\"{}\"/>", kXNames[i],
+  for (unsigned i = 0; i < 32; ++i) {
+    x += fmt::format(R"(<reg name="{}" bitsize="32" type="{}" regnum="{}"/>)", kXNames[i],
                      i == 1 ? "code_ptr" : (i == 2 || i == 8 ? "data_ptr" : "int"), i);
-  x += "<reg name=\"pc\" bitsize=\"32\" type=\"code_ptr\" regnum=\"32\"/></feature>";
+  }
+  x += R"(<reg name="pc" bitsize="32" type="code_ptr" regnum="32"/></feature>)";
   x += "<feature name=\"org.gnu.gdb.riscv.csr\">";
-  for (const auto& c : kCsrs)
+  for (const auto& c : kCsrs) {
     x += fmt::format(
         "<reg name=\"{}\" bitsize=\"32\" type=\"int\" group=\"csr\" save-restore=\"no\" "
         "regnum=\"{}\"/>",
         c.name, kRegCsrBase + c.csr);
+  }
   return x + "</feature></target>";
 }
 
@@ -218,10 +220,11 @@ std::string GdbCommands::breakpoint(std::string_view p) {
   std::uint64_t kind = 0;
   if (!parse_address(rest.substr(0, comma), addr)) return "E01";
   if (comma != std::string_view::npos && !parse_hex(rest.substr(comma + 1), kind)) return "E01";
-  if (p[0] == 'Z')
+  if (p[0] == 'Z') {
     t_.add_breakpoint(addr);
-  else
+  } else {
     t_.remove_breakpoint(addr);
+  }
   return "OK";
 }
 

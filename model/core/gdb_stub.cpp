@@ -10,10 +10,18 @@
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 #include "model/common/error.h"
 
 namespace mxemu::core {
+
+namespace {
+// The text of errno (std::strerror is not thread-safe).
+std::string errno_text() {
+  return std::error_code(errno, std::generic_category()).message();
+}
+}  // namespace
 
 using gdb::kRegCsrBase;
 using gdb::kRegCsrEnd;
@@ -22,7 +30,7 @@ using gdb::PacketDecoder;
 
 GdbStub::GdbStub(Machine& machine, std::uint16_t port) : target_(machine), commands_(target_) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (listen_fd_ < 0) throw_bad_input("gdb: cannot create a socket: {}", std::strerror(errno));
+  if (listen_fd_ < 0) throw_bad_input("gdb: cannot create a socket: {}", errno_text());
   const int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in a{};
@@ -31,7 +39,7 @@ GdbStub::GdbStub(Machine& machine, std::uint16_t port) : target_(machine), comma
   a.sin_port = htons(port);
   if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
       ::listen(listen_fd_, 1) != 0) {
-    const std::string why = std::strerror(errno);
+    const std::string why = errno_text();
     ::close(listen_fd_);
     throw_bad_input("gdb: cannot listen on 127.0.0.1:{}: {}", port, why);
   }
@@ -47,7 +55,7 @@ GdbStub::~GdbStub() {
 
 void GdbStub::accept_connection() {
   fd_ = ::accept(listen_fd_, nullptr, nullptr);
-  if (fd_ < 0) throw_bad_input("gdb: accept failed: {}", std::strerror(errno));
+  if (fd_ < 0) throw_bad_input("gdb: accept failed: {}", errno_text());
   const int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
@@ -191,10 +199,11 @@ DebugAgent::Resume GdbStub::on_stop(int signal) {
 
 void GdbStub::on_exit(int code, int signal) {
   if (fd_ < 0) return;
-  if (signal != 0)
+  if (signal != 0) {
     send_packet(fmt::format("X{:02x}", signal & 0xff));
-  else
+  } else {
     send_packet(fmt::format("W{:02x}", code & 0xff));
+  }
 }
 
 }  // namespace mxemu::core

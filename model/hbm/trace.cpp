@@ -74,12 +74,13 @@ std::string printable(std::string_view line) {
   std::string out;
   for (const char ch : line.substr(0, 80)) {
     const auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c < 0x7f)
+    if (c >= 0x20 && c < 0x7f) {
       out.push_back(ch);
-    else if (ch == '\t')
+    } else if (ch == '\t') {
       out += "\\t";
-    else
+    } else {
       out += fmt::format("\\x{:02x}", c);
+    }
   }
   if (line.size() > 80) out += "...";
   return out;

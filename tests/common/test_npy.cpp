@@ -35,10 +35,10 @@ std::string npy_v1(std::string header, const std::string& data) {
   return std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(n & 0xFF) +
          static_cast<char>(n >> 8) + header + data;
 }
-const std::string kCorpus = "tools/fuzz/corpus/npy/";
+constexpr const char* kCorpus = "tools/fuzz/corpus/npy/";
 std::string corpus_error(const std::string& file) {
   try {
-    read_npy(kCorpus + file);
+    read_npy(std::string(kCorpus) + file);
   } catch (const Error& e) {
     CHECK(e.code() == ExitCode::kBadInput);
     return e.what();
@@ -95,27 +95,29 @@ TEST_CASE("npy: bad files get clear errors", "[common][npy]") {
 }
 
 TEST_CASE("npy: headers as NumPy writes them, in any key order and quoting", "[common][npy]") {
-  const NpyArray a = read_npy(kCorpus + "valid_u8_2x3.npy");
+  const NpyArray a = read_npy(std::string(kCorpus) + "valid_u8_2x3.npy");
   CHECK(a.dtype == NpyDtype::kU8);
   CHECK(a.shape == std::vector<std::size_t>{2, 3});
   CHECK(a.data == std::vector<std::uint8_t>{1, 2, 3, 4, 5, 6});
-  const NpyArray v3 = read_npy(kCorpus + "valid_v3_dquotes.npy");  // version 3.0, "..." keys
+  const NpyArray v3 =
+      read_npy(std::string(kCorpus) + "valid_v3_dquotes.npy");  // version 3.0, "..." keys
   CHECK(v3.dtype == NpyDtype::kF32);
   CHECK(v3.shape == std::vector<std::size_t>{1, 2});
   CHECK(v3.as_f32() == std::vector<float>{1.0F, 2.0F});
-  const NpyArray v2 = read_npy(kCorpus + "valid_v2.npy");  // version 2.0, '<u1'
+  const NpyArray v2 = read_npy(std::string(kCorpus) + "valid_v2.npy");  // version 2.0, '<u1'
   CHECK(v2.shape == std::vector<std::size_t>{3});
   CHECK(v2.data == std::vector<std::uint8_t>{1, 2, 3});
-  const NpyArray scalar = read_npy(kCorpus + "valid_f32_scalar.npy");  // shape (): one element
+  const NpyArray scalar =
+      read_npy(std::string(kCorpus) + "valid_f32_scalar.npy");  // shape (): one element
   CHECK(scalar.shape.empty());
   CHECK(scalar.as_f32() == std::vector<float>{3.0F});
-  const NpyArray empty = read_npy(kCorpus + "valid_u8_empty.npy");
+  const NpyArray empty = read_npy(std::string(kCorpus) + "valid_u8_empty.npy");
   CHECK(empty.shape == std::vector<std::size_t>{0, 7});
   CHECK(empty.data.empty());
-  const NpyArray py2 = read_npy(kCorpus + "valid_py2_long.npy");  // (2L, 1L)
+  const NpyArray py2 = read_npy(std::string(kCorpus) + "valid_py2_long.npy");  // (2L, 1L)
   CHECK(py2.shape == std::vector<std::size_t>{2, 1});
   CHECK(py2.data == std::vector<std::uint8_t>{7, 8});
-  CHECK(read_npy(kCorpus + "valid_f32_4.npy").as_f32() ==
+  CHECK(read_npy(std::string(kCorpus) + "valid_f32_4.npy").as_f32() ==
         std::vector<float>{1.0F, -2.5F, 0.0F, 448.0F});
 }
 
@@ -123,9 +125,10 @@ TEST_CASE("npy: a parsed file round-trips through the writer byte for byte", "[c
   // np.save's layout for this array (v1.0, header padded to 64 bytes), written out by hand.
   const std::string want = npy_v1("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 3), }",
                                   std::string("\x01\x02\x03\x04\x05\x06", 6));
-  const std::string got = slurp(kCorpus + "valid_u8_2x3.npy");
+  const std::string got = slurp(std::string(kCorpus) + "valid_u8_2x3.npy");
   CHECK(got == want);
-  const std::vector<std::uint8_t> enc = encode_npy(read_npy(kCorpus + "valid_u8_2x3.npy"));
+  const std::vector<std::uint8_t> enc =
+      encode_npy(read_npy(std::string(kCorpus) + "valid_u8_2x3.npy"));
   CHECK(std::string(enc.begin(), enc.end()) == want);
 }
 
@@ -153,7 +156,7 @@ TEST_CASE("npy: regression inputs get clear errors", "[common][npy][regress]") {
 
 TEST_CASE("npy: an empty float32 array has no values", "[common][npy][regress]") {
   // Found by fuzz_npy: as_f32() of an empty array passed a null pointer to memcpy (UBSan).
-  const NpyArray a = read_npy(kCorpus + "regress_empty_f32.npy");
+  const NpyArray a = read_npy(std::string(kCorpus) + "regress_empty_f32.npy");
   CHECK(a.shape == std::vector<std::size_t>{0});
   CHECK(a.as_f32().empty());
   CHECK(make_f32({0}, {}).data.empty());

@@ -20,10 +20,10 @@ using namespace mxemu::core;
 
 namespace {
 
-const std::string kCorpus = "tools/fuzz/corpus/elf/";
+constexpr const char* kCorpus = "tools/fuzz/corpus/elf/";
 
 std::vector<std::uint8_t> corpus(const std::string& name) {
-  std::ifstream f(kCorpus + name, std::ios::binary);
+  std::ifstream f(std::string(kCorpus) + name, std::ios::binary);
   REQUIRE(f);
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }

@@ -145,12 +145,12 @@ TEST_CASE("trace: a request at the last legal cycle replays in bounded time", "[
 }
 
 TEST_CASE("trace: mxemu hbm reports a cycle beyond the bound with exit 2", "[hbm][trace][cli]") {
-  const char* build = std::getenv("MXEMU_BUILD_DIR");
+  const char* build = std::getenv("MXEMU_BUILD_DIR");  // NOLINT(concurrency-mt-unsafe): 1 thread
   REQUIRE(build != nullptr);
   const std::string err = std::string(build) + "/hbm_trace_cli_err.txt";
   const std::string cmd = std::string(build) + "/mxemu hbm --trace " +
                           path("regress_cycle_1e11.stl") + " >/dev/null 2>" + err;
-  const int status = std::system(cmd.c_str());
+  const int status = std::system(cmd.c_str());  // NOLINT(concurrency-mt-unsafe): one thread
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 2);
   std::ifstream f(err);
