@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "model/chip/chip_config.h"
+#include "model/chip/engine_error.h"
 #include "model/chip/memory.h"
 #include "model/chip/regs.h"
 #include "model/common/clock.h"
@@ -40,12 +41,6 @@ class HbmBackend {
                                       bool is_write, std::uint64_t start_cycle) = 0;
   virtual std::uint64_t bytes_read() const = 0;
   virtual std::uint64_t bytes_written() const = 0;
-};
-
-// A descriptor an engine refuses: names the field and the value.
-struct EngineError {
-  regs::Fault code;
-  std::string message;
 };
 
 struct EngineFault {

@@ -43,6 +43,19 @@ inline sim::ChipJobResult run_job(const sim::ChipJob& job) {
   return sim::run_chip_job(job);
 }
 
+// Runs a pod job the same way (fresh SystemC context afterwards).
+inline sim::PodResult run_pod(const sim::PodJob& job) {
+  struct Fresh {
+    ~Fresh() {
+      sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
+      sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
+    }
+  } fresh;
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
+                                          sc_core::SC_DO_NOTHING);
+  return sim::run_pod_job(job);
+}
+
 // Random FP8 codes: mostly finite values, with optional special codes mixed in.
 inline std::vector<std::uint8_t> random_codes(std::mt19937_64& rng, std::size_t n, bool specials) {
   std::vector<std::uint8_t> v(n);

@@ -164,3 +164,114 @@ TEST_CASE("mxemu run --kernel: bundled kernels declare their own outputs", "[chi
   CHECK(bad.err.find("no bundled kernel 'quantise'") != std::string::npos);
   for (const auto& p : {xp, qp, sp}) std::filesystem::remove(p);
 }
+
+TEST_CASE("exit status: 0 only for a pass; a firmware failure is 1 with its full code printed",
+          "[chip][cli][exit]") {
+  const std::string stats = tmp("exit.json");
+  // Codes the OS would truncate (256 -> 0) or confuse with mxemu's own (2, 3, 4).
+  for (const int code : {0, 1, 2, 3, 4, 255, 256, 257, 668}) {
+    for (const int via : {0, 1, 2}) {  // exit(), return from main, tohost written directly
+      INFO("code " << code << " via " << via);
+      const Result r = run_cli({"run", "--firmware", test::firmware_elf("exit_with"), "--scalar",
+                                "code=" + std::to_string(code), "--scalar",
+                                "via=" + std::to_string(via), "--stats", stats});
+      std::ifstream f(stats);
+      const auto j = nlohmann::json::parse(f);
+      CHECK(j.at("exit_code") == code);  // the full code, never truncated
+      CHECK(j.at("core").contains("quantum_cycles"));
+      CHECK(j.at("core").contains("host_mips"));
+      if (code == 0) {
+        CHECK(r.rc == 0);
+        CHECK_THAT(r.err, Catch::Matches("mxemu: firmware passed \\(exit 0\\) in [0-9]+ cycles, "
+                                         "[0-9]+ instructions\n"));
+      } else {
+        CHECK(r.rc == 1);
+        CHECK_THAT(r.err,
+                   Catch::Contains("mxemu: firmware failed with code " + std::to_string(code) +
+                                   " (riscv-tests: test " + std::to_string(code) + ") in "));
+        CHECK_THAT(r.err, Catch::Contains(" instructions\n"));
+      }
+      // --quiet: no result line; --exit-code passthrough: the firmware's code, 8 bits of it.
+      const Result q =
+          run_cli({"run", "--quiet", "--exit-code", "passthrough", "--firmware",
+                   test::firmware_elf("exit_with"), "--scalar", "code=" + std::to_string(code),
+                   "--scalar", "via=" + std::to_string(via)});
+      CHECK(q.err.empty());
+      CHECK(q.rc == (code & 0xFF));
+    }
+  }
+  std::filesystem::remove(stats);
+  // mxemu's own statuses are unchanged: a fault is 3, the cycle limit 4.
+  CHECK(run_cli({"run", "--firmware", test::firmware_elf("bad_illegal")}).rc == 3);
+  CHECK(run_cli({"run", "--firmware", test::firmware_elf("bad_forever"), "--max-cycles", "1000"})
+            .rc == 4);
+  CHECK(run_cli({"run", "--exit-code", "sometimes", "--firmware", test::firmware_elf("exit_with")})
+            .rc == 2);
+}
+
+TEST_CASE("mxemu run --chips: per-chip firmware and tensors, unknown chips refused",
+          "[chip][cli][pod]") {
+  const std::string fw = test::firmware_elf("chip_identity");
+  const std::string ex = test::firmware_elf("exit_with");
+  const std::string stats = tmp("pod.json"), tl = tmp("pod_tl.json");
+  // Chip 0 passes, chip 1 fails with 7, chip 2 reports its identity (exit 102).
+  Result r = run_cli({"run", "--chips", "3", "--firmware", ex, "--firmware", "2:" + fw, "--scalar",
+                      "1:code=7", "--stats", stats, "--timeline", tl});
+  CHECK(r.rc == 1);
+  CHECK_THAT(r.err, Catch::Contains("mxemu: chip 0: firmware passed (exit 0)"));
+  CHECK_THAT(r.err, Catch::Contains("mxemu: chip 1: firmware failed with code 7"));
+  CHECK_THAT(r.err, Catch::Contains("mxemu: chip 2: firmware failed with code 102"));
+  CHECK_THAT(r.out, Catch::Contains("id 1 2 3 2 0 0"));
+  {
+    std::ifstream f(stats);
+    const auto j = nlohmann::json::parse(f);
+    CHECK(j.at("pod").at("chips") == 3);
+    CHECK(j.at("chips").size() == 3);
+    CHECK(j.at("chips").at(1).at("exit_code") == 7);
+    CHECK(j.at("chips").at(2).at("sc_name") == "pod.chip2");
+    std::ifstream t(tl);
+    CHECK(nlohmann::json::parse(t).contains("traceEvents"));
+  }
+  std::filesystem::remove(stats);
+  std::filesystem::remove(tl);
+  // A chip index the pod does not have, in any per-chip option, is bad input.
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"--firmware", "3:" + ex},
+        std::vector<std::string>{"--firmware", ex, "--scalar", "5:code=1"},
+        std::vector<std::string>{"--firmware", ex, "--in", "9:A=x.npy"},
+        std::vector<std::string>{"--firmware", ex, "--out", "4:C=c.npy"},
+        std::vector<std::string>{"--firmware", ex, "--gdb", "3:0"}}) {
+    std::vector<std::string> args{"run", "--chips", "3"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    r = run_cli(args);
+    INFO(r.err);
+    CHECK(r.rc == 2);
+    CHECK_THAT(r.err, Catch::Contains("does not exist (the pod has 3 chips: 0..2)"));
+  }
+  r = run_cli({"run", "--chips", "2", "--firmware", "1:" + ex});
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.err, Catch::Contains("chip 0 has no firmware"));
+  r = run_cli({"run", "--chips", "2", "--firmware", ex, "--out", "C=c.npy"});
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.err, Catch::Contains("say which chip's output"));
+}
+
+TEST_CASE("mxemu config --dump prints the effective config, which reads back", "[chip][cli]") {
+  const std::string cfg = tmp("cfg.toml"), dumped = tmp("dumped.toml");
+  std::ofstream(cfg) << "[mxu]\ncount = 3\n[mx]\nblock = 128\n";
+  Result r = run_cli({"config", "--dump", "--config", cfg});
+  REQUIRE(r.rc == 0);
+  CHECK_THAT(r.out, Catch::Contains("[mxu]\ncount = 3 "));
+  CHECK_THAT(r.out, Catch::Contains("block = 128"));
+  CHECK_THAT(r.out, Catch::Contains("[hbm.timing]"));
+  std::ofstream(dumped) << r.out;
+  const Result back = run_cli({"config", "--dump", "--config", dumped});
+  CHECK(back.rc == 0);
+  CHECK(back.out.substr(back.out.find("\n\n")) == r.out.substr(r.out.find("\n\n")));
+  std::ofstream(cfg) << "[mxu]\ncount = 99\n";
+  r = run_cli({"config", "--config", cfg});
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.err, Catch::Contains("[mxu] count = 99 is out of range [1, 12]"));
+  std::filesystem::remove(cfg);
+  std::filesystem::remove(dumped);
+}

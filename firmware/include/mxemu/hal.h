@@ -262,6 +262,29 @@ static inline uint64_t mx_hbm_free(void) {
   return t.entry ? mx_addr(t) : 0;
 }
 
+/* The MX block size: the "block" scalar if the runner gave one, else the chip's configured
+ * [mx] block (DESIGN §3). */
+static inline uint32_t mx_block_size(void) {
+  return mx_scalar("block", mx_ctrl(MX_CTRL_MX_BLOCK));
+}
+
+/* Where this chip sits in its pod (DESIGN §6): index 0 .. mx_num_chips() - 1, coordinates
+ * (x fastest). The launch block's header carries the same values. */
+static inline uint32_t mx_chip_index(void) {
+  return mx_ctrl(MX_CTRL_CHIP_INDEX);
+}
+static inline uint32_t mx_num_chips(void) {
+  return mx_ctrl(MX_CTRL_NUM_CHIPS);
+}
+static inline uint32_t mx_chip_coord(uint32_t dim) {
+  return mx_ctrl(MX_CTRL_CHIP_X + 4u * dim);
+}
+
+/* 1 when the chip speaks the register map this firmware was built against (MX_ABI_VERSION). */
+static inline int mx_abi_ok(void) {
+  return mx_ctrl(MX_CTRL_ABI_VERSION) == MX_ABI_VERSION;
+}
+
 #ifdef __cplusplus
 }
 #endif

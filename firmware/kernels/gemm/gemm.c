@@ -102,7 +102,7 @@ static int plan(plan_t* p) {
   p->c0 = p->has_c0 ? mx_addr(tc0) : 0;
   p->fmt_a = mx_scalar("fmt_a", 0);
   p->fmt_b = mx_scalar("fmt_b", 0);
-  p->block = mx_scalar("block", 32);
+  p->block = mx_block_size();
   p->R = mx_ctrl(MX_CTRL_MXU_ROWS);
   p->C = mx_ctrl(MX_CTRL_MXU_COLS);
   p->nmx = umin(mx_ctrl(MX_CTRL_NUM_MXU), MAX_MXU);

@@ -19,7 +19,7 @@ int main(void) {
     return 2;
   }
   const uint32_t rows = mx_dim(tx, 0), cols = mx_dim(tx, 1);
-  const uint32_t block = mx_scalar("block", 32), fmt = mx_scalar("fmt", 0);
+  const uint32_t block = mx_block_size(), fmt = mx_scalar("fmt", 0);
   if (block == 0 || cols % block != 0) {
     printf("quantize: error: cols %u is not a multiple of the block %u\n", (unsigned)cols,
            (unsigned)block);
