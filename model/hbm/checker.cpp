@@ -135,7 +135,7 @@ void Checker::issue(Command c, std::uint32_t b, std::uint32_t row, Cycle at) {
   if (is_column_command(c)) {
     raise(column_bus_, at + 1, Constraint::kColumnBus);
   } else {
-    raise(row_bus_, at + 1, Constraint::kRowBus);
+    raise(row_bus_, at + (c == Command::kAct ? t.nACT : 1), Constraint::kRowBus);  // 2-cycle ACT
   }
   switch (c) {
     case Command::kAct:

@@ -3,11 +3,14 @@
 // 16 channels x 2 pseudo-channels, 64 GiB). Loaded from the [hbm] table of a TOML file.
 #pragma once
 
+#include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <string>
 
 #include "model/hbm/timing.h"
+#include "model/hbm/types.h"
 
 namespace mxemu::hbm {
 
@@ -69,10 +72,17 @@ struct Organisation {
 inline constexpr const char* kDefaultMapping = "RoBaCoBgStChPc";
 
 struct HbmConfig;
-// The defaults for a standard ("HBM3" or "HBM2E"); throws bad input for an unknown one.
+// The defaults for a standard (one of standard_names()); throws bad input for an unknown one.
 HbmConfig preset_config(const std::string& standard);
 // Throws bad input when `mapping` is not a valid address map of `org` (every token once).
 void check_mapping(const Organisation& org, const std::string& mapping);
+// Refresh work that must fit in one tREFI: all-bank, closing every bank (the longest wait before
+// PRE may issue, then tRP; tRC after the last ACT) and one tRFC; per-bank, one tRREFD per bank.
+// The controller keeps up with refresh and leaves room for accesses only while this is at most
+// half of tREFI (config rule below): otherwise owed refreshes grow without bound and forced
+// refresh would block every activate for ever (the controller would loop without serving).
+std::uint64_t refresh_work_cycles(const TimingSet& t, RefreshPolicy policy,
+                                  std::uint32_t banks_per_pc);
 
 struct HbmConfig {
   std::string standard = "HBM3";
@@ -80,11 +90,50 @@ struct HbmConfig {
   Organisation org;
   std::string mapping = kDefaultMapping;
   PagePolicy page_policy = PagePolicy::kOpen;
-  RefreshPolicy refresh = RefreshPolicy::kPerBank;
-  std::uint32_t queue_depth = 32;          // requests per pseudo-channel
-  std::uint32_t starvation_cap = 16;       // younger requests served before the oldest wins
+  // All-bank refresh by default, as DRAMSys and Ramulator 2 use: per-bank refresh of idle banks
+  // hides nearly all refresh time from streaming traffic (docs/HBM.md compares both).
+  RefreshPolicy refresh = RefreshPolicy::kAllBank;
+  // Front end. Each pseudo-channel has a read queue and a write queue; a request waits in order
+  // (the caller's next request comes after it) until its queue has room. accept_per_cycle limits
+  // the requests the whole controller accepts per cycle (0: no limit); with a limit, acceptance
+  // is in order across all pseudo-channels (a trace player's single port).
+  std::uint32_t read_queue_depth = 32;   // requests per pseudo-channel
+  std::uint32_t write_queue_depth = 32;  // requests per pseudo-channel
+  std::uint32_t accept_per_cycle = 0;
+  // Cycles the controller pipeline and the PHY add to every access (request and response paths
+  // together). Counted on the response: DRAM command timing and bandwidth are unchanged.
+  std::uint32_t phy_latency_cycles = 0;
+  // Write drain: reads have priority; writes are served in batches. A drain starts when the write
+  // queue holds write_high_watermark x write_queue_depth requests (rounded up), when its oldest
+  // write has waited write_max_wait_ns (bounded write latency; 0: no bound), or when no read is
+  // queued; it stops at write_low_watermark x write_queue_depth (rounded down); a drain started
+  // because no read was queued stops when a read arrives.
+  double write_high_watermark = 0.625;  // 20 of 32
+  double write_low_watermark = 0.25;    // 8 of 32: drains of 12 writes
+  std::uint32_t write_max_wait_ns = 2000;
+  // Starvation: the oldest request of the queue being served, once it has waited
+  // starvation_age_ns (0: never) or once starvation_cap younger requests went before it (0:
+  // never), goes before row hits, and no other request may use its bank until it is served.
+  // Counted in time, the cap lets streams that share a bank finish their queued row hits.
+  std::uint32_t starvation_age_ns = 1000;
+  std::uint32_t starvation_cap = 0;
   std::uint32_t refresh_postpone_max = 4;  // owed refreshes before one is forced
   bool record_commands = false;            // keep the issued-command log (tests, checker)
+
+  // Derived: the watermarks in requests, and nanosecond knobs in cycles of tCK (rounded up).
+  std::uint32_t write_high_count() const {
+    const auto n = static_cast<std::uint32_t>(std::ceil(write_high_watermark * write_queue_depth -
+                                                        1e-9));
+    return std::clamp<std::uint32_t>(n, 1, write_queue_depth);
+  }
+  std::uint32_t write_low_count() const {
+    return static_cast<std::uint32_t>(std::floor(write_low_watermark * write_queue_depth + 1e-9));
+  }
+  Cycle write_max_wait_cycles() const { return ns_to_cycles(write_max_wait_ns); }
+  Cycle starvation_age_cycles() const { return ns_to_cycles(starvation_age_ns); }
+  Cycle ns_to_cycles(std::uint32_t ns) const {
+    return (Cycle{ns} * 1000 + timing.tck_ps - 1) / timing.tck_ps;
+  }
 
   // The [hbm] table. `standard` selects the preset (organisation and timing) that the other keys
   // then override, so it is read first.
@@ -100,7 +149,8 @@ struct HbmConfig {
               v.guard([&] { *this = preset_config(s); });
             }
           } else {
-            v.field("standard", standard, "preset: HBM3 (6.4 Gb/s) or HBM2E (3.2 Gb/s)");
+            v.field("standard", standard,
+                    "preset: HBM2 (2.0 Gb/s), HBM2E (3.2), HBM3 (6.4) or HBM3E (9.6)");
           }
           v.field("mapping", mapping,
                   "address fields, most significant first (St Ch Pc Bg Ba Ro Co)");
@@ -111,9 +161,35 @@ struct HbmConfig {
                     {"all-bank", RefreshPolicy::kAllBank},
                     {"none", RefreshPolicy::kNone}},
                    "refresh policy");
-          v.field("queue_depth", queue_depth, 1, 4096, "requests per pseudo-channel");
-          v.field("starvation_cap", starvation_cap, 1, 1u << 16,
-                  "younger requests served before the oldest one takes priority");
+          if constexpr (V::kReading) {
+            // Files written before the read/write split: queue_depth sets both queues.
+            std::uint32_t both = read_queue_depth;
+            v.alias("queue_depth", both, 1, 4096);
+            if (v.given("queue_depth")) read_queue_depth = write_queue_depth = both;
+          }
+          v.field("read_queue_depth", read_queue_depth, 1, 4096, "read requests per pseudo-channel");
+          v.field("write_queue_depth", write_queue_depth, 1, 4096,
+                  "write requests per pseudo-channel");
+          v.field("accept_per_cycle", accept_per_cycle, 0, 4096,
+                  "front end: requests accepted per cycle by the whole controller (0: no limit)");
+          v.field("phy_latency_cycles", phy_latency_cycles, 0, 100'000,
+                  "controller pipeline + PHY cycles added to every access latency");
+          v.field("write_high_watermark", write_high_watermark, 0.0, 1.0,
+                  "queued writes, as a fraction of write_queue_depth, that start a write drain");
+          v.field("write_low_watermark", write_low_watermark, 0.0, 1.0,
+                  "queued writes (fraction of write_queue_depth) at which a drain stops");
+          v.check(write_low_count() < write_high_count(), "write_low_watermark",
+                  "= " + std::to_string(write_low_watermark) + " gives " +
+                      std::to_string(write_low_count()) + " of " +
+                      std::to_string(write_queue_depth) +
+                      " writes: must be less than write_high_watermark's " +
+                      std::to_string(write_high_count()));
+          v.field("write_max_wait_ns", write_max_wait_ns, 0, 10'000'000,
+                  "a write waiting this long starts a drain (0: no bound)");
+          v.field("starvation_age_ns", starvation_age_ns, 0, 10'000'000,
+                  "the oldest request, after waiting this long, goes before row hits (0: never)");
+          v.field("starvation_cap", starvation_cap, 0, 1u << 16,
+                  "... or after this many younger requests went first (0: never)");
           v.field("refresh_postpone_max", refresh_postpone_max, 1, 8,
                   "owed refreshes before one is forced (JEDEC allows 8)");
           v.field("record_commands", record_commands, "keep the issued-command log (tests)");
@@ -132,12 +208,24 @@ struct HbmConfig {
               }
             }
             v.guard([&] { validate(timing); });
-            v.check(refresh != RefreshPolicy::kPerBank ||
-                        std::uint64_t{timing.nRREFD} * org.banks_per_pc() < timing.nREFI,
+            // A property of the timing set whatever the refresh policy: a REFpb to every bank,
+            // tRREFD apart, fits in half of tREFI.
+            v.check(std::uint64_t{timing.nRREFD} * org.banks_per_pc() * 2 <= timing.nREFI,
                     "nRREFD",
                     "x banks per pseudo-channel (" + std::to_string(timing.nRREFD) + " x " +
-                        std::to_string(org.banks_per_pc()) + ") must be less than nREFI (" +
+                        std::to_string(org.banks_per_pc()) + ") must be at most half of nREFI (" +
                         std::to_string(timing.nREFI) + "): per-bank refresh could not keep up");
+            const std::uint64_t work = refresh_work_cycles(timing, refresh, org.banks_per_pc());
+            v.check(refresh != RefreshPolicy::kPerBank || work * 2 <= timing.nREFI, "nRFCpb",
+                    "+ (banks - 1) x nRREFD + closing a bank (" + std::to_string(work) +
+                        " cycles) must be at most half of nREFI (" +
+                        std::to_string(timing.nREFI) +
+                        "): per-bank refresh would leave no time for accesses");
+            v.check(refresh != RefreshPolicy::kAllBank || work * 2 <= timing.nREFI, "nRFC",
+                    "+ closing every bank (" + std::to_string(work) +
+                        " cycles) must be at most half of nREFI (" +
+                        std::to_string(timing.nREFI) +
+                        "): all-bank refresh would leave no time for accesses");
           });
           v.guard([&] { check_mapping(org, mapping); });
         });

@@ -22,11 +22,16 @@ HbmCore::HbmCore(const HbmConfig& config)
   refresh_interval_ = config_.refresh == RefreshPolicy::kPerBank
                           ? Cycle{config_.timing.nREFI / nbanks}
                           : Cycle{config_.timing.nREFI};
+  write_wait_cycles_ = config_.write_max_wait_cycles();
+  starvation_age_cycles_ = config_.starvation_age_cycles();
+  write_high_ = config_.write_high_count();
+  write_low_ = config_.write_low_count();
   pcs_.reserve(o.pc_count());
   for (std::uint32_t i = 0; i < o.pc_count(); ++i) {
     pcs_.emplace_back(Checker(config_.timing, o.bank_groups, o.banks_per_group), nbanks);
     Pc& pc = pcs_.back();
-    pc.queue.reserve(config_.queue_depth);
+    pc.reads.reserve(config_.read_queue_depth);
+    pc.writes.reserve(config_.write_queue_depth);
     pc.index = i;
     pc.channel = i / o.pseudo_channels;
   }
@@ -93,21 +98,87 @@ RefreshDemand HbmCore::refresh_demand(const Pc& pc, Cycle now, Cycle* force_time
   return d;
 }
 
+bool HbmCore::write_aged(const Pc& pc, Cycle now) const {
+  return write_wait_cycles_ != 0 && !pc.writes.empty() &&
+         now >= pc.writes.front().arrival + write_wait_cycles_;
+}
+
+// The drain state machine, evaluated before every decision. Idempotent at a given state and
+// cycle (entry and exit conditions exclude each other), so a cached decision stays valid.
+void HbmCore::update_drain(Pc& pc, Cycle now) {
+  const std::size_t rq = pc.reads.size(), wq = pc.writes.size();
+  const bool aged = write_aged(pc, now);
+  const bool full = wq >= write_high_;
+  if (pc.drain == Drain::kNone) {
+    const Drain start = full || aged                ? Drain::kBatch
+                        : rq == 0 && wq > 0 ? Drain::kIdle
+                                            : Drain::kNone;
+    if (start != Drain::kNone) {
+      pc.drain = start;
+      pc.drain_since = now;
+      ++stats_.drains;
+    }
+    return;
+  }
+  if (full || aged) pc.drain = Drain::kBatch;  // an idle drain that filled up becomes a batch
+  const bool stop =
+      wq == 0 ||
+      (rq > 0 && !aged && (pc.drain == Drain::kIdle || wq <= write_low_));
+  if (stop) {
+    stats_.closed_drain_cycles += now - pc.drain_since;
+    pc.drain = Drain::kNone;
+  }
+}
+
 const std::optional<Decision>& HbmCore::pick(Pc& pc) {
   if (pc.next_valid) return pc.next;
+  const Cycle now = pc.cursor;
+  update_drain(pc, now);
+  const bool write_mode = pc.drain != Drain::kNone;
+  const std::vector<QueuedRequest>& q = write_mode ? pc.writes : pc.reads;
   Cycle force_time = kNever;
-  const RefreshDemand demand = refresh_demand(pc, pc.cursor, &force_time);
-  const SchedulerInput in{
-      pc.checker, pc.queue, pc.cursor, demand, config_.page_policy, config_.starvation_cap};
-  pc.raw = pc.arrival_only && demand == pc.demand ? scheduler_->pick_after_arrival(in, pc.raw)
-                                                  : scheduler_->pick(in);
+  const RefreshDemand demand = refresh_demand(pc, now, &force_time);
+  // Starvation of the oldest request of the served queue: by age (a write past the drain bound
+  // is overdue too), or by the count of younger requests served first.
+  Cycle age_limit = starvation_age_cycles_;
+  if (write_mode && write_wait_cycles_ != 0 && (age_limit == 0 || write_wait_cycles_ < age_limit)) {
+    age_limit = write_wait_cycles_;
+  }
+  bool starving = false;
+  Cycle starve_time = kNever;
+  if (!q.empty()) {
+    const QueuedRequest& o = q.front();
+    starving = config_.starvation_cap != 0 && o.bypassed >= config_.starvation_cap;
+    if (age_limit != 0) {
+      if (now >= o.arrival + age_limit) {
+        starving = true;
+      } else if (!starving) {
+        starve_time = o.arrival + age_limit;
+      }
+    }
+  }
+  const PickKey key{demand, write_mode, starving};
+  const SchedulerInput in{pc.checker, q, now, demand, config_.page_policy, starving};
+  if (incremental_ && pc.arrival_only && key == pc.key) {
+    // Only a request was appended since `raw`: to the served queue, the scheduler updates its
+    // answer; to the other queue, the answer stands (the scheduler does not see that queue).
+    if (pc.arrival_write == write_mode) pc.raw = scheduler_->pick_after_arrival(in, pc.raw);
+  } else {
+    pc.raw = scheduler_->pick(in);
+  }
   pc.arrival_only = false;
-  pc.demand = demand;
+  pc.key = key;
   pc.next = pc.raw;
-  if (force_time != kNever && force_time > pc.cursor && (!pc.next || pc.next->at > force_time)) {
+  // Re-decide when time alone changes the inputs: refresh becomes forced, the oldest request
+  // starts starving, or the oldest write reaches the drain bound.
+  Cycle again = std::min(force_time, starve_time);
+  if (!write_mode && write_wait_cycles_ != 0 && !pc.writes.empty()) {
+    again = std::min(again, pc.writes.front().arrival + write_wait_cycles_);
+  }
+  if (again != kNever && again > now && (!pc.next || pc.next->at > again)) {
     Decision re;
     re.kind = Decision::Kind::kReevaluate;
-    re.at = force_time;
+    re.at = again;
     pc.next = re;
   }
   pc.next_valid = true;
@@ -135,37 +206,55 @@ void HbmCore::commit(Pc& pc, const Decision& d) {
       break;
     case Command::kRd:
     case Command::kWr: {
-      const QueuedRequest r = pc.queue[static_cast<std::size_t>(d.queue_index)];
+      const bool is_write = d.cmd == Command::kWr;
+      std::vector<QueuedRequest>& q = is_write ? pc.writes : pc.reads;
+      const QueuedRequest r = q[static_cast<std::size_t>(d.queue_index)];
       column = r.column;
       pc.last_access[d.bank] = d.at;
       const bool hit = pc.accesses_since_act[d.bank]++ > 0;
-      const Cycle done = d.at + (r.is_write ? t.nCWL : t.nCL) + t.nBL;
-      for (int j = 0; j < d.queue_index; ++j) ++pc.queue[static_cast<std::size_t>(j)].bypassed;
-      pc.queue.erase(pc.queue.begin() + d.queue_index);
+      const Cycle data_start = d.at + (is_write ? t.nCWL : t.nCL);
+      const Cycle done = data_start + t.nBL + config_.phy_latency_cycles;
+      if (pc.any_column && pc.last_column_write != is_write) {
+        ++stats_.turnarounds;
+        if (data_start > pc.last_data_end) stats_.turnaround_cycles += data_start - pc.last_data_end;
+      }
+      pc.any_column = true;
+      pc.last_column_write = is_write;
+      pc.last_data_end = std::max(pc.last_data_end, data_start + t.nBL);
+      for (int j = 0; j < d.queue_index; ++j) ++q[static_cast<std::size_t>(j)].bypassed;
+      q.erase(q.begin() + d.queue_index);
       if (--pc.queued_per_bank[d.bank] == 0) pc.queued_mask &= ~(std::uint64_t{1} << d.bank);
       --pending_;
-      (r.is_write ? cs.writes : cs.reads)++;
-      (r.is_write ? stats_.writes : stats_.reads)++;
+      if (!pc.served_any) {
+        pc.served_any = true;
+        ++stats_.active_pcs;
+      }
+      (is_write ? cs.writes : cs.reads)++;
+      (is_write ? stats_.writes : stats_.reads)++;
       if (hit) {
         ++cs.row_hits;
         ++stats_.row_hits;
+        ++(is_write ? stats_.write_row_hits : stats_.read_row_hits);
       }
       const Cycle latency = done - r.accepted;
       cs.latency_sum_cycles += latency;
       stats_.latencies_cycles.push_back(static_cast<std::uint32_t>(latency));
+      (is_write ? stats_.write_latency : stats_.read_latency).add(latency);
       stats_.last_done = std::max(stats_.last_done, done);
-      if (keep_completions_) completions_.push(Completion{r.id, done, r.accepted, r.is_write});
+      if (keep_completions_) completions_.push(Completion{r.id, done, r.accepted, is_write});
       break;
     }
     case Command::kRefAb:
       ++pc.refreshes_issued;
       ++cs.refreshes;
       ++stats_.refreshes;
+      stats_.refresh_bank_cycles += std::uint64_t{t.nRFC} * pc.checker.bank_count();
       break;
     case Command::kRefPb:
       ++pc.refreshes_issued;
       ++cs.refreshes;
       ++stats_.refreshes;
+      stats_.refresh_bank_cycles += t.nRFCpb;
       pc.refreshed_mask |= std::uint64_t{1} << d.bank;
       if (++pc.refreshed_count == pc.checker.bank_count()) {
         pc.refreshed_mask = 0;
@@ -196,27 +285,41 @@ Cycle HbmCore::submit(const Request& r) {
   const DecodedAddress a = map_.decode(r.address);
   Pc& pc = pcs_[a.flat_pc];
   Cycle arrival = std::max(r.arrival, pc.floor);
-  run(pc, arrival);
-  while (pc.queue.size() >= config_.queue_depth) {  // full: wait for a column command
-    const Decision d = *pick(pc);
-    commit(pc, d);
-    if (d.kind == Decision::Kind::kCommand && is_column_command(d.cmd)) {
-      arrival = std::max(arrival, d.at + 1);
-    }
+  const std::uint32_t limit = config_.accept_per_cycle;
+  if (limit != 0) {
+    arrival = std::max(arrival, accept_cycle_);
+    if (arrival == accept_cycle_ && accepted_in_cycle_ >= limit) ++arrival;
   }
   run(pc, arrival);
-  QueuedRequest q;
-  q.id = r.id;
-  q.seq = pc.next_seq++;
-  q.arrival = q.accepted = arrival;
-  q.bank = a.bank_group.value() * config_.org.banks_per_group + a.bank.value();
-  q.row = a.row.value();
-  q.column = a.column.value();
-  q.is_write = r.is_write;
+  std::vector<QueuedRequest>& q = r.is_write ? pc.writes : pc.reads;
+  const std::size_t depth = r.is_write ? config_.write_queue_depth : config_.read_queue_depth;
+  const Command frees = r.is_write ? Command::kWr : Command::kRd;
+  while (q.size() >= depth) {  // full: wait for a column command of this kind
+    const Decision d = *pick(pc);
+    commit(pc, d);
+    if (d.kind == Decision::Kind::kCommand && d.cmd == frees) arrival = std::max(arrival, d.at + 1);
+  }
+  run(pc, arrival);
+  // Nothing issues before the arrival any more (run committed it all): decisions from here on
+  // are taken at the arrival, as a cycle-by-cycle controller would.
+  pc.cursor = std::max(pc.cursor, arrival);
+  if (limit != 0) {
+    accepted_in_cycle_ = arrival == accept_cycle_ ? accepted_in_cycle_ + 1 : 1;
+    accept_cycle_ = arrival;
+  }
+  QueuedRequest e;
+  e.id = r.id;
+  e.seq = pc.next_seq++;
+  e.arrival = e.accepted = arrival;
+  e.bank = a.bank_group.value() * config_.org.banks_per_group + a.bank.value();
+  e.row = a.row.value();
+  e.column = a.column.value();
+  e.is_write = r.is_write;
   pc.arrival_only = pc.next_valid;  // the cached decision saw everything but this request
-  pc.queue.push_back(q);
-  ++pc.queued_per_bank[q.bank];
-  pc.queued_mask |= std::uint64_t{1} << q.bank;
+  pc.arrival_write = r.is_write;
+  q.push_back(e);
+  ++pc.queued_per_bank[e.bank];
+  pc.queued_mask |= std::uint64_t{1} << e.bank;
   pc.next_valid = false;
   ++pending_;
   if (!any_arrival_ || arrival < stats_.first_arrival) stats_.first_arrival = arrival;
@@ -230,7 +333,11 @@ void HbmCore::advance(Cycle until) {
 
 Cycle HbmCore::drain() {
   for (Pc& pc : pcs_) {
-    while (!pc.queue.empty()) commit(pc, *pick(pc));
+    while (queued(pc) != 0) {
+      const std::optional<Decision>& d = pick(pc);
+      if (!d) throw Error(ExitCode::kInternal, "hbm: queued requests but nothing to schedule");
+      commit(pc, *d);
+    }
   }
   return stats_.last_done;
 }
@@ -238,7 +345,7 @@ Cycle HbmCore::drain() {
 std::optional<Cycle> HbmCore::next_decision() {
   std::optional<Cycle> best;
   for (Pc& pc : pcs_) {
-    if (pc.queue.empty()) continue;
+    if (queued(pc) == 0) continue;
     const std::optional<Decision>& d = pick(pc);
     if (d && (!best || d->at < *best)) best = d->at;
   }
@@ -257,6 +364,14 @@ std::vector<Completion> HbmCore::pop_completions(Cycle through) {
     completions_.pop();
   }
   return out;
+}
+
+Cycle HbmCore::drain_cycles() const {
+  Cycle c = stats_.closed_drain_cycles;
+  for (const Pc& pc : pcs_) {
+    if (pc.drain != Drain::kNone && pc.cursor > pc.drain_since) c += pc.cursor - pc.drain_since;
+  }
+  return c;
 }
 
 }  // namespace mxemu::hbm

@@ -1,14 +1,18 @@
 // The HBM timing engine: plain C++, no SystemC, driven event by event. Requests are submitted with
 // an arrival cycle; `advance` runs the per-pseudo-channel schedulers up to a cycle; completions
-// come out with their completion cycles. Every pseudo-channel is independent (own queue, banks,
+// come out with their completion cycles. Every pseudo-channel is independent (own queues, banks,
 // command buses, data bus, refresh), so each one runs lazily up to the next arrival that concerns
 // it: the result is the same as stepping every pseudo-channel cycle by cycle.
 //
 // Cycle semantics: a request that arrives at cycle a is visible to the scheduler for commands at
-// cycles >= a. A request finds room when its pseudo-channel queue holds fewer than queue_depth
-// requests; otherwise it is accepted the cycle after a column command frees a slot (in-order
-// front end: the caller's next request comes after that). A read completes when its last data
-// beat has left (RD + nCL + nBL), a write when its data has been written (WR + nCWL + nBL).
+// cycles >= a. Each pseudo-channel has a read queue and a write queue (HbmConfig depths); a
+// request finds room when its queue is not full, otherwise it is accepted the cycle after a
+// column command of its kind frees a slot (in-order front end: the caller's next request comes
+// after that); with accept_per_cycle, at most that many requests are accepted per cycle. The
+// scheduler serves one queue at a time: reads, or writes during a drain (HbmConfig: watermarks,
+// write_max_wait_ns, idle drain). A read completes when its last data beat has left (RD + nCL +
+// nBL), a write when its data has been written (WR + nCWL + nBL); phy_latency_cycles is added
+// to both.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +25,7 @@
 #include "model/hbm/address_map.h"
 #include "model/hbm/checker.h"
 #include "model/hbm/config.h"
+#include "model/hbm/latency_histogram.h"
 #include "model/hbm/scheduler.h"
 #include "model/hbm/storage.h"
 #include "model/hbm/types.h"
@@ -52,6 +57,21 @@ struct HbmStats {
   Cycle first_arrival = 0, last_done = 0;
   std::vector<std::uint32_t> latencies_cycles;  // per request, accepted -> done
   std::vector<ChannelStats> channels;           // per flat channel (stack * channels + channel)
+  // Split by direction (model/hbm/stats.h turns them into the report).
+  std::uint64_t read_row_hits = 0, write_row_hits = 0;
+  LatencyHistogram read_latency, write_latency;  // cycles, accepted -> done
+  // Bank-cycles blocked by refresh: nRFC x banks per REFab, nRFCpb per REFpb.
+  std::uint64_t refresh_bank_cycles = 0;
+  // Write drains: how many started, and cycles spent in them (closed drains; an open one is
+  // added by HbmCore::drain_cycles()).
+  std::uint64_t drains = 0;
+  Cycle closed_drain_cycles = 0;
+  // Data-bus turnarounds: direction changes between consecutive accesses of a pseudo-channel,
+  // and the idle data-bus cycles between the last burst of one direction and the first of the
+  // other.
+  std::uint64_t turnarounds = 0;
+  Cycle turnaround_cycles = 0;
+  std::uint32_t active_pcs = 0;  // pseudo-channels that served at least one access
 };
 
 class HbmCore {
@@ -86,12 +106,27 @@ class HbmCore {
   std::size_t pending() const { return pending_; }
 
   const HbmStats& stats() const { return stats_; }
+  // Cycles spent draining writes, summed over pseudo-channels, including drains still open at
+  // each pseudo-channel's last decision.
+  Cycle drain_cycles() const;
   // Issued commands (only with config.record_commands).
   const std::vector<CommandRecord>& command_log() const { return log_; }
   // Data-bus peak in bytes per cycle (every pseudo-channel streaming).
   double peak_bytes_per_cycle() const;
+  // Off: the scheduler recomputes every decision from scratch instead of updating the previous
+  // one when a request arrives (tests prove both give the same cycles).
+  void set_incremental_pick(bool on) { incremental_ = on; }
 
  private:
+  enum class Drain : std::uint8_t { kNone, kIdle, kBatch };
+  // What a cached scheduler answer depends on besides the queue and the bank state.
+  struct PickKey {
+    RefreshDemand demand;
+    bool write_mode = false, starving = false;
+    bool operator==(const PickKey& o) const {
+      return demand == o.demand && write_mode == o.write_mode && starving == o.starving;
+    }
+  };
   struct Pc {
     Pc(Checker c, std::uint32_t banks)
         : checker(std::move(c)),
@@ -99,26 +134,38 @@ class HbmCore {
           queued_per_bank(banks, 0),
           last_access(banks, 0) {}
     Checker checker;
-    std::vector<QueuedRequest> queue;
+    std::vector<QueuedRequest> reads, writes;  // oldest first
     std::vector<std::uint32_t> accesses_since_act;
-    std::vector<std::uint32_t> queued_per_bank;  // requests in `queue` per bank
+    std::vector<std::uint32_t> queued_per_bank;  // requests in both queues per bank
     std::vector<Cycle> last_access;              // per bank: cycle of the last RD/WR
     std::uint64_t queued_mask = 0;               // bit per bank with queued requests
-    Cycle cursor = 0;  // cycle of the last committed command (none before it)
-    Cycle floor = 0;   // arrivals are moved up to this cycle
+    Cycle cursor = 0;       // no command before this cycle (the last decision's, or an arrival)
+    Cycle floor = 0;        // arrivals are moved up to this cycle
     std::uint64_t next_seq = 0;
     // Refresh bookkeeping.
     std::uint64_t refreshes_issued = 0;
     std::uint64_t refreshed_mask = 0;  // banks refreshed in the current round
     std::uint32_t refreshed_count = 0;
+    // Write drain.
+    Drain drain = Drain::kNone;  // kNone: serving reads
+    Cycle drain_since = 0;
+    // Scheduler cache.
     std::optional<Decision> next;  // cached pick, valid while `next_valid`
     bool next_valid = false;
-    std::optional<Decision> raw;  // the scheduler's answer behind `next`, and its input demand
-    RefreshDemand demand;
-    bool arrival_only = false;  // since `raw`, only one request was appended
+    std::optional<Decision> raw;  // the scheduler's answer behind `next`, and its inputs
+    PickKey key;
+    bool arrival_only = false;  // since `raw`, only one request was appended...
+    bool arrival_write = false;  // ... to this queue
+    // Statistics.
+    bool served_any = false;
+    bool any_column = false, last_column_write = false;
+    Cycle last_data_end = 0;
     std::uint32_t index = 0, channel = 0;
   };
 
+  std::size_t queued(const Pc& pc) const { return pc.reads.size() + pc.writes.size(); }
+  bool write_aged(const Pc& pc, Cycle now) const;
+  void update_drain(Pc& pc, Cycle now);
   RefreshDemand refresh_demand(const Pc& pc, Cycle now, Cycle* force_time) const;
   const std::optional<Decision>& pick(Pc& pc);
   void commit(Pc& pc, const Decision& d);
@@ -130,7 +177,13 @@ class HbmCore {
   std::unique_ptr<Scheduler> scheduler_;
   std::vector<Pc> pcs_;
   Cycle refresh_interval_ = 0;  // between refresh commands of one pseudo-channel
+  Cycle write_wait_cycles_ = 0;  // 0: no bound
+  Cycle starvation_age_cycles_ = 0;  // 0: no age limit
+  std::size_t write_high_ = 0, write_low_ = 0;  // the watermarks in requests
+  Cycle accept_cycle_ = 0;  // front-end limit: the cycle of the last acceptance...
+  std::uint32_t accepted_in_cycle_ = 0;  // ... and how many were accepted in it
   bool keep_completions_ = false;
+  bool incremental_ = true;
   std::priority_queue<Completion, std::vector<Completion>, std::greater<>> completions_;
   std::size_t pending_ = 0;
   HbmStats stats_;

@@ -57,7 +57,7 @@ class FrFcfs final : public Scheduler {
                                   : rf.cmd == Command::kRefAb ? ~std::uint64_t{0}
                                                               : bit(rf.bank);
     // A starving oldest request goes before row hits, and no other request may use its bank.
-    const bool starving = !q.empty() && q.front().bypassed >= in.starvation_cap;
+    const bool starving = !q.empty() && in.oldest_starving;
     const std::uint64_t starved_bank = starving ? bit(q.front().bank) : 0;
     // One pass over the queue (oldest first). Among requests that have arrived, only the oldest
     // one per (command, bank) can win: the command's earliest cycle is the same for all of them
@@ -132,8 +132,7 @@ class FrFcfs final : public Scheduler {
     const Checker& ck = in.checker;
     const RefreshDemand& rf = in.refresh;
     if (rf.active && rf.forced && (rf.cmd == Command::kRefAb || rf.bank == r.bank)) return before;
-    const bool starving = q.front().bypassed >= in.starvation_cap;
-    if (starving && q.front().bank == r.bank) return before;
+    if (in.oldest_starving && q.front().bank == r.bank) return before;
     Command c;
     if (ck.is_open(r.bank)) {
       if (ck.is_hit(r.bank, r.row)) {

@@ -52,13 +52,15 @@ inline bool operator==(const RefreshDemand& a, const RefreshDemand& b) {
          a.due == b.due;
 }
 
+// The controller serves one queue at a time (reads, or writes while draining): `queue` is that
+// one, oldest first. Requests of the other queue are invisible to the scheduler.
 struct SchedulerInput {
   const Checker& checker;
   std::span<const QueuedRequest> queue;
   Cycle now;  // no command before this cycle
   RefreshDemand refresh;
   PagePolicy page_policy;
-  std::uint32_t starvation_cap;
+  bool oldest_starving;  // queue.front() has waited past the starvation limit (controller's rule)
 };
 
 class Scheduler {
@@ -76,9 +78,9 @@ class Scheduler {
 };
 
 // FR-FCFS: among the commands legal at the earliest cycle, refresh work first, then row hits
-// (column commands), then the oldest request; a row with queued hits is not closed. Once the
-// oldest request has been passed over by `starvation_cap` younger ones, its commands go before
-// row hits and no other request may use its bank until it is served.
+// (column commands), then the oldest request; a row with queued hits is not closed. While the
+// oldest request is starving (SchedulerInput::oldest_starving), its commands go before row hits
+// and no other request may use its bank until it is served.
 std::unique_ptr<Scheduler> make_frfcfs_scheduler();
 
 }  // namespace mxemu::hbm

@@ -11,7 +11,7 @@
 namespace mxemu::hbm {
 
 std::span<const TimingField> timing_fields() {
-  static constexpr std::array<TimingField, 24> kFields{{
+  static constexpr std::array<TimingField, 25> kFields{{
       {"tCK_ps", &TimingSet::tck_ps, "command clock period in picoseconds", 100, 100'000},
       {"rate_mbps", &TimingSet::data_rate_mbps, "data rate per pin in Mb/s", 1, 100'000},
       {"nBL", &TimingSet::nBL, "burst length on the data bus (cycles)"},
@@ -36,6 +36,7 @@ std::span<const TimingField> timing_fields() {
       {"nRFCpb", &TimingSet::nRFCpb, "tRFC per bank", 1, 1'000'000},
       {"nRREFD", &TimingSet::nRREFD, "tRREFD"},
       {"nREFI", &TimingSet::nREFI, "tREFI", 1, 10'000'000},
+      {"nACT", &TimingSet::nACT, "row-bus cycles of an ACT (2: HBM2/HBM3 two-cycle ACT)", 1, 4},
   }};
   return kFields;
 }
@@ -44,43 +45,75 @@ TimingSet hbm3_6400() {
   return TimingSet{};
 }  // the struct's defaults are this preset
 
-TimingSet hbm2e_3200() {
-  // DRAMSys HBM2.json at tCK = 1 ns, each nanosecond value re-clocked to tCK = 0.625 ns
-  // (ceil(ns / 0.625)); burst and tCCD_S are clock-counted minima and stay at 2 cycles.
+TimingSet hbm2_2000() {
+  // DRAMSys configs/memspec/HBM2.json (tCK = 1 ns, so cycles = nanoseconds).
   TimingSet t;
-  t.name = "HBM2E_3200Mbps";
-  t.tck_ps = 625;
-  t.data_rate_mbps = 3200;
-  t.nBL = 2;
-  t.nCL = 28;
-  t.nCWL = 12;
-  t.nRCDRD = 20;
-  t.nRCDWR = 10;
-  t.nRP = 23;
-  t.nRAS = 45;
-  t.nRC = 68;
-  t.nWR = 23;
-  t.nRTP = 8;
+  t.name = "HBM2_2000Mbps";
+  t.tck_ps = 1000;
+  t.data_rate_mbps = 2000;
+  t.nBL = 2;  // BL4 at two beats per tCK
+  t.nCL = 17;
+  t.nCWL = 7;
+  t.nRCDRD = 12;
+  t.nRCDWR = 6;
+  t.nRP = 14;
+  t.nRAS = 28;
+  t.nRC = 42;
+  t.nWR = 14;
+  t.nRTP = 5;
   t.nCCDS = 2;
-  t.nCCDL = 5;
-  t.nRRDS = 7;
-  t.nRRDL = 10;
-  t.nFAW = 26;
-  t.nWTRS = 7;
-  t.nWTRL = 15;
-  t.nRTW = 29;
-  t.nRFC = 352;
-  t.nRFCpb = 256;
-  t.nRREFD = 13;
-  t.nREFI = 6240;
+  t.nCCDL = 3;
+  t.nRRDS = 4;
+  t.nRRDL = 6;
+  t.nFAW = 16;
+  t.nWTRS = 4;
+  t.nWTRL = 9;
+  t.nRTW = 18;
+  t.nRFC = 220;
+  t.nRFCpb = 96;  // RFCSB
+  t.nRREFD = 8;
+  t.nREFI = 3900;
+  t.nACT = 2;
   return t;
+}
+
+TimingSet reclock(const TimingSet& base, std::string name, std::uint32_t tck_ps,
+                  std::uint32_t rate_mbps) {
+  TimingSet t = base;
+  t.name = std::move(name);
+  t.tck_ps = tck_ps;
+  t.data_rate_mbps = rate_mbps;
+  for (const TimingField& f : timing_fields()) {
+    const std::string_view n = f.name;
+    if (n == "tCK_ps" || n == "rate_mbps" || n == "nBL" || n == "nCCDS" || n == "nACT") continue;
+    // ceil(n x base / new) in integers: the same nanoseconds, never shortened.
+    const std::uint64_t ps = std::uint64_t{base.*f.member} * base.tck_ps;
+    t.*f.member = static_cast<std::uint32_t>((ps + tck_ps - 1) / tck_ps);
+  }
+  return t;
+}
+
+TimingSet hbm2e_3200() {
+  return reclock(hbm2_2000(), "HBM2E_3200Mbps", 625, 3200);
+}
+
+TimingSet hbm3e_9600() {
+  // 9.6 Gb/s at four data beats per tCK: tCK = 4 / 9.6 ns = 416.7 ps, 417 in whole picoseconds.
+  return reclock(hbm3_6400(), "HBM3E_9600Mbps", 417, 9600);
+}
+
+std::span<const std::string_view> standard_names() {
+  static constexpr std::array<std::string_view, 4> kNames{"HBM2", "HBM2E", "HBM3", "HBM3E"};
+  return kNames;
 }
 
 std::optional<TimingSet> timing_preset(std::string_view standard) {
   std::string s(standard);
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
-  if (s == "HBM3") return hbm3_6400();
+  if (s == "HBM2") return hbm2_2000();
   if (s == "HBM2E") return hbm2e_3200();
+  if (s == "HBM3") return hbm3_6400();
+  if (s == "HBM3E") return hbm3e_9600();
   return std::nullopt;
 }
 

@@ -1,6 +1,12 @@
 // The DRAM timing set: every JEDEC constraint the controller obeys, in cycles of tCK. Presets are
 // the values that public simulators use (sources named in testbench/configs/hbm/*.toml, which
 // carry the same numbers); `validate` refuses a set that breaks a JEDEC relation.
+//
+// Presets: HBM2 2.0 Gb/s (DRAMSys HBM2.json, tCK 1 ns) and HBM3 6.4 Gb/s (Ramulator 2
+// HBM3_6400Mbps, tCK 0.625 ns) are taken as published. HBM2E 3.2 Gb/s and HBM3E 9.6 Gb/s have no
+// preset in the public simulators: they keep the nanosecond values of HBM2 / HBM3 and scale the
+// clock, n' = ceil(n x tCK / tCK'); the burst (nBL), tCCD_S and the two-cycle ACT are counted in
+// clocks and stay as they are.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +43,9 @@ struct TimingSet {
   std::uint32_t nRFCpb = 320;           // per-bank refresh cycle time
   std::uint32_t nRREFD = 8;             // REFpb -> REFpb / ACT of another bank
   std::uint32_t nREFI = 6240;           // average refresh interval (each bank once per nREFI)
+  // Row-bus cycles of an ACT: HBM2 and HBM3 send ACT over two clocks of the row command bus
+  // (JESD238; DRAMSys CheckerHBM2 likewise). Timing constraints are counted from its first cycle.
+  std::uint32_t nACT = 2;
 };
 
 // Named field of a TimingSet, for loading, printing and error messages.
@@ -49,9 +58,17 @@ struct TimingField {
 };
 std::span<const TimingField> timing_fields();
 
+TimingSet hbm2_2000();   // HBM2 2.0 Gb/s (DRAMSys HBM2.json)
+TimingSet hbm2e_3200();  // HBM2E 3.2 Gb/s: HBM2 nanoseconds re-clocked to tCK 0.625 ns
 TimingSet hbm3_6400();   // HBM3 6.4 Gb/s (Ramulator 2 HBM3_6400Mbps)
-TimingSet hbm2e_3200();  // HBM2E 3.2 Gb/s: DRAMSys HBM2 nanoseconds re-clocked (see config)
-// The preset of a standard name ("HBM3", "HBM2E", case-insensitive), or nullopt.
+TimingSet hbm3e_9600();  // HBM3E 9.6 Gb/s: HBM3 nanoseconds re-clocked to tCK 0.417 ns
+// `base` re-clocked to `tck_ps` at `rate_mbps`: every nanosecond-valued field becomes
+// ceil(n x base.tck_ps / tck_ps); nBL, nCCDS and nACT (clock-counted) are kept.
+TimingSet reclock(const TimingSet& base, std::string name, std::uint32_t tck_ps,
+                  std::uint32_t rate_mbps);
+// The standards with a preset, in the order documented ("HBM2", "HBM2E", "HBM3", "HBM3E").
+std::span<const std::string_view> standard_names();
+// The preset of a standard name (one of standard_names(), case-insensitive), or nullopt.
 std::optional<TimingSet> timing_preset(std::string_view standard);
 
 // Throws mxemu::Error (bad input) naming the field when a value is zero where it may not be or a
