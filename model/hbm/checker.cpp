@@ -197,7 +197,12 @@ std::vector<Violation> check_command_log(const HbmConfig& config,
   // Last refresh of every bank of every pseudo-channel (REFab refreshes all of them).
   std::vector<Cycle> last_ref(std::size_t{o.pc_count()} * o.banks_per_pc(), 0);
   std::vector<Violation> out;
-  const Cycle max_gap = Cycle{config.refresh_postpone_max + 1} * t.nREFI;
+  // All-bank: at most refresh_postpone_max refreshes owed, so a gap of (postpone_max + 1) tREFI.
+  // Per-bank: each round of tREFI refreshes every bank once in any order, so one bank may go
+  // first in a round and last in the next: one tREFI more.
+  const std::uint32_t intervals =
+      config.refresh_postpone_max + (config.refresh == RefreshPolicy::kPerBank ? 2 : 1);
+  const Cycle max_gap = Cycle{intervals} * t.nREFI;
   auto check_refresh = [&](std::size_t index, std::uint32_t pc, Cycle now) {
     if (config.refresh == RefreshPolicy::kNone) return;
     for (std::uint32_t b = 0; b < o.banks_per_pc(); ++b) {
@@ -206,7 +211,7 @@ std::vector<Violation> check_command_log(const HbmConfig& config,
         out.push_back({index, Constraint::kREFI,
                        fmt::format("pseudo-channel {} bank {}: no refresh from cycle {} to {} "
                                    "(more than {} x tREFI)",
-                                   pc, b, last, now, config.refresh_postpone_max + 1)});
+                                   pc, b, last, now, intervals)});
         last = now;  // report each gap once
       }
     }

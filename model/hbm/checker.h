@@ -102,6 +102,7 @@ struct Violation {
 // Validates a command log (in cycle order within each pseudo-channel) against the timing set and
 // organisation: every timing constraint, bus conflict, bank-state rule and (unless refresh is
 // kNone) that no bank or pseudo-channel goes more than (postpone_max + 1) x tREFI without refresh
+// (per-bank refresh: (postpone_max + 2) x tREFI, as a round may refresh its banks in any order)
 // up to the last cycle.
 std::vector<Violation> check_command_log(const HbmConfig& config,
                                          std::span<const CommandRecord> log);

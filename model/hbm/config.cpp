@@ -27,16 +27,15 @@ std::uint64_t refresh_work_cycles(const TimingSet& t, RefreshPolicy policy,
   // From the cycle refresh is forced: the last ACT, RD or WR may have issued the cycle before;
   // its bank may precharge after tRAS / tRTP / write recovery, then tRP (and tRC after an ACT
   // for REFab).
-  const std::uint64_t close = std::max<std::uint64_t>(
-      {t.nRC, std::uint64_t{t.nRAS} + t.nRP, std::uint64_t{t.nRTP} + t.nRP,
-       std::uint64_t{t.nCWL} + t.nBL + t.nWR + t.nRP});
+  const std::uint64_t close =
+      std::max<std::uint64_t>({t.nRC, std::uint64_t{t.nRAS} + t.nRP, std::uint64_t{t.nRTP} + t.nRP,
+                               std::uint64_t{t.nCWL} + t.nBL + t.nWR + t.nRP});
   switch (policy) {
     case RefreshPolicy::kAllBank:
       return close + t.nRFC;
     case RefreshPolicy::kPerBank:
       // One REFpb per bank, tRREFD apart; the same bank may come first in the next round (tRFCpb).
-      return close + std::max(t.nRFCpb, t.nRREFD) +
-             std::uint64_t{banks_per_pc - 1} * t.nRREFD;
+      return close + std::max(t.nRFCpb, t.nRREFD) + std::uint64_t{banks_per_pc - 1} * t.nRREFD;
     case RefreshPolicy::kNone:
       break;
   }

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "model/hbm/timing.h"
 #include "model/hbm/types.h"
 
@@ -122,8 +124,8 @@ struct HbmConfig {
 
   // Derived: the watermarks in requests, and nanosecond knobs in cycles of tCK (rounded up).
   std::uint32_t write_high_count() const {
-    const auto n = static_cast<std::uint32_t>(std::ceil(write_high_watermark * write_queue_depth -
-                                                        1e-9));
+    const auto n =
+        static_cast<std::uint32_t>(std::ceil(write_high_watermark * write_queue_depth - 1e-9));
     return std::clamp<std::uint32_t>(n, 1, write_queue_depth);
   }
   std::uint32_t write_low_count() const {
@@ -167,7 +169,8 @@ struct HbmConfig {
             v.alias("queue_depth", both, 1, 4096);
             if (v.given("queue_depth")) read_queue_depth = write_queue_depth = both;
           }
-          v.field("read_queue_depth", read_queue_depth, 1, 4096, "read requests per pseudo-channel");
+          v.field("read_queue_depth", read_queue_depth, 1, 4096,
+                  "read requests per pseudo-channel");
           v.field("write_queue_depth", write_queue_depth, 1, 4096,
                   "write requests per pseudo-channel");
           v.field("accept_per_cycle", accept_per_cycle, 0, 4096,
@@ -179,7 +182,7 @@ struct HbmConfig {
           v.field("write_low_watermark", write_low_watermark, 0.0, 1.0,
                   "queued writes (fraction of write_queue_depth) at which a drain stops");
           v.check(write_low_count() < write_high_count(), "write_low_watermark",
-                  "= " + std::to_string(write_low_watermark) + " gives " +
+                  "= " + fmt::format("{}", write_low_watermark) + " gives " +
                       std::to_string(write_low_count()) + " of " +
                       std::to_string(write_queue_depth) +
                       " writes: must be less than write_high_watermark's " +
@@ -210,21 +213,18 @@ struct HbmConfig {
             v.guard([&] { validate(timing); });
             // A property of the timing set whatever the refresh policy: a REFpb to every bank,
             // tRREFD apart, fits in half of tREFI.
-            v.check(std::uint64_t{timing.nRREFD} * org.banks_per_pc() * 2 <= timing.nREFI,
-                    "nRREFD",
+            v.check(std::uint64_t{timing.nRREFD} * org.banks_per_pc() * 2 <= timing.nREFI, "nRREFD",
                     "x banks per pseudo-channel (" + std::to_string(timing.nRREFD) + " x " +
                         std::to_string(org.banks_per_pc()) + ") must be at most half of nREFI (" +
                         std::to_string(timing.nREFI) + "): per-bank refresh could not keep up");
             const std::uint64_t work = refresh_work_cycles(timing, refresh, org.banks_per_pc());
             v.check(refresh != RefreshPolicy::kPerBank || work * 2 <= timing.nREFI, "nRFCpb",
                     "+ (banks - 1) x nRREFD + closing a bank (" + std::to_string(work) +
-                        " cycles) must be at most half of nREFI (" +
-                        std::to_string(timing.nREFI) +
+                        " cycles) must be at most half of nREFI (" + std::to_string(timing.nREFI) +
                         "): per-bank refresh would leave no time for accesses");
             v.check(refresh != RefreshPolicy::kAllBank || work * 2 <= timing.nREFI, "nRFC",
                     "+ closing every bank (" + std::to_string(work) +
-                        " cycles) must be at most half of nREFI (" +
-                        std::to_string(timing.nREFI) +
+                        " cycles) must be at most half of nREFI (" + std::to_string(timing.nREFI) +
                         "): all-bank refresh would leave no time for accesses");
           });
           v.guard([&] { check_mapping(org, mapping); });

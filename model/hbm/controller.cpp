@@ -110,7 +110,7 @@ void HbmCore::update_drain(Pc& pc, Cycle now) {
   const bool aged = write_aged(pc, now);
   const bool full = wq >= write_high_;
   if (pc.drain == Drain::kNone) {
-    const Drain start = full || aged                ? Drain::kBatch
+    const Drain start = full || aged        ? Drain::kBatch
                         : rq == 0 && wq > 0 ? Drain::kIdle
                                             : Drain::kNone;
     if (start != Drain::kNone) {
@@ -121,9 +121,7 @@ void HbmCore::update_drain(Pc& pc, Cycle now) {
     return;
   }
   if (full || aged) pc.drain = Drain::kBatch;  // an idle drain that filled up becomes a batch
-  const bool stop =
-      wq == 0 ||
-      (rq > 0 && !aged && (pc.drain == Drain::kIdle || wq <= write_low_));
+  const bool stop = wq == 0 || (rq > 0 && !aged && (pc.drain == Drain::kIdle || wq <= write_low_));
   if (stop) {
     stats_.closed_drain_cycles += now - pc.drain_since;
     pc.drain = Drain::kNone;
@@ -215,11 +213,19 @@ void HbmCore::commit(Pc& pc, const Decision& d) {
       const Cycle data_start = d.at + (is_write ? t.nCWL : t.nCL);
       const Cycle done = data_start + t.nBL + config_.phy_latency_cycles;
       if (pc.any_column && pc.last_column_write != is_write) {
+        // Data-bus cycles a direction change costs at least: RD -> WR leaves nRTW + nCWL - nCL -
+        // nBL idle, WR -> RD tWTR + nCL (tWTR_L in the same bank group); idle time beyond that
+        // (no request, a row switch) is not turnaround.
+        const Cycle needed =
+            is_write ? (t.nRTW + t.nCWL > t.nCL + t.nBL ? t.nRTW + t.nCWL - t.nCL - t.nBL : 0)
+                     : Cycle{d.bank / bpg == pc.last_column_group ? t.nWTRL : t.nWTRS} + t.nCL;
+        const Cycle gap = data_start > pc.last_data_end ? data_start - pc.last_data_end : 0;
         ++stats_.turnarounds;
-        if (data_start > pc.last_data_end) stats_.turnaround_cycles += data_start - pc.last_data_end;
+        stats_.turnaround_cycles += std::min(gap, needed);
       }
       pc.any_column = true;
       pc.last_column_write = is_write;
+      pc.last_column_group = d.bank / bpg;
       pc.last_data_end = std::max(pc.last_data_end, data_start + t.nBL);
       for (int j = 0; j < d.queue_index; ++j) ++q[static_cast<std::size_t>(j)].bypassed;
       q.erase(q.begin() + d.queue_index);

@@ -67,8 +67,8 @@ struct HbmStats {
   std::uint64_t drains = 0;
   Cycle closed_drain_cycles = 0;
   // Data-bus turnarounds: direction changes between consecutive accesses of a pseudo-channel,
-  // and the idle data-bus cycles between the last burst of one direction and the first of the
-  // other.
+  // and the data-bus cycles they cost (the idle gap between the last burst of one direction and
+  // the first of the other, at most what tRTW / tWTR + nCL force).
   std::uint64_t turnarounds = 0;
   Cycle turnaround_cycles = 0;
   std::uint32_t active_pcs = 0;  // pseudo-channels that served at least one access
@@ -139,8 +139,8 @@ class HbmCore {
     std::vector<std::uint32_t> queued_per_bank;  // requests in both queues per bank
     std::vector<Cycle> last_access;              // per bank: cycle of the last RD/WR
     std::uint64_t queued_mask = 0;               // bit per bank with queued requests
-    Cycle cursor = 0;       // no command before this cycle (the last decision's, or an arrival)
-    Cycle floor = 0;        // arrivals are moved up to this cycle
+    Cycle cursor = 0;  // no command before this cycle (the last decision's, or an arrival)
+    Cycle floor = 0;   // arrivals are moved up to this cycle
     std::uint64_t next_seq = 0;
     // Refresh bookkeeping.
     std::uint64_t refreshes_issued = 0;
@@ -154,11 +154,12 @@ class HbmCore {
     bool next_valid = false;
     std::optional<Decision> raw;  // the scheduler's answer behind `next`, and its inputs
     PickKey key;
-    bool arrival_only = false;  // since `raw`, only one request was appended...
+    bool arrival_only = false;   // since `raw`, only one request was appended...
     bool arrival_write = false;  // ... to this queue
     // Statistics.
     bool served_any = false;
     bool any_column = false, last_column_write = false;
+    std::uint32_t last_column_group = 0;
     Cycle last_data_end = 0;
     std::uint32_t index = 0, channel = 0;
   };
@@ -176,11 +177,11 @@ class HbmCore {
   Storage storage_;
   std::unique_ptr<Scheduler> scheduler_;
   std::vector<Pc> pcs_;
-  Cycle refresh_interval_ = 0;  // between refresh commands of one pseudo-channel
-  Cycle write_wait_cycles_ = 0;  // 0: no bound
-  Cycle starvation_age_cycles_ = 0;  // 0: no age limit
+  Cycle refresh_interval_ = 0;                  // between refresh commands of one pseudo-channel
+  Cycle write_wait_cycles_ = 0;                 // 0: no bound
+  Cycle starvation_age_cycles_ = 0;             // 0: no age limit
   std::size_t write_high_ = 0, write_low_ = 0;  // the watermarks in requests
-  Cycle accept_cycle_ = 0;  // front-end limit: the cycle of the last acceptance...
+  Cycle accept_cycle_ = 0;               // front-end limit: the cycle of the last acceptance...
   std::uint32_t accepted_in_cycle_ = 0;  // ... and how many were accepted in it
   bool keep_completions_ = false;
   bool incremental_ = true;

@@ -83,7 +83,7 @@ class LatencyHistogram {
   }
 
  private:
-  std::vector<std::uint64_t> dense_;            // count per value below kDenseCycles
+  std::vector<std::uint64_t> dense_;               // count per value below kDenseCycles
   std::map<std::uint64_t, std::uint64_t> sparse_;  // value -> count, from kDenseCycles
   std::uint64_t count_ = 0, sum_ = 0, max_ = 0;
 };

@@ -73,8 +73,8 @@ nlohmann::json stats_json(const HbmCore& core) {
   const double pc_cycles = static_cast<double>(cycles) * s.active_pcs;
   const double banks = c.org.banks_per_pc();
   j["time_share"] = {
-      {"refresh", pc_cycles > 0 ? static_cast<double>(s.refresh_bank_cycles) / (pc_cycles * banks)
-                                : 0.0},
+      {"refresh",
+       pc_cycles > 0 ? static_cast<double>(s.refresh_bank_cycles) / (pc_cycles * banks) : 0.0},
       {"drain", pc_cycles > 0 ? static_cast<double>(core.drain_cycles()) / pc_cycles : 0.0},
       {"turnaround", pc_cycles > 0 ? static_cast<double>(s.turnaround_cycles) / pc_cycles : 0.0}};
   nlohmann::json chans = nlohmann::json::array();
@@ -82,14 +82,13 @@ nlohmann::json stats_json(const HbmCore& core) {
     const ChannelStats& cs = s.channels[ch];
     const std::uint64_t n = cs.reads + cs.writes;
     if (n == 0) continue;
-    chans.push_back(
-        {{"channel", ch},
-         {"reads", cs.reads},
-         {"writes", cs.writes},
-         {"bandwidth_gbps", time_ns > 0 ? static_cast<double>(n * ab) / time_ns : 0.0},
-         {"row_hit_rate", static_cast<double>(cs.row_hits) / static_cast<double>(n)},
-         {"avg_latency_ns",
-          static_cast<double>(cs.latency_sum_cycles) / static_cast<double>(n) * tck_ns}});
+    chans.push_back({{"channel", ch},
+                     {"reads", cs.reads},
+                     {"writes", cs.writes},
+                     {"bandwidth_gbps", time_ns > 0 ? static_cast<double>(n * ab) / time_ns : 0.0},
+                     {"row_hit_rate", static_cast<double>(cs.row_hits) / static_cast<double>(n)},
+                     {"avg_latency_ns", static_cast<double>(cs.latency_sum_cycles) /
+                                            static_cast<double>(n) * tck_ns}});
   }
   j["channels"] = chans;
   return j;

@@ -18,8 +18,9 @@ namespace mxemu::hbm {
 //     row_hit_rate, latency_ns {mean, p50, p99, max}, latency_histogram [{lo_ns, hi_ns, count}]
 //     (power-of-two bins of cycles, non-empty bins only);
 //   time_share: refresh (bank-time blocked by refresh), drain (time in write drains),
-//     turnaround (data-bus cycles idle at read/write direction changes), each a fraction of the
-//     time of the pseudo-channels that served accesses.
+//     turnaround (data-bus cycles that read/write direction changes cost: the idle gap, at most
+//     what tRTW / tWTR + nCL force), each a fraction of the time of the pseudo-channels that
+//     served accesses.
 nlohmann::json stats_json(const HbmCore& core);
 
 }  // namespace mxemu::hbm

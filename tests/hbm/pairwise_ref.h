@@ -31,7 +31,7 @@ inline std::string pairwise_check(const HbmConfig& cfg, const std::vector<Comman
         p.cmd == C::kAct || p.cmd == C::kPre || p.cmd == C::kRefAb || p.cmd == C::kRefPb;
     const bool n_row =
         n.cmd == C::kAct || n.cmd == C::kPre || n.cmd == C::kRefAb || n.cmd == C::kRefPb;
-    if (p_row == n_row) at_least(1);  // one command per bus per cycle
+    if (p_row == n_row) at_least(1);                  // one command per bus per cycle
     if (p.cmd == C::kAct && n_row) at_least(t.nACT);  // an ACT holds the row bus nACT cycles
     if (same_bank) {
       if (p.cmd == C::kAct && n.cmd == C::kAct) at_least(t.nRC);

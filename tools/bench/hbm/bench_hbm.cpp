@@ -67,7 +67,9 @@ int sc_main(int argc, char* argv[]) {
   const int reps = argc > 2 ? std::atoi(argv[2]) : 3;
   const char* depth = std::getenv("HBM_QUEUE_DEPTH");
   HbmConfig config;  // mx1: 4 HBM3 stacks x 16 channels x 2 pseudo-channels
-  if (depth) config.queue_depth = static_cast<std::uint32_t>(std::atoi(depth));
+  if (depth)
+    config.read_queue_depth = config.write_queue_depth =
+        static_cast<std::uint32_t>(std::atoi(depth));
   fmt::print(
       "HBM controller benchmark: {} requests per trace, {} ({} pseudo-channels), best of {} "
       "(process CPU time)\n",
