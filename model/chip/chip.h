@@ -85,6 +85,8 @@ class Chip : public sc_core::sc_module {
   // Ends a chip that is still running (the owner's decision): records `end` and halts the chip
   // without reporting back. No effect on a chip that has ended.
   void stop(const ChipEnd& end);
+  // Ends a chip that is still running from outside (a wall-clock limit) and reports the end.
+  void end_run(const ChipEnd& end) { finish(end); }
   // The end of a chip still running when nothing in the simulation can happen any more: a
   // deadlock (or, for a core waiting in WFI with nothing to wake it, the core's report).
   ChipEnd starved_end() const;

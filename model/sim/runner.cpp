@@ -203,7 +203,7 @@ PodResult run_pod_job(const PodJob& job) {
   for (const ChipProgram& p : job.programs)
     elfs.push_back(core::parse_elf(p.firmware_elf, p.firmware_name));
 
-  Simulation sim("pod", cfg, job.max_cycles, job.threads);
+  Simulation sim("pod", cfg, job.max_cycles, job.threads, job.gdb_port ? 0.0 : job.max_seconds);
   std::vector<std::string> consoles(n);
   for (std::uint32_t i = 0; i < n; ++i) {
     sim.chip(i).state().record_timeline = job.record_timeline;

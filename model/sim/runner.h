@@ -37,6 +37,9 @@ struct RunSettings {
   std::optional<SimConfig> config;  // an already loaded configuration (wins over config_path)
   bool cycle_accurate = false;      // core lock-step + stepped MXU arrays
   std::uint64_t max_cycles = 20'000'000'000ull;
+  // Wall-clock limit in host seconds (0: none; ignored while a debugger is attached): chips still
+  // running when it is reached end with the cycle-limit status.
+  double max_seconds = 0;
   unsigned threads = 0;  // host threads shared by all chips (0: one per host core)
   bool record_timeline = false;
   std::optional<int> gdb_port;  // attach the GDB stub (0: any free port) before running

@@ -20,14 +20,42 @@ chip::ChipIdentity chip_identity(std::uint32_t index, const std::vector<std::uin
 }
 
 Simulation::Simulation(const sc_core::sc_module_name& name, const SimConfig& config,
-                       std::uint64_t max_cycles, unsigned threads)
-    : sc_core::sc_module(name), cfg_(config), pool_(threads) {
+                       std::uint64_t max_cycles, unsigned threads, double max_host_seconds)
+    : sc_core::sc_module(name), cfg_(config), pool_(threads), max_host_seconds_(max_host_seconds) {
   const std::uint32_t n = cfg_.pod.chips();
   chips_.reserve(n);
   for (std::uint32_t i = 0; i < n; ++i) {
     chips_.push_back(std::make_unique<chip::Chip>(fmt::format("chip{}", i).c_str(),
                                                   chip_identity(i, cfg_.pod.shape), cfg_.chip,
                                                   cfg_.core, cfg_.hbm, max_cycles, this, &pool_));
+  }
+  if (max_host_seconds_ > 0) SC_THREAD(wall_clock_thread);
+}
+
+void Simulation::wall_clock_thread() {
+  // Looks at the host clock every kCheckCycles chip cycles of simulated time (cheap next to
+  // simulating them). Acting on it is the only host-dependent thing a run does, and it only ends
+  // the run.
+  constexpr std::uint64_t kCheckCycles = 1'000'000;
+  const sc_core::sc_time period(static_cast<double>(cfg_.chip.clock().period_ps), sc_core::SC_PS);
+  for (;;) {
+    sc_core::wait(period * static_cast<double>(kCheckCycles));
+    if (stop_requested_) return;
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    if (elapsed < max_host_seconds_) continue;
+    for (const auto& c : chips_) {
+      if (c->end()) continue;
+      chip::ChipEnd e;
+      e.kind = chip::ChipEnd::Kind::kLimit;
+      e.error = ExitCode::kLimit;
+      e.cycle = c->cycles();
+      e.message = fmt::format(
+          "wall-clock limit of {} s reached at cycle {} (pc 0x{:08x}, {} instructions retired)",
+          max_host_seconds_, e.cycle, c->machine().hart().pc(), c->machine().hart().instret());
+      c->end_run(e);
+    }
+    return;
   }
 }
 
@@ -44,6 +72,7 @@ void Simulation::chip_ended(std::uint32_t chip_index, const chip::ChipEnd& end) 
 }
 
 void Simulation::run() {
+  start_ = std::chrono::steady_clock::now();
   sc_core::sc_start();
   for (const auto& c : chips_) {
     if (c->end()) continue;

@@ -6,6 +6,7 @@
 
 #include <systemc>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -19,10 +20,13 @@ namespace mxemu::sim {
 
 class Simulation : public sc_core::sc_module, public chip::ChipObserver {
  public:
+  SC_HAS_PROCESS(Simulation);
   // Elaborates config.pod.chips() chips named chip0, chip1, ... under this module. Must be
   // constructed in a fresh SystemC context. threads: host threads (0: one per host core).
+  // max_host_seconds: a wall-clock limit (0: none); chips still running when it is reached end
+  // with the cycle-limit status (4).
   Simulation(const sc_core::sc_module_name& name, const SimConfig& config, std::uint64_t max_cycles,
-             unsigned threads = 0);
+             unsigned threads = 0, double max_host_seconds = 0);
   ~Simulation() override;
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
@@ -40,6 +44,7 @@ class Simulation : public sc_core::sc_module, public chip::ChipObserver {
 
  private:
   void chip_ended(std::uint32_t chip_index, const chip::ChipEnd& end) override;
+  void wall_clock_thread();
 
   SimConfig cfg_;
   ThreadPool pool_;
@@ -47,6 +52,8 @@ class Simulation : public sc_core::sc_module, public chip::ChipObserver {
   std::size_t ended_ = 0;
   std::optional<std::uint32_t> first_failure_;
   bool stop_requested_ = false;
+  double max_host_seconds_;
+  std::chrono::steady_clock::time_point start_;
 };
 
 // The identity of chip `index` in a pod of the given shape (x fastest).

@@ -111,6 +111,7 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
                     sim::PodConfig::kMaxChips);
   }
   job.max_cycles = a.max_cycles;
+  job.max_seconds = a.max_seconds;
   job.cycle_accurate = a.cycle_accurate;
   job.threads = a.threads;
   job.record_timeline = !a.timeline.empty();

@@ -26,6 +26,7 @@ struct ChipRunArgs {
   std::string kernel;  // a bundled kernel instead of --firmware: gemm, linear_relu, quantize
   std::string config;
   std::uint64_t max_cycles = 0;  // 0: no limit
+  double max_seconds = 0;        // wall-clock limit (0: none)
   std::uint32_t chips = 0;       // 0: the config's [pod] shape
   unsigned threads = 0;          // 0: one per host core
   std::string stats;

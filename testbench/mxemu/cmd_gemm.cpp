@@ -13,6 +13,7 @@
 #include "model/sim/sim_config.h"
 #include "testbench/mxemu/bundled.h"
 #include "testbench/mxemu/commands.h"
+#include "testbench/mxemu/options.h"
 
 namespace mxemu::cli {
 
@@ -22,7 +23,7 @@ struct GemmOptions {
   std::string a, b, sa, sb, c0, out, stats, config, timeline;
   std::string fmt_a = "e4m3", fmt_b = "e4m3";
   int block = -1;  // -1: the config's [mx] block
-  std::uint64_t max_cycles = 20'000'000'000ull;
+  std::string max_cycles = "20000000000", max_seconds = "600";
   bool cycle_accurate = false;
 };
 
@@ -46,7 +47,8 @@ int run_gemm(const GemmOptions& o) {
   sim::ChipJob job = sim::make_gemm_job(g, bundled::elf("gemm"));
   job.config = config;
   job.cycle_accurate = o.cycle_accurate;
-  job.max_cycles = o.max_cycles;
+  job.max_cycles = parse_uint_option(o.max_cycles, "--max-cycles", 0, kMaxCycleLimit);
+  job.max_seconds = parse_seconds_option(o.max_seconds, "--max-seconds");
   job.record_timeline = !o.timeline.empty();
   job.console_sink = [](char c) { std::fputc(c, stdout); };
   const sim::ChipJobResult r = sim::run_chip_job(job);
@@ -98,7 +100,11 @@ void register_gemm_command(CLI::App& app, Action& action) {
   cmd->add_option("--timeline", o->timeline, "Write a Chrome/Perfetto trace of every command");
   cmd->add_option("--config", o->config, "Chip config (TOML); default: embedded mx1")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--max-cycles", o->max_cycles, "Stop with an error after this many cycles")
+  cmd->add_option("--max-cycles", o->max_cycles,
+                  "Stop with exit code 4 after this many cycles (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--max-seconds", o->max_seconds,
+                  "Stop with exit code 4 after this much host time (0: no limit)")
       ->capture_default_str();
   cmd->add_flag("--cycle-accurate", o->cycle_accurate,
                 "Step the core and MXU arrays cycle by cycle (same results and cycles, slower)");

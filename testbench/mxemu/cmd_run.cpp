@@ -11,6 +11,7 @@
 #include "model/core/runner.h"
 #include "testbench/mxemu/chip_run.h"
 #include "testbench/mxemu/commands.h"
+#include "testbench/mxemu/options.h"
 
 namespace mxemu::cli {
 
@@ -19,7 +20,13 @@ void register_run_command(CLI::App& app, Action& action) {
       "run", "Run firmware on the emulated chip or pod (with no --firmware: the chip demo)");
   auto seed = std::make_shared<std::uint64_t>(1);
   auto a = std::make_shared<ChipRunArgs>();
-  a->max_cycles = core::kDefaultMaxCycles;
+  // Numbers are taken as text and parsed strictly (options.h): "-5" is refused, not wrapped.
+  struct Raw {
+    std::string max_cycles = std::to_string(core::kDefaultMaxCycles);
+    std::string max_seconds = "600";
+    std::string chips = "0", threads = "0";
+  };
+  auto raw = std::make_shared<Raw>();
   cmd->add_option("--seed", *seed, "Seed of the demo's random data")->capture_default_str();
   auto* fw_opt =
       cmd->add_option("--firmware", a->firmware,
@@ -32,12 +39,16 @@ void register_run_command(CLI::App& app, Action& action) {
                   "Config (TOML: the chip's tables, [core], [hbm], [pod]; default: mx1; "
                   "`mxemu config --dump` prints every key)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--max-cycles", a->max_cycles,
-                  "Stop with exit code 4 after this many core cycles (0: no limit)")
+  cmd->add_option("--max-cycles", raw->max_cycles,
+                  "Stop with exit code 4 after this many core cycles (0: no limit; at most 1e15)")
       ->capture_default_str();
-  cmd->add_option("--chips", a->chips,
+  cmd->add_option("--max-seconds", raw->max_seconds,
+                  "Stop with exit code 4 after this much host time (0: no limit; not while a "
+                  "debugger is attached)")
+      ->capture_default_str();
+  cmd->add_option("--chips", raw->chips,
                   "Run a pod of N chips (a ring; default: the config's [pod] shape)");
-  cmd->add_option("--threads", a->threads,
+  cmd->add_option("--threads", raw->threads,
                   "Host threads for the simulation (0: one per host core; results and cycles "
                   "do not depend on it)")
       ->capture_default_str();
@@ -61,9 +72,16 @@ void register_run_command(CLI::App& app, Action& action) {
                   "(the code is printed); passthrough: the firmware's code as the status (the OS "
                   "keeps its low 8 bits, and 2/3/4 look like mxemu's own)")
       ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case));
-  cmd->callback([&action, seed, a] {
+  cmd->callback([&action, seed, a, raw] {
+    const auto parse = [a, raw] {
+      a->max_cycles = parse_uint_option(raw->max_cycles, "--max-cycles", 0, kMaxCycleLimit);
+      a->max_seconds = parse_seconds_option(raw->max_seconds, "--max-seconds");
+      a->chips = static_cast<std::uint32_t>(parse_uint_option(raw->chips, "--chips", 0, 16384));
+      a->threads = static_cast<unsigned>(parse_uint_option(raw->threads, "--threads", 0, 1024));
+    };
     if (a->firmware.empty() && a->kernel.empty()) {
-      action = [seed, a] {
+      action = [seed, a, parse] {
+        parse();
         if (!a->stats.empty() || !a->gdb.empty() || a->cycle_accurate || !a->inputs.empty() ||
             !a->outputs.empty() || !a->scalars.empty() || !a->timeline.empty() || a->chips > 0) {
           throw_bad_input(
@@ -73,7 +91,10 @@ void register_run_command(CLI::App& app, Action& action) {
         return chip_demo(*seed, a->config);
       };
     } else {
-      action = [a] { return run_firmware_on_chip(*a); };
+      action = [a, parse] {
+        parse();
+        return run_firmware_on_chip(*a);
+      };
     }
   });
 }

@@ -275,3 +275,26 @@ TEST_CASE("mxemu config --dump prints the effective config, which reads back", "
   std::filesystem::remove(cfg);
   std::filesystem::remove(dumped);
 }
+
+TEST_CASE("limits: a firmware spinning forever ends with 4; bad limits are refused",
+          "[chip][cli][limits]") {
+  // No cycle limit: the wall-clock limit ends it, with the cycle-limit status.
+  Result r = run_cli({"run", "--firmware", test::firmware_elf("bad_forever"), "--max-cycles", "0",
+                      "--max-seconds", "1"});
+  CHECK(r.rc == 4);
+  CHECK_THAT(r.err, Catch::Contains("mxemu: error: wall-clock limit of 1 s reached at cycle"));
+  for (const char* bad : {"-5", "99999999999999999999999", "1000000000000001", "1e3", ""}) {
+    INFO(bad);
+    r = run_cli({"run", "--firmware", test::firmware_elf("exit_with"), "--max-cycles", bad});
+    CHECK(r.rc == 2);
+  }
+  r = run_cli({"run", "--firmware", test::firmware_elf("exit_with"), "--max-cycles", "-5"});
+  CHECK_THAT(r.err, Catch::Contains("--max-cycles -5: expected a whole number in [0, "));
+  r = run_cli({"run", "--firmware", test::firmware_elf("exit_with"), "--max-seconds", "-1"});
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.err, Catch::Contains("--max-seconds -1: expected a number of seconds"));
+  r = run_cli({"run", "--firmware", test::firmware_elf("exit_with"), "--threads", "-1"});
+  CHECK(r.rc == 2);
+  r = run_cli({"run", "--firmware", test::firmware_elf("exit_with"), "--chips", "99999"});
+  CHECK(r.rc == 2);
+}
