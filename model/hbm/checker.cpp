@@ -1,6 +1,7 @@
 #include "model/hbm/checker.h"
 
 #include <algorithm>
+#include <bit>
 
 #include <fmt/format.h>
 
@@ -79,6 +80,7 @@ const char* constraint_name(Constraint c) {
 Checker::Checker(const TimingSet& t, std::uint32_t bank_groups, std::uint32_t banks_per_group)
     : t_(t),
       banks_per_group_(banks_per_group),
+      group_shift_(static_cast<std::uint32_t>(std::countr_zero(banks_per_group))),
       banks_(bank_groups * banks_per_group),
       open_row_(bank_groups * banks_per_group, kClosed),
       groups_(bank_groups) {}
@@ -92,7 +94,7 @@ Earliest Checker::earliest(Command c, std::uint32_t b) const {
   take(is_column_command(c) ? column_bus_ : row_bus_);
   if (c != Command::kRefAb) {
     take(banks_[b].next[i]);
-    take(groups_[b / banks_per_group_][i]);
+    take(groups_[b >> group_shift_][i]);
   }
   if (c == Command::kAct && act_count_ >= 4) {
     take({last_acts_[act_count_ % 4] + t_.nFAW, Constraint::kFAW});  // the fourth-last ACT
@@ -129,7 +131,7 @@ std::string Checker::state_error(Command c, std::uint32_t b, std::uint32_t row) 
 void Checker::issue(Command c, std::uint32_t b, std::uint32_t row, Cycle at) {
   const TimingSet& t = t_;
   BankState& bank = banks_[b];
-  Next& group = groups_[b / banks_per_group_];
+  Next& group = groups_[b >> group_shift_];
   const int kAct = idx(Command::kAct), kPre = idx(Command::kPre), kRd = idx(Command::kRd),
             kWr = idx(Command::kWr), kRefAb = idx(Command::kRefAb), kRefPb = idx(Command::kRefPb);
   if (is_column_command(c)) {

@@ -4,6 +4,7 @@
 // through one checker per pseudo-channel and reports every violated constraint by name.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
@@ -59,6 +60,19 @@ class Checker {
 
   // Earliest legal cycle of `c` to flat bank `b` from timing alone (REFab ignores `b`).
   Earliest earliest(Command c, std::uint32_t b) const;
+  // The same cycle without the reason: the scheduler's hot path (checked against earliest() by
+  // every command log the tests validate).
+  Cycle earliest_cycle(Command c, std::uint32_t b) const {
+    const int i = idx(c);
+    Cycle e = std::max(pc_[i].cycle, (is_column_command(c) ? column_bus_ : row_bus_).cycle);
+    if (c != Command::kRefAb) {
+      e = std::max({e, banks_[b].next[i].cycle, groups_[b >> group_shift_][i].cycle});
+    }
+    if (c == Command::kAct && act_count_ >= 4) {
+      e = std::max(e, last_acts_[act_count_ % 4] + t_.nFAW);  // the fourth-last ACT
+    }
+    return e;
+  }
   // Empty when `c` is legal in the current bank state, else the reason.
   std::string state_error(Command c, std::uint32_t b, std::uint32_t row) const;
   // Records `c` as issued at `at` (the caller made sure it is legal).
@@ -83,6 +97,7 @@ class Checker {
 
   TimingSet t_;
   std::uint32_t banks_per_group_;
+  std::uint32_t group_shift_;  // log2(banks_per_group): the bank group of a flat bank
   std::vector<BankState> banks_;
   std::vector<std::uint32_t> open_row_;  // per bank, kClosed when precharged (compact for pick)
   std::vector<Next> groups_;

@@ -24,7 +24,7 @@ class FrFcfs final : public Scheduler {
     std::uint64_t best_seq = 0;
     auto consider = [&](Command c, std::uint32_t bank, std::uint32_t row, int qi, std::uint8_t prio,
                         std::uint64_t seq, Cycle not_before) {
-      const Cycle at = std::max({ck.earliest(c, bank).cycle, in.now, not_before});
+      const Cycle at = std::max({ck.earliest_cycle(c, bank), in.now, not_before});
       if (!best || at < best->at ||
           (at == best->at && (prio < best_prio || (prio == best_prio && seq < best_seq)))) {
         best = Decision{Decision::Kind::kCommand, c, bank, row, at, qi, prio, seq};
@@ -63,6 +63,7 @@ class FrFcfs final : public Scheduler {
     // one per (command, bank) can win: the command's earliest cycle is the same for all of them
     // and age breaks the tie. has_hit: banks whose open row has a queued hit, which FR-FCFS does
     // not close.
+    const std::uint64_t skip = blocked | starved_bank;
     std::uint64_t has_hit = 0, rd = 0, wr = 0, miss = 0;
     int rd_i[64], wr_i[64], miss_i[64];  // read only where the bank's bit is set
     int late[64];
@@ -72,7 +73,7 @@ class FrFcfs final : public Scheduler {
       const std::uint64_t b = bit(r.bank);
       const bool hit = ck.is_hit(r.bank, r.row);
       if (hit) has_hit |= b;
-      if ((blocked | starved_bank) & b) continue;
+      if (skip & b) continue;
       if (r.arrival > in.now) {
         if (n_late < 64) late[n_late++] = static_cast<int>(i);
         continue;
@@ -147,7 +148,7 @@ class FrFcfs final : public Scheduler {
       c = Command::kAct;
     }
     const std::uint8_t prio = is_column_command(c) ? kHit : kMiss;
-    const Cycle at = std::max({ck.earliest(c, r.bank).cycle, in.now, r.arrival});
+    const Cycle at = std::max({ck.earliest_cycle(c, r.bank), in.now, r.arrival});
     if (at < before->at ||
         (at == before->at &&
          (prio < before->priority || (prio == before->priority && r.seq < before->seq)))) {

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 
 namespace fs = std::filesystem;
 
@@ -81,6 +82,37 @@ TEST_CASE("mxemu hbm replays a DRAMSys trace and writes JSON statistics") {
   REQUIRE(j["p99_latency_ns"].get<double>() >= j["avg_latency_ns"].get<double>() * 0.5);
   REQUIRE(j["channels"].size() > 0);
   REQUIRE(j["row_hit_rate"].get<double>() >= 0);
+  // Split by direction (model/hbm/stats.h): all reads here.
+  REQUIRE(j["read"]["requests"] == 4096);
+  REQUIRE(j["write"]["requests"] == 0);
+  REQUIRE(j["read"]["bandwidth_gbps"] == j["bandwidth_gbps"]);
+  REQUIRE(j["read"]["latency_ns"]["p50"].get<double>() <= j["p99_latency_ns"].get<double>());
+  std::uint64_t binned = 0;
+  for (const auto& b : j["read"]["latency_histogram"]) binned += b["count"].get<std::uint64_t>();
+  REQUIRE(binned == 4096);
+  for (const char* k : {"refresh", "drain", "turnaround"}) {
+    REQUIRE(j["time_share"][k].get<double>() >= 0);
+    REQUIRE(j["time_share"][k].get<double>() <= 1);
+  }
+  REQUIRE(r.out.find("time in refresh") != std::string::npos);
+  REQUIRE(r.out.find("read       4096 requests") != std::string::npos);
+}
+
+TEST_CASE("mxemu hbm runs every preset's config file") {
+  Dir d;
+  const std::string trace = d.file("mix.trace", "LD 0x0\nST 0x40\nLD 0x1000\nST 0x2000\n");
+  for (const auto& [file, timing] :
+       {std::pair{"hbm2", "HBM2_2000Mbps"}, std::pair{"hbm2e", "HBM2E_3200Mbps"},
+        std::pair{"hbm3", "HBM3_6400Mbps"}, std::pair{"hbm3e", "HBM3E_9600Mbps"},
+        std::pair{"envelope_hbm2", "HBM2_2000Mbps"}, std::pair{"envelope_hbm3", "HBM3_6400Mbps"}}) {
+    const Run r = mxemu(d, "--trace " + trace + " --config testbench/configs/hbm/" + file +
+                               ".toml --stats " + d.path("s.json"));
+    INFO(file << "\n" << r.err);
+    REQUIRE(r.code == 0);
+    REQUIRE(r.out.find(timing) != std::string::npos);
+    const nlohmann::json j = nlohmann::json::parse(slurp(d.path("s.json")));
+    REQUIRE(j["write"]["requests"] == 2);
+  }
 }
 
 TEST_CASE("mxemu hbm replays a Ramulator trace with the example config") {

@@ -4,7 +4,8 @@
 // as fast as accepted (all-zero time stamps) through HbmCore directly and through the TLM-2.0 AT
 // socket (HbmTarget + AtPlayer); the AT run is the in-run baseline and must give the same cycles.
 //
-//   build-hbm/tools/bench/hbm/bench_hbm [requests=100000] [repetitions=3]
+//   build-hbm/tools/bench/hbm/bench_hbm [requests=100000] [repetitions=3] [stacks=4]
+// (stacks = 1: one HBM3 stack, 32 pseudo-channels; the default is the chip's mx1 memory).
 #include <systemc>
 
 #include <fmt/core.h>
@@ -67,6 +68,7 @@ int sc_main(int argc, char* argv[]) {
   const int reps = argc > 2 ? std::atoi(argv[2]) : 3;
   const char* depth = std::getenv("HBM_QUEUE_DEPTH");
   HbmConfig config;  // mx1: 4 HBM3 stacks x 16 channels x 2 pseudo-channels
+  if (argc > 3) config.org.stacks = static_cast<std::uint32_t>(std::atoi(argv[3]));
   if (depth)
     config.read_queue_depth = config.write_queue_depth =
         static_cast<std::uint32_t>(std::atoi(depth));
