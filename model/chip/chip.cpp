@@ -4,8 +4,10 @@
 
 #include "firmware/include/mxemu/platform.h"
 #include "model/chip/dma_engine.h"
+#include "model/chip/ici_engine.h"
 #include "model/chip/mxu_engine.h"
 #include "model/chip/vpu_engine.h"
+#include "model/hbm/stats.h"
 
 namespace mxemu::chip {
 
@@ -35,10 +37,11 @@ const char* kind_name(ChipEnd::Kind k) {
 }
 
 Chip::Chip(const sc_core::sc_module_name& name, const ChipIdentity& id, const ChipConfig& chip,
-           const core::CoreConfig& core, const hbm::HbmConfig& hbm, std::uint64_t max_cycles,
-           ChipObserver* owner, ThreadPool* pool)
+           const core::CoreConfig& core, const hbm::HbmConfig& hbm, const ici::IciConfig& ici,
+           std::uint64_t max_cycles, ChipObserver* owner, ThreadPool* pool)
     : sc_core::sc_module(name),
       cfg_(chip),
+      ici_cfg_(ici),
       hbm_(std::make_unique<ChipHbm>("hbm", hbm, chip.clock(), chip.dma.bytes_per_cycle,
                                      chip.dma.hbm_tlm || chip.mxu.cycle_accurate)),
       state_(cfg_, id, *hbm_),
@@ -50,6 +53,8 @@ Chip::Chip(const sc_core::sc_module_name& name, const ChipIdentity& id, const Ch
   // The engine registry: queue order (tools/regmap: DMA, VPU, then MXU i at kQueueMxu0 + i).
   engines_.push_back(std::make_unique<DmaEngine>("dma", state_));
   engines_.push_back(std::make_unique<VpuEngine>("vpu", state_));
+  router_ = std::make_unique<ici::Router>("ici_ports", ici_cfg_, id.index);
+  engines_.push_back(std::make_unique<IciEngine>("ici", state_, *router_, ici_cfg_));
   for (std::uint32_t i = 0; i < cfg_.mxu.count; ++i) {
     engines_.push_back(std::make_unique<MxuEngine>(fmt::format("mxu{}", i).c_str(), state_, i));
   }
@@ -71,7 +76,7 @@ void Chip::finish(ChipEnd end) {
   end_ = std::move(end);
   state_.halted = true;
   core_->halt();
-  state_.notify_changed();  // engines and MMIO waits see the halt
+  state_.notify_changed();  // engines and MMIO waits see the halt (the router still forwards)
   if (owner_ != nullptr) owner_->chip_ended(state_.id.index, *end_);
 }
 
@@ -155,6 +160,7 @@ std::string Chip::deadlock_report() const {
   for (const auto& e : engines_) {
     if (e->idle()) continue;
     s += fmt::format("; {} has {} descriptor(s) pending", e->queue_name(), e->queued_or_running());
+    if (const std::string w = e->waiting_on(); !w.empty()) s += fmt::format(" ({})", w);
     if (e->blocked_on()) {
       s +=
           fmt::format(", its next waits for {} on semaphore {} (value {})", e->blocked_on()->second,
@@ -232,13 +238,9 @@ nlohmann::json Chip::stats() const {
   j["hbm_bandwidth_gbps"] =
       secs == 0 ? 0.0
                 : static_cast<double>(hbm_->bytes_read() + hbm_->bytes_written()) / secs / 1e9;
-  const auto& hs = hbm_->core().stats();
-  const std::uint64_t accesses = hs.reads + hs.writes;
-  j["hbm"] = {{"reads", hs.reads},
-              {"writes", hs.writes},
-              {"row_hit_rate", accesses == 0 ? 0.0 : static_cast<double>(hs.row_hits) / accesses},
-              {"activates", hs.activates},
-              {"refreshes", hs.refreshes}};
+  // The controller's own report (model/hbm/stats.h): totals, reads and writes apart, latency
+  // percentiles and histograms, the time shares of refresh, drains and turnarounds.
+  j["hbm"] = hbm::stats_json(hbm_->core());
   if (end_) {
     j["end"] = {{"kind", kind_name(end_->kind)}, {"cycle", end_->cycle}};
   }

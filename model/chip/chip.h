@@ -25,6 +25,8 @@
 #include "model/core/core_module.h"
 #include "model/core/machine.h"
 #include "model/hbm/config.h"
+#include "model/ici/ici_config.h"
+#include "model/ici/router.h"
 
 namespace mxemu {
 class ThreadPool;
@@ -64,14 +66,15 @@ class Chip : public sc_core::sc_module {
   // Elaborates the chip (every submodule is its child). pool: host threads for the MXUs' GEMMs
   // (nullptr: none). owner: told when the run ends (nullptr: nobody).
   Chip(const sc_core::sc_module_name& name, const ChipIdentity& id, const ChipConfig& chip,
-       const core::CoreConfig& core, const hbm::HbmConfig& hbm, std::uint64_t max_cycles,
-       ChipObserver* owner = nullptr, ThreadPool* pool = nullptr);
+       const core::CoreConfig& core, const hbm::HbmConfig& hbm, const ici::IciConfig& ici,
+       std::uint64_t max_cycles, ChipObserver* owner = nullptr, ThreadPool* pool = nullptr);
 
   // Attaches a debugger (the GDB stub) to the core; before the simulation starts.
   void set_debugger(core::DebugAgent* debugger) { core_->set_debugger(debugger); }
 
   ChipState& state() { return state_; }
   ChipHbm& hbm() { return *hbm_; }
+  ici::Router& router() { return *router_; }
   core::Machine& machine() { return machine_; }
   const core::Machine& machine() const { return machine_; }
   const ChipConfig& config() const { return cfg_; }
@@ -108,7 +111,9 @@ class Chip : public sc_core::sc_module {
   ChipEnd deadlock_end() const;
 
   ChipConfig cfg_;
+  ici::IciConfig ici_cfg_;
   std::unique_ptr<ChipHbm> hbm_;
+  std::unique_ptr<ici::Router> router_;
   ChipState state_;
   core::Machine machine_;
   std::vector<std::unique_ptr<Engine>> engines_;

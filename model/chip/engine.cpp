@@ -44,6 +44,15 @@ void Engine::fault(std::uint64_t seq, std::uint32_t opcode, std::uint64_t cycle,
   state_.raise_fault();
 }
 
+void Engine::complete_async(std::uint64_t seq, std::uint64_t cycle) {
+  async_done_[seq] = cycle;
+  retire_event_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void Engine::raise(std::uint64_t seq, std::uint32_t opcode, const EngineError& e) {
+  fault(seq, opcode, state_.now_cycle(), e.code, e.message);
+}
+
 void Engine::dispatch_thread() {
   using regs::hdr::kOpcode;
   for (;;) {
@@ -85,6 +94,7 @@ void Engine::dispatch_thread() {
     }
     if (opcode != 0) {  // 0 is NOP on every engine: only waits and signals
       executing_ = true;
+      current_seq_ = seq;
       try {
         t = execute(d, now);
       } catch (const EngineError& e) {
@@ -95,8 +105,10 @@ void Engine::dispatch_thread() {
       executing_ = false;
     }
     ++stats_.descriptors;
-    t.complete = std::max(t.complete, last_complete_);  // retire in order
-    last_complete_ = t.complete;
+    if (t.complete != kAsync) {
+      t.complete = std::max(t.complete, last_complete_);  // retire in order
+      last_complete_ = t.complete;
+    }
     retire_.push_back(Pending{t.complete, d, seq, now});
     retire_event_.notify(sc_core::SC_ZERO_TIME);
     // Absolute: execute() may itself have spent time (the DMA over TLM-2.0).
@@ -107,7 +119,14 @@ void Engine::dispatch_thread() {
 void Engine::retire_thread() {
   for (;;) {
     while (retire_.empty()) sc_core::wait(retire_event_);
-    const Pending p = retire_.front();
+    Pending p = retire_.front();
+    if (p.complete == kAsync) {
+      while (!async_done_.contains(p.seq)) sc_core::wait(retire_event_);
+      p.complete = async_done_[p.seq];
+      async_done_.erase(p.seq);
+    }
+    p.complete = std::max(p.complete, retired_at_);  // in order, after an async one too
+    retired_at_ = p.complete;
     wait_until(p.complete);
     retire_.pop_front();
     if (regs::hdr::kSignalEn.get(p.desc.data()) != 0) {

@@ -43,18 +43,28 @@ class Engine : public sc_core::sc_module {
   }
   const EngineStats& stats() const { return stats_; }
   // Descriptors dispatched plus completed: grows whenever the engine moves (deadlock watchdog).
-  std::uint64_t progress() const { return next_seq_ + done_; }
+  virtual std::uint64_t progress() const { return next_seq_ + done_; }
   // True while a descriptor executes or waits for its completion cycle: the engine will move
   // again without help (a descriptor waiting on a semaphore does not count).
-  bool busy() const { return executing_ || !retire_.empty(); }
+  virtual bool busy() const { return executing_ || !retire_.empty(); }
+  // What the engine waits for, when it waits on something outside the chip ("" otherwise).
+  virtual std::string waiting_on() const { return {}; }
   // The engine's statistics as JSON: descriptors, busy and stall cycles, plus its own counters.
   nlohmann::json stats_json() const;
 
  protected:
+  // A completion that execute() cannot know yet (it depends on other chips): the engine calls
+  // complete_async(seq, cycle) when it happens; descriptors still retire in order.
+  static constexpr std::uint64_t kAsync = ~std::uint64_t{0};
   struct Timing {
     std::uint64_t dispatch_next = 0;  // cycle at which the next descriptor may dispatch
-    std::uint64_t complete = 0;       // cycle at which this descriptor completes
+    std::uint64_t complete = 0;       // cycle at which this descriptor completes, or kAsync
   };
+  // The sequence number of the descriptor execute() is running.
+  std::uint64_t current_seq() const { return current_seq_; }
+  void complete_async(std::uint64_t seq, std::uint64_t cycle);
+  // Faults the engine from outside execute() (e.g. a packet that contradicts its descriptor).
+  void raise(std::uint64_t seq, std::uint32_t opcode, const EngineError& e);
   // Performs the descriptor's functional effect and returns its timing (absolute cycles, both
   // >= now). Throws EngineError for an invalid descriptor. NOPs are handled by the base class.
   virtual Timing execute(const Desc& d, std::uint64_t now) = 0;
@@ -88,6 +98,9 @@ class Engine : public sc_core::sc_module {
   std::uint64_t next_seq_ = 0;
   std::uint64_t last_complete_ = 0;
   bool executing_ = false;
+  std::uint64_t current_seq_ = 0;
+  std::uint64_t retired_at_ = 0;
+  std::map<std::uint64_t, std::uint64_t> async_done_;  // seq -> completion cycle
   std::optional<std::pair<std::uint32_t, std::uint32_t>> blocked_on_;
 };
 

@@ -149,6 +149,36 @@ inline constexpr Field kZStride{12, 0, 32};
 inline constexpr Field kImm{13, 0, 32};
 }  // namespace vpu_op
 
+// ICI: send BYTES from a VMEM, ACC or HBM region to chip PEER as the next message with TAG;
+// completes when its last packet has left the chip
+inline constexpr std::uint32_t kOpIciSend = 1;
+namespace ici_send {
+inline constexpr Field kPeer{1, 0, 32};
+inline constexpr Field kTag{2, 0, 32};
+inline constexpr Field kAddrLo{3, 0, 32};
+inline constexpr Field kAddrHi{4, 0, 32};
+inline constexpr Field kBytes{5, 0, 32};
+}  // namespace ici_send
+
+// ICI: receive the next message with TAG from chip PEER into a region of BYTES (sizes must match);
+// completes when every byte has arrived
+inline constexpr std::uint32_t kOpIciRecv = 2;
+namespace ici_recv {
+inline constexpr Field kPeer{1, 0, 32};
+inline constexpr Field kTag{2, 0, 32};
+inline constexpr Field kAddrLo{3, 0, 32};
+inline constexpr Field kAddrHi{4, 0, 32};
+inline constexpr Field kBytes{5, 0, 32};
+}  // namespace ici_recv
+
+// ICI: add 1 to semaphore SEM of chip PEER when the packet arrives (after every earlier packet from
+// this chip to PEER); completes when sent
+inline constexpr std::uint32_t kOpIciSignal = 3;
+namespace ici_signal {
+inline constexpr Field kPeer{1, 0, 32};
+inline constexpr Field kSem{2, 0, 32};
+}  // namespace ici_signal
+
 enum class VpuFn : std::uint32_t {
   kAdd = 1,
   kMul = 2,

@@ -96,6 +96,28 @@ void Reader::guard_impl(const std::function<void()>& fn) const {
   }
 }
 
+std::size_t Reader::begin_items(std::string_view key, std::size_t max_items) {
+  const toml::node* n = node(key);
+  if (n == nullptr) return 0;
+  const toml::array* a = n->as_array();
+  if (a == nullptr || !a->is_array_of_tables()) {
+    fail(key,
+         "must be an array of tables ([[" + stack_.back().path + "." + std::string(key) + "]])");
+  }
+  if (a->size() > max_items) {
+    fail(key, fmt::format("has {} entries; at most {}", a->size(), max_items));
+  }
+  return a->size();
+}
+
+void Reader::enter_item(std::string_view key, std::size_t i) {
+  const Frame& parent = stack_.back();
+  const toml::table* t = parent.table->get(key)->as_array()->get(i)->as_table();
+  const std::string base =
+      parent.path.empty() ? std::string(key) : parent.path + "." + std::string(key);
+  stack_.push_back(Frame{t, fmt::format("{}[{}]", base, i), {}});
+}
+
 bool Reader::given(std::string_view key) const {
   const Frame& f = stack_.back();
   return f.table != nullptr && f.table->get(key) != nullptr;
@@ -187,7 +209,7 @@ void Writer::line(std::string_view key, const std::string& value, const std::str
   open("");
   Table* t = nullptr;
   for (Table& x : tables_) {
-    if (x.path == path_) t = &x;
+    if (x.path == path_) t = &x;  // the last one: an array's newest item
   }
   std::string l = fmt::format("{} = {}", key, value);
   if (!comment.empty()) l = fmt::format("{:<34}# {}", l + " ", comment);
@@ -239,7 +261,7 @@ std::string Writer::text(std::string_view header) const {
     if (t.lines.empty()) continue;
     out += "\n";
     if (!t.doc.empty()) out += "# " + t.doc + "\n";
-    out += "[" + t.path + "]\n";
+    out += t.array_item ? "[[" + t.path + "]]\n" : "[" + t.path + "]\n";
     for (const std::string& l : t.lines) out += l + "\n";
   }
   return out;

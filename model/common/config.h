@@ -96,6 +96,23 @@ class Reader {
     field(key, v, lo, hi, "");
   }
 
+  // An array of tables ([[table.key]]), each item read by its own visit; at most max_items.
+  template <typename T>
+  void items(std::string_view key, std::vector<T>& out, std::size_t max_items,
+             std::string_view /*doc*/) {
+    const std::size_t n = begin_items(key, max_items);
+    if (n == 0) return;
+    std::vector<T> got;
+    for (std::size_t i = 0; i < n; ++i) {
+      enter_item(key, i);
+      T item{};
+      item.visit(*this);
+      leave();
+      got.push_back(std::move(item));
+    }
+    out = std::move(got);
+  }
+
   // A cross-field rule: when `ok` is false, fails naming the current table and `key`.
   void check(bool ok, std::string_view key, const std::string& problem) const {
     if (!ok) fail(key, problem);
@@ -128,6 +145,8 @@ class Reader {
   bool read_string(std::string_view key, std::string& out);
   void refuse_unknown(const Frame& f) const;
   void guard_impl(const std::function<void()>& fn) const;
+  std::size_t begin_items(std::string_view key, std::size_t max_items);
+  void enter_item(std::string_view key, std::size_t i);
   template <typename T>
   static std::int64_t to_i64(T hi) {
     if constexpr (std::numeric_limits<T>::max() > std::numeric_limits<std::int64_t>::max()) {
@@ -185,6 +204,18 @@ class Writer {
   template <typename Fn>
   void guard(Fn&& /*fn*/) const {}
   bool given(std::string_view /*key*/) const { return false; }
+  template <typename T>
+  void items(std::string_view key, std::vector<T>& v, std::size_t /*max_items*/,
+             std::string_view doc) {
+    const std::string saved = path_;
+    const std::string path = path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+    for (T& item : v) {
+      path_ = path;
+      tables_.push_back(Table{path_, std::string(doc), {}, true});
+      item.visit(*this);
+    }
+    path_ = saved;
+  }
 
   // The document: a header comment, then every table.
   std::string text(std::string_view header) const;
@@ -194,6 +225,7 @@ class Writer {
   struct Table {
     std::string path, doc;
     std::vector<std::string> lines;
+    bool array_item = false;  // printed as [[path]]
   };
   void open(std::string_view doc);
   void line(std::string_view key, const std::string& value, const std::string& comment);
@@ -246,6 +278,21 @@ class Validator {
     std::forward<Fn>(fn)();
   }
   bool given(std::string_view /*key*/) const { return false; }
+  template <typename T>
+  void items(std::string_view key, std::vector<T>& v, std::size_t max_items,
+             std::string_view /*doc*/) {
+    if (v.size() > max_items) {
+      fail(key,
+           "has " + std::to_string(v.size()) + " entries; at most " + std::to_string(max_items));
+    }
+    const std::string saved = path_;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      path_ = (saved.empty() ? std::string(key) : saved + "." + std::string(key)) + "[" +
+              std::to_string(i) + "]";
+      v[i].visit(*this);
+    }
+    path_ = saved;
+  }
   [[noreturn]] void fail(std::string_view key, const std::string& problem) const;
   static constexpr bool kReading = false;
 

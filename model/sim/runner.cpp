@@ -207,6 +207,7 @@ PodResult run_pod_job(const PodJob& job) {
   std::vector<std::string> consoles(n);
   for (std::uint32_t i = 0; i < n; ++i) {
     sim.chip(i).state().record_timeline = job.record_timeline;
+    sim.chip(i).router().set_record_timeline(job.record_timeline);
     set_up_chip(sim.chip(i), program(i), elfs[job.programs.size() == 1 ? 0 : i], consoles[i]);
   }
 
@@ -271,8 +272,13 @@ PodResult run_pod_job(const PodJob& job) {
                         {"host_seconds", pr.host_seconds},
                         {"threads", sim.pool().size()}};
   if (pr.first_failure) pod["first_failure"] = *pr.first_failure;
+  {
+    const Clock clk = cfg.chip.clock();
+    pod["ici"] = sim.fabric().stats_json(max_cycles * clk.period_ps);
+  }
   pr.stats = {{"pod", pod}, {"chips", chip_stats}};
   if (job.record_timeline) {
+    sim.fabric().timeline_events(events, n);
     pr.timeline_json = nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ns"}}.dump();
   }
   return pr;

@@ -12,6 +12,8 @@
 #include "model/chip/chip_config.h"
 #include "model/core/config.h"
 #include "model/hbm/config.h"
+#include "model/ici/ici_config.h"
+#include "model/ici/topology.h"
 
 namespace mxemu::sim {
 
@@ -26,6 +28,10 @@ enum class OnFailure : std::uint8_t {
 struct PodConfig {
   std::vector<std::uint32_t> shape = {1, 1, 1};
   OnFailure on_failure = OnFailure::kStop;
+  ici::TopologyKind topology = ici::TopologyKind::kTorus;
+  std::vector<std::uint32_t> cube = {4, 4, 4};  // links inside a cube are direct, others: OCS
+  std::uint32_t spares = 0;
+  std::vector<ici::FaultSpec> faults;
 
   static constexpr std::uint32_t kMaxChips = 16384;
   std::uint32_t chips() const {
@@ -48,6 +54,15 @@ struct PodConfig {
       v.choice("on_failure", on_failure,
                {{"stop", OnFailure::kStop}, {"continue", OnFailure::kContinue}},
                "when one chip fails: stop all, or let the others finish");
+      v.choice("topology", topology,
+               {{"torus", ici::TopologyKind::kTorus},
+                {"ring", ici::TopologyKind::kRing},
+                {"mesh", ici::TopologyKind::kMesh},
+                {"twisted", ici::TopologyKind::kTwisted}},
+               "how the chips' ICI ports are wired (docs/ICI.md)");
+      v.field("cube", cube, 3, 3, 1, 64, "chips per cube along x, y, z (the OCS joins cubes)");
+      v.field("spares", spares, 0, 1024, "spare chips beyond the shape");
+      v.items("fault", faults, 1024, "A fault the run injects");
     });
   }
 };
@@ -56,6 +71,7 @@ struct SimConfig {
   chip::ChipConfig chip;
   core::CoreConfig core;
   hbm::HbmConfig hbm;
+  ici::IciConfig ici;
   PodConfig pod;
   std::string source = "defaults";  // the file it came from (for messages)
 
@@ -64,6 +80,7 @@ struct SimConfig {
     chip.visit(v);
     core.visit(v);
     hbm.visit(v);
+    ici.visit(v);
     pod.visit(v);
   }
 };

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "model/common/error.h"
+
 namespace mxemu::sim {
 
 chip::ChipIdentity chip_identity(std::uint32_t index, const std::vector<std::uint32_t>& shape) {
@@ -23,12 +25,25 @@ Simulation::Simulation(const sc_core::sc_module_name& name, const SimConfig& con
                        std::uint64_t max_cycles, unsigned threads, double max_host_seconds)
     : sc_core::sc_module(name), cfg_(config), pool_(threads), max_host_seconds_(max_host_seconds) {
   const std::uint32_t n = cfg_.pod.chips();
+  if (cfg_.pod.spares > 0) {
+    throw_bad_input(
+        "[pod] spares = {}: spare chips (replacing a failed chip) are not supported yet "
+        "(docs/ICI.md)",
+        cfg_.pod.spares);
+  }
   chips_.reserve(n);
   for (std::uint32_t i = 0; i < n; ++i) {
-    chips_.push_back(std::make_unique<chip::Chip>(fmt::format("chip{}", i).c_str(),
-                                                  chip_identity(i, cfg_.pod.shape), cfg_.chip,
-                                                  cfg_.core, cfg_.hbm, max_cycles, this, &pool_));
+    chips_.push_back(std::make_unique<chip::Chip>(
+        fmt::format("chip{}", i).c_str(), chip_identity(i, cfg_.pod.shape), cfg_.chip, cfg_.core,
+        cfg_.hbm, cfg_.ici, max_cycles, this, &pool_));
   }
+  // The interconnect joins the chips' routers (a single chip's router only loops back).
+  ici::Topology topo(cfg_.pod.topology, cfg_.pod.shape, cfg_.pod.cube, cfg_.ici.ports,
+                     cfg_.pod.spares);
+  std::vector<ici::Router*> routers;
+  for (const auto& c : chips_) routers.push_back(&c->router());
+  fabric_ = std::make_unique<ici::Fabric>("ici", cfg_.ici, std::move(topo), std::move(routers),
+                                          cfg_.pod.faults);
   if (max_host_seconds_ > 0) SC_THREAD(wall_clock_thread);
 }
 

@@ -14,6 +14,7 @@
 
 #include "model/chip/chip.h"
 #include "model/common/thread_pool.h"
+#include "model/ici/fabric.h"
 #include "model/sim/sim_config.h"
 
 namespace mxemu::sim {
@@ -35,6 +36,8 @@ class Simulation : public sc_core::sc_module, public chip::ChipObserver {
   chip::Chip& chip(std::size_t i) { return *chips_.at(i); }
   const chip::Chip& chip(std::size_t i) const { return *chips_.at(i); }
   ThreadPool& pool() { return pool_; }
+  ici::Fabric& fabric() { return *fabric_; }
+  const ici::Fabric& fabric() const { return *fabric_; }
   const SimConfig& config() const { return cfg_; }
 
   // Runs until the run is over; afterwards every chip has an end(). Call once.
@@ -49,6 +52,7 @@ class Simulation : public sc_core::sc_module, public chip::ChipObserver {
   SimConfig cfg_;
   ThreadPool pool_;
   std::vector<std::unique_ptr<chip::Chip>> chips_;
+  std::unique_ptr<ici::Fabric> fabric_;
   std::size_t ended_ = 0;
   std::optional<std::uint32_t> first_failure_;
   bool stop_requested_ = false;

@@ -72,8 +72,13 @@ TEST_CASE("every table's errors name the file, the table and the key", "[chip][c
              Catch::Contains("t.toml: [dma] hbm_request_bytes = 48 is not a power of two"));
   CHECK_THAT(bad("[vmem]\nbanks = 4\nbank_width_bytes = 8\n"),
              Catch::Contains("less than an MXU activation row (128 bytes)"));
-  CHECK_THAT(bad("[ici]\nports = 6\n"),
-             Catch::Contains("t.toml: unknown key 'ici' at the top level"));
+  CHECK_THAT(bad("[icy]\nports = 6\n"),
+             Catch::Contains("t.toml: unknown key 'icy' at the top level"));
+  CHECK_THAT(bad("[ici]\nports = 7\n"),
+             Catch::Contains("t.toml: [ici] ports = 7 is out of range [1, 6]"));
+  CHECK_THAT(bad("[[pod.fault]]\nkind = \"cable\"\n"),
+             Catch::Contains("t.toml: [pod.fault[0]] kind = \"cable\" is not one of"));
+  CHECK_THAT(bad("[pod]\nfault = 3\n"), Catch::Contains("[pod] fault must be an array of tables"));
   CHECK_THAT(bad("mxu = 3\n"), Catch::Contains("t.toml: [mxu] must be a table"));
   // The core's tables.
   CHECK_THAT(bad("[core]\nram_sise_bytes = 4096\n"),

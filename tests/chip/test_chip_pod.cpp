@@ -148,11 +148,13 @@ TEST_CASE("each chip knows its index and coordinates; names and timeline are per
   std::set<int> pids;
   for (const auto& e : t["traceEvents"]) {
     if (e["name"] == "process_name") {
-      CHECK(e["args"]["name"] == fmt::format("chip{} (mx1)", e["pid"].get<int>()));
-      pids.insert(e["pid"].get<int>());
+      const int pid = e["pid"].get<int>();
+      CHECK(e["args"]["name"] ==
+            (pid < 8 ? fmt::format("chip{} (mx1)", pid) : std::string("ICI links")));
+      pids.insert(pid);
     }
   }
-  CHECK(pids == std::set<int>{0, 1, 2, 3, 4, 5, 6, 7});
+  CHECK(pids == std::set<int>{0, 1, 2, 3, 4, 5, 6, 7, 8});  // the chips, then the links
 }
 
 TEST_CASE("module names are hierarchical: pod.chipN.unit", "[chip][pod]") {
@@ -168,8 +170,10 @@ TEST_CASE("module names are hierarchical: pod.chipN.unit", "[chip][pod]") {
   CHECK(std::string(s.chip(2).name()) == "pod.chip2");
   std::set<std::string> names;
   for (const auto& e : s.chip(2).engines()) names.insert(e->name());
-  CHECK(names == std::set<std::string>{"pod.chip2.dma", "pod.chip2.vpu", "pod.chip2.mxu0",
-                                       "pod.chip2.mxu1"});
+  CHECK(names == std::set<std::string>{"pod.chip2.dma", "pod.chip2.vpu", "pod.chip2.ici",
+                                       "pod.chip2.mxu0", "pod.chip2.mxu1"});
+  CHECK(std::string(s.chip(2).router().name()) == "pod.chip2.ici_ports");
+  CHECK(std::string(s.fabric().name()) == "pod.ici");
   CHECK(std::string(s.chip(1).hbm().name()) == "pod.chip1.hbm");
   CHECK(s.chip(1).identity().index == 1);
   CHECK(s.chip(1).identity().coord == std::array<std::uint32_t, 3>{1, 0, 0});

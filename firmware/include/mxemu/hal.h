@@ -262,6 +262,40 @@ static inline uint64_t mx_hbm_free(void) {
   return t.entry ? mx_addr(t) : 0;
 }
 
+/* ICI (DESIGN §6, docs/ICI.md): messages to other chips of the pod. SEND completes when its last
+ * packet has left this chip (the source may be reused), RECV when every byte has arrived; they
+ * match per (peer, tag) in order, and sizes must agree. SIGNAL adds 1 to semaphore `sem` of chip
+ * `peer`, after everything this chip sent to it before. */
+static inline void mx_ici_send(uint32_t peer, uint32_t tag, uint64_t src, uint32_t bytes,
+                               mx_sync_t s) {
+  mx_desc_t d;
+  mx_desc_init(&d, MX_OP_ICI_SEND, s);
+  d.w[MX_ICI_SEND_PEER_WORD] = peer;
+  d.w[MX_ICI_SEND_TAG_WORD] = tag;
+  d.w[MX_ICI_SEND_ADDR_LO_WORD] = (uint32_t)src;
+  d.w[MX_ICI_SEND_ADDR_HI_WORD] = (uint32_t)(src >> 32);
+  d.w[MX_ICI_SEND_BYTES_WORD] = bytes;
+  mx_push(MX_Q_ICI, &d);
+}
+static inline void mx_ici_recv(uint32_t peer, uint32_t tag, uint64_t dst, uint32_t bytes,
+                               mx_sync_t s) {
+  mx_desc_t d;
+  mx_desc_init(&d, MX_OP_ICI_RECV, s);
+  d.w[MX_ICI_RECV_PEER_WORD] = peer;
+  d.w[MX_ICI_RECV_TAG_WORD] = tag;
+  d.w[MX_ICI_RECV_ADDR_LO_WORD] = (uint32_t)dst;
+  d.w[MX_ICI_RECV_ADDR_HI_WORD] = (uint32_t)(dst >> 32);
+  d.w[MX_ICI_RECV_BYTES_WORD] = bytes;
+  mx_push(MX_Q_ICI, &d);
+}
+static inline void mx_ici_signal(uint32_t peer, uint32_t sem, mx_sync_t s) {
+  mx_desc_t d;
+  mx_desc_init(&d, MX_OP_ICI_SIGNAL, s);
+  d.w[MX_ICI_SIGNAL_PEER_WORD] = peer;
+  d.w[MX_ICI_SIGNAL_SEM_WORD] = sem;
+  mx_push(MX_Q_ICI, &d);
+}
+
 /* The MX block size: the "block" scalar if the runner gave one, else the chip's configured
  * [mx] block (DESIGN §3). */
 static inline uint32_t mx_block_size(void) {

@@ -241,6 +241,54 @@ extern "C" {
 #define MX_VPU_OP_IMM_LSB 0u
 #define MX_VPU_OP_IMM_WIDTH 32u
 
+/* ICI: send BYTES from a VMEM, ACC or HBM region to chip PEER as the next message with TAG;
+ * completes when its last packet has left the chip */
+#define MX_OP_ICI_SEND 1u
+#define MX_ICI_SEND_PEER_WORD 1u /* destination chip (index in the pod) */
+#define MX_ICI_SEND_PEER_LSB 0u
+#define MX_ICI_SEND_PEER_WIDTH 32u
+#define MX_ICI_SEND_TAG_WORD 2u /* message tag: RECVs match SENDs per (peer, tag) in order */
+#define MX_ICI_SEND_TAG_LSB 0u
+#define MX_ICI_SEND_TAG_WIDTH 32u
+#define MX_ICI_SEND_ADDR_LO_WORD 3u /* source (space address) */
+#define MX_ICI_SEND_ADDR_LO_LSB 0u
+#define MX_ICI_SEND_ADDR_LO_WIDTH 32u
+#define MX_ICI_SEND_ADDR_HI_WORD 4u
+#define MX_ICI_SEND_ADDR_HI_LSB 0u
+#define MX_ICI_SEND_ADDR_HI_WIDTH 32u
+#define MX_ICI_SEND_BYTES_WORD 5u
+#define MX_ICI_SEND_BYTES_LSB 0u
+#define MX_ICI_SEND_BYTES_WIDTH 32u
+
+/* ICI: receive the next message with TAG from chip PEER into a region of BYTES (sizes must match);
+ * completes when every byte has arrived */
+#define MX_OP_ICI_RECV 2u
+#define MX_ICI_RECV_PEER_WORD 1u /* source chip */
+#define MX_ICI_RECV_PEER_LSB 0u
+#define MX_ICI_RECV_PEER_WIDTH 32u
+#define MX_ICI_RECV_TAG_WORD 2u
+#define MX_ICI_RECV_TAG_LSB 0u
+#define MX_ICI_RECV_TAG_WIDTH 32u
+#define MX_ICI_RECV_ADDR_LO_WORD 3u /* destination (space address) */
+#define MX_ICI_RECV_ADDR_LO_LSB 0u
+#define MX_ICI_RECV_ADDR_LO_WIDTH 32u
+#define MX_ICI_RECV_ADDR_HI_WORD 4u
+#define MX_ICI_RECV_ADDR_HI_LSB 0u
+#define MX_ICI_RECV_ADDR_HI_WIDTH 32u
+#define MX_ICI_RECV_BYTES_WORD 5u
+#define MX_ICI_RECV_BYTES_LSB 0u
+#define MX_ICI_RECV_BYTES_WIDTH 32u
+
+/* ICI: add 1 to semaphore SEM of chip PEER when the packet arrives (after every earlier packet from
+ * this chip to PEER); completes when sent */
+#define MX_OP_ICI_SIGNAL 3u
+#define MX_ICI_SIGNAL_PEER_WORD 1u
+#define MX_ICI_SIGNAL_PEER_LSB 0u
+#define MX_ICI_SIGNAL_PEER_WIDTH 32u
+#define MX_ICI_SIGNAL_SEM_WORD 2u
+#define MX_ICI_SIGNAL_SEM_LSB 0u
+#define MX_ICI_SIGNAL_SEM_WIDTH 32u
+
 /* VPU functions and formats */
 #define MX_VPU_FN_ADD 1u
 #define MX_VPU_FN_MUL 2u

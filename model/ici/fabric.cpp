@@ -1,0 +1,179 @@
+#include "model/ici/fabric.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "model/common/error.h"
+
+namespace mxemu::ici {
+
+Fabric::Fabric(const sc_core::sc_module_name& name, const IciConfig& cfg, Topology topology,
+               std::vector<Router*> routers, std::vector<FaultSpec> faults)
+    : sc_core::sc_module(name),
+      cfg_(cfg),
+      topo_(std::move(topology)),
+      routers_(std::move(routers)),
+      faults_(std::move(faults)),
+      lanes_(topo_.links().size()),
+      alive_(topo_.links().size(), true),
+      chip_alive_(topo_.chips(), true) {
+  for (std::uint32_t c = topo_.active_chips(); c < topo_.chips(); ++c) chip_alive_[c] = false;
+  for (const FaultSpec& f : faults_) {
+    if (f.chip >= topo_.active_chips()) {
+      throw_bad_input("[[pod.fault]] names chip {}, but the pod has {} chips (0..{})", f.chip,
+                      topo_.active_chips(), topo_.active_chips() - 1);
+    }
+    if (f.kind == FaultSpec::Kind::kLink && !topo_.link_at(Endpoint{f.chip, f.port})) {
+      throw_bad_input("[[pod.fault]] names port {} of chip {}, which has no link",
+                      port_name(f.port), f.chip);
+    }
+    if (f.kind == FaultSpec::Kind::kChip) {
+      throw_bad_input(
+          "[[pod.fault]] kind = \"chip\" is not supported yet (chip failures and spare "
+          "replacement: docs/ICI.md)");
+    }
+  }
+  std::stable_sort(faults_.begin(), faults_.end(),
+                   [](const FaultSpec& a, const FaultSpec& b) { return a.at_ns < b.at_ns; });
+  // Room for routes that grow when links fail: twice the healthy diameter, plus one.
+  const Routes healthy(topo_, alive_, chip_alive_);
+  vcs_ = 2 * healthy.diameter() + 2;
+  std::vector<std::uint32_t> ident(topo_.chips());
+  for (std::uint32_t i = 0; i < ident.size(); ++i) ident[i] = i;
+  view_.physical = std::make_shared<const std::vector<std::uint32_t>>(std::move(ident));
+  for (std::size_t l = 0; l < topo_.links().size(); ++l) wire(l);
+  recompute_routes();
+  if (!faults_.empty()) SC_THREAD(fault_thread);
+}
+
+std::uint64_t Fabric::credits(const LinkSpec& l) const {
+  if (cfg_.buffer_bytes != 0) return cfg_.buffer_bytes;
+  // A sender may have a round trip's worth of bytes outstanding: its packet's serialisation,
+  // the way there, the receiver's router pass, the credit's way back.
+  const std::uint64_t max_wire = cfg_.header_bytes + cfg_.max_payload_bytes;
+  const Ps rtt = 2 * latency(l) + cfg_.wire_ps(max_wire) + Ps{cfg_.router_ns} * 1000;
+  const std::uint64_t bdp = (rtt * cfg_.bandwidth_gbps + 999) / 1000;  // bytes
+  return std::max<std::uint64_t>(2, (bdp + max_wire - 1) / max_wire + 1) * max_wire;
+}
+
+void Fabric::wire(std::size_t link) {
+  const LinkSpec& l = topo_.links()[link];
+  const std::uint64_t credits_per_vc = credits(l);
+  const Ps lat = latency(l);
+  const auto seed = [&](const Endpoint& e) {
+    return cfg_.seed * 0x9E3779B97F4A7C15ull + e.chip * 16 + e.port + 1;
+  };
+  routers_[l.a.chip]->attach(l.a.port, &lanes_[link][0], &lanes_[link][1], lat, credits_per_vc,
+                             vcs_, seed(l.a), l.b.chip);
+  routers_[l.b.chip]->attach(l.b.port, &lanes_[link][1], &lanes_[link][0], lat, credits_per_vc,
+                             vcs_, seed(l.b), l.a.chip);
+}
+
+void Fabric::recompute_routes() {
+  view_.routes = std::make_shared<const Routes>(topo_, alive_, chip_alive_);
+  for (Router* r : routers_) r->set_routes(view_);
+}
+
+void Fabric::fail_link(std::size_t link, Ps now) {
+  if (!alive_[link]) return;
+  alive_[link] = false;
+  lanes_[link][0].set_dark(true);
+  lanes_[link][1].set_dark(true);
+  const LinkSpec& l = topo_.links()[link];
+  events_.push_back(
+      FabricEvent{now, fmt::format("link chip{}.{} - chip{}.{} failed", l.a.chip,
+                                   port_name(l.a.port), l.b.chip, port_name(l.b.port))});
+  recompute_routes();
+  routers_[l.a.chip]->link_failed(l.a.port);
+  routers_[l.b.chip]->link_failed(l.b.port);
+}
+
+void Fabric::fault_thread() {
+  for (const FaultSpec& f : faults_) {
+    const Ps at = f.at_ns * 1000;
+    const Ps now = now_ps();
+    if (at > now) sc_core::wait(sc_core::sc_time(static_cast<double>(at - now), sc_core::SC_PS));
+    if (f.kind == FaultSpec::Kind::kLink) {
+      fail_link(*topo_.link_at(Endpoint{f.chip, f.port}), now_ps());
+    }
+  }
+}
+
+nlohmann::json Fabric::stats_json(Ps end) const {
+  nlohmann::json links = nlohmann::json::array();
+  for (std::size_t i = 0; i < topo_.links().size(); ++i) {
+    const LinkSpec& l = topo_.links()[i];
+    nlohmann::json dirs = nlohmann::json::array();
+    for (const auto& [from, to] : {std::pair{l.a, l.b}, std::pair{l.b, l.a}}) {
+      const PortStats s = routers_[from.chip]->port_stats(from.port);
+      dirs.push_back(
+          {{"from", fmt::format("chip{}.{}", from.chip, port_name(from.port))},
+           {"to", fmt::format("chip{}.{}", to.chip, port_name(to.port))},
+           {"packets", s.tx.packets},
+           {"payload_bytes", s.tx.payload_bytes},
+           {"wire_bytes", s.tx.wire_bytes},
+           {"utilization",
+            end == 0 ? 0.0 : static_cast<double>(s.tx.busy_ps) / static_cast<double>(end)},
+           {"retransmissions", s.tx.retransmissions},
+           {"corrupted", s.tx.corrupted},
+           {"nacks", s.tx.nacks},
+           {"timeouts", s.tx.timeouts},
+           {"credit_stall_ns", s.tx.credit_stall_ps / 1000},
+           {"forwarded", s.forwarded},
+           {"lost", s.lost}});
+    }
+    links.push_back({{"link", i},
+                     {"through_ocs", l.through_ocs},
+                     {"alive", static_cast<bool>(alive_[i])},
+                     {"latency_ns", static_cast<double>(latency(l)) / 1000.0},
+                     {"credits_per_vc", credits(l)},
+                     {"directions", dirs}});
+  }
+  nlohmann::json ev = nlohmann::json::array();
+  for (const FabricEvent& e : events_) {
+    ev.push_back({{"at_ns", static_cast<double>(e.at) / 1000.0}, {"event", e.what}});
+  }
+  return {{"topology", topology_name(topo_.kind())},
+          {"shape", topo_.shape()},
+          {"virtual_channels", vcs_},
+          {"diameter", view_.routes ? view_.routes->diameter() : 0},
+          {"links", links},
+          {"events", ev}};
+}
+
+void Fabric::timeline_events(nlohmann::json& events, std::uint32_t pid) const {
+  events.push_back(
+      {{"ph", "M"}, {"name", "process_name"}, {"pid", pid}, {"args", {{"name", "ICI links"}}}});
+  std::uint32_t tid = 0;
+  for (const LinkSpec& l : topo_.links()) {
+    for (const auto& [from, to] : {std::pair{l.a, l.b}, std::pair{l.b, l.a}}) {
+      events.push_back({{"ph", "M"},
+                        {"name", "thread_name"},
+                        {"pid", pid},
+                        {"tid", tid},
+                        {"args",
+                         {{"name", fmt::format("chip{}.{} -> chip{}", from.chip,
+                                               port_name(from.port), to.chip)}}}});
+      for (const BusySpan& s : routers_[from.chip]->spans(from.port)) {
+        events.push_back({{"ph", "X"},
+                          {"name", fmt::format("{} packets, {} B", s.packets, s.bytes)},
+                          {"pid", pid},
+                          {"tid", tid},
+                          {"ts", static_cast<double>(s.start) / 1e6},
+                          {"dur", static_cast<double>(s.end - s.start) / 1e6}});
+      }
+      ++tid;
+    }
+  }
+  for (const FabricEvent& e : events_) {
+    events.push_back({{"ph", "i"},
+                      {"name", e.what},
+                      {"pid", pid},
+                      {"tid", 0},
+                      {"s", "p"},
+                      {"ts", static_cast<double>(e.at) / 1e6}});
+  }
+}
+
+}  // namespace mxemu::ici

@@ -1,0 +1,68 @@
+// The pod's interconnect: the topology's links as lanes between the chips' routers, the optical
+// circuit switch that can move them, the routes, and the faults of a run (links that fail at a
+// given time; their traffic is routed around). Owned by the simulation ("pod.ici").
+#pragma once
+
+#include <systemc>
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "model/ici/channel.h"
+#include "model/ici/ici_config.h"
+#include "model/ici/router.h"
+#include "model/ici/topology.h"
+
+namespace mxemu::ici {
+
+// Something the interconnect did that the stats and timeline show.
+struct FabricEvent {
+  Ps at = 0;
+  std::string what;
+};
+
+class Fabric : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Fabric);
+  // routers: one per chip (physical index, spares included). Faults are checked here (a link
+  // fault must name a wired port; a chip in the pod).
+  Fabric(const sc_core::sc_module_name& name, const IciConfig& cfg, Topology topology,
+         std::vector<Router*> routers, std::vector<FaultSpec> faults);
+
+  const Topology& topology() const { return topo_; }
+  const RouteView& routes() const { return view_; }
+  // The receive buffer of a link per virtual channel: [ici] buffer_bytes, or the bandwidth-delay
+  // product rounded up to whole maximal packets.
+  std::uint64_t credits(const LinkSpec& l) const;
+  Ps latency(const LinkSpec& l) const { return cfg_.hop_ps(l.through_ocs); }
+  const std::vector<FabricEvent>& events() const { return events_; }
+  bool link_alive(std::size_t link) const { return alive_[link]; }
+
+  // Per link: both directions' bytes, packets, utilisation, retries, credit stalls.
+  nlohmann::json stats_json(Ps end) const;
+  // Trace events: a process "ICI links" with a track per link direction.
+  void timeline_events(nlohmann::json& events, std::uint32_t pid) const;
+
+ private:
+  void wire(std::size_t link);
+  void recompute_routes();
+  void fault_thread();
+  void fail_link(std::size_t link, Ps now);
+
+  const IciConfig& cfg_;
+  Topology topo_;
+  std::vector<Router*> routers_;
+  std::vector<FaultSpec> faults_;
+  std::vector<std::array<Lane, 2>> lanes_;  // per link: [a -> b, b -> a]
+  std::vector<bool> alive_;
+  std::vector<bool> chip_alive_;
+  RouteView view_;
+  std::uint32_t vcs_ = 1;
+  std::vector<FabricEvent> events_;
+};
+
+}  // namespace mxemu::ici

@@ -1,0 +1,130 @@
+// A chip's ICI router (SystemC shell over link.h): its ports (a LinkTx toward each neighbour, a
+// LinkRx from it), an input buffer per port and virtual channel, and the chip's own traffic
+// (injected by the ICI engine, delivered to it). One SC_THREAD moves packets: it takes what has
+// arrived on the input lanes, ACKs, NACKs and returns credits, delivers packets for this chip,
+// and forwards the rest on the port the routes give, one packet per free output port at a time,
+// round-robin over the waiting inputs. Routing is the fabric's (shortest paths over live links,
+// virtual channel = hop number: deadlock-free on any topology).
+#pragma once
+
+#include <systemc>
+
+#include <array>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/ici/channel.h"
+#include "model/ici/ici_config.h"
+#include "model/ici/link.h"
+#include "model/ici/topology.h"
+
+namespace mxemu::ici {
+
+// Where packets addressed to this chip go (the ICI engine).
+class RouterSink {
+ public:
+  virtual ~RouterSink() = default;
+  // True when the packet was taken (written, buffered or counted); false: not now (it stays in
+  // its input buffer, holding that buffer's credits).
+  virtual bool deliver(const Packet& p) = 0;
+};
+
+// The routes a router follows, and the chip each logical index is on (spares change it).
+struct RouteView {
+  std::shared_ptr<const Routes> routes;
+  std::shared_ptr<const std::vector<std::uint32_t>> physical;  // logical chip -> physical chip
+};
+
+struct PortStats {
+  LinkStats tx;
+  std::uint64_t forwarded = 0;  // packets of other chips passed on through this port
+  std::uint64_t lost = 0;       // flights the lane lost (dark)
+};
+
+// A busy interval of an output port (timeline: one slice per burst of back-to-back packets).
+struct BusySpan {
+  Ps start = 0, end = 0;
+  std::uint64_t packets = 0, bytes = 0;
+};
+
+class Router : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Router);
+  Router(const sc_core::sc_module_name& name, const IciConfig& cfg, std::uint32_t chip);
+
+  // Wiring (the fabric, before the run or when the OCS moves a link): port `port` sends on `out`
+  // and receives on `in`; credits: the receiver's buffer per virtual channel.
+  void attach(std::uint32_t port, Lane* out, Lane* in, Ps latency, std::uint64_t credits,
+              std::uint32_t vcs, std::uint64_t seed, std::uint32_t peer_chip);
+  // The link at `port` died: what it had sent but not had acknowledged, and what waited for it,
+  // goes back into the router to be routed another way.
+  void link_failed(std::uint32_t port);
+  void set_routes(const RouteView& r);
+  void set_sink(RouterSink* sink) { sink_ = sink; }
+  void set_halted(bool h);  // a failed chip's router moves nothing more
+  void set_record_timeline(bool on) { record_ = on; }
+  void kick() { kick_.notify(sc_core::SC_ZERO_TIME); }
+
+  // The chip's own packets, in order. on_sent runs when the packet has left this chip (its
+  // first transmission, or its delivery when addressed to this chip).
+  void inject(Packet p, std::function<void()> on_sent = {});
+  std::size_t injection_queue() const { return local_.size(); }
+  // Whether the routes reach logical chip `dst` from here (this chip included).
+  bool reachable(std::uint32_t dst) const;
+
+  std::uint32_t chip() const { return chip_; }
+  bool wired(std::uint32_t port) const { return ports_[port].out != nullptr; }
+  std::uint32_t peer(std::uint32_t port) const { return ports_[port].peer; }
+  PortStats port_stats(std::uint32_t port) const;
+  const std::vector<BusySpan>& spans(std::uint32_t port) const { return ports_[port].spans; }
+  std::uint64_t credits(std::uint32_t port, std::uint32_t vc) const;
+  // Packets held in this router (input buffers and its own queue): for deadlock reports.
+  std::uint64_t held_packets() const;
+  std::string describe_stall() const;  // "" when nothing waits
+
+ private:
+  struct Entry {
+    Packet packet;
+    Ps ready = 0;  // after the router's pass
+    std::function<void()> on_sent;
+  };
+  struct Port {
+    Lane* out = nullptr;
+    Lane* in = nullptr;
+    std::unique_ptr<LinkTx> tx;
+    LinkRx rx;
+    std::uint32_t peer = 0;
+    std::vector<std::deque<Entry>> buf;  // per virtual channel
+    std::uint64_t forwarded = 0;
+    std::vector<BusySpan> spans;
+    std::optional<Ps> stall_since;
+  };
+
+  void thread();
+  void step(Ps now);
+  Ps next_wake(Ps now) const;
+  bool try_deliver(std::deque<Entry>& q, std::optional<std::uint32_t> in_port, std::uint32_t vc,
+                   Ps now);
+  std::optional<std::uint32_t> out_port(const Packet& p) const;
+  void return_credit(std::uint32_t in_port, std::uint32_t vc, const Packet& p, Ps now);
+  void note_span(Port& port, Ps start, Ps end, std::uint64_t bytes);
+
+  const IciConfig& cfg_;
+  std::uint32_t chip_;
+  std::array<Port, kMaxPorts> ports_;
+  std::deque<Entry> local_;  // the chip's own packets (and rerouted ones), in order
+  RouteView routes_;
+  RouterSink* sink_ = nullptr;
+  std::uint32_t rr_ = 0;  // round-robin start among the sources
+  bool halted_ = false;
+  bool record_ = false;
+  sc_core::sc_event kick_;
+};
+
+Ps now_ps();
+
+}  // namespace mxemu::ici
