@@ -9,6 +9,7 @@ import dataclasses
 import json
 import numbers
 import os
+import tomllib
 
 from mxemu import _mxemu
 from mxemu.errors import BadInputError, FirmwareError
@@ -134,6 +135,12 @@ class Chip:
     def dump_config(self):
         """Every config key with its effective value, as ``mxemu config --dump`` prints it."""
         return self._config.dump()
+
+    @property
+    def config(self):
+        """The effective configuration as a dict of tables (the dump, parsed), e.g.
+        ``chip.config["mxu"]["count"]``."""
+        return tomllib.loads(self.dump_config())
 
     def __repr__(self):
         return f"Chip(name={self.name!r}, config={self.config_source!r})"

@@ -312,7 +312,7 @@ class ChipTest(unittest.TestCase):
         with open(png, "rb") as f:
             self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
         # One table row per (config, shape), each with a utilisation in (0, 100] %.
-        rows = [l.split() for l in p.stdout.splitlines() if l.startswith(("mx1 ", "big1 "))]
+        rows = [l.split() for l in p.stdout.splitlines() if l.startswith(("mx1 ", "mx1-64 "))]
         self.assertEqual(len(rows), 2 * 3, p.stdout)
         for row in rows:
             self.assertTrue(0 < float(row[-1]) <= 100, row)
