@@ -50,10 +50,13 @@ PYBIND11_MODULE(_mxemu, m) {
   m.doc() = "mxemu's C++ core: the FP8/MX numerics reference and the chip runner";
   m.attr("__version__") = "0.1.0";
   // As the CLI does: no SystemC copyright banner unless the user's environment asks for it.
-  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  // Waiver: the import runs under the GIL, before this module has started any thread.
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);  // NOLINT(concurrency-mt-unsafe)
 
   // mxemu::Error becomes the package's exception for its code (mxemu.errors): the message is the
   // CLI's (what it prints after "mxemu: error: ") and .code its exit status.
+  // Waiver: pybind11 takes translators as void(*)(std::exception_ptr), by value.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   pb::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
