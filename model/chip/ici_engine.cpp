@@ -58,6 +58,7 @@ Engine::Timing IciEngine::execute(const Desc& d, std::uint64_t now) {
     }
   };
   const std::uint64_t start = now + cfg_.engine_setup_cycles;
+  const ici::Ps ready = start * state_.clock().period_ps;  // packets leave after the start-up
   if (opcode == regs::kOpIciSignal) {
     check_peer("ICI_SIGNAL");
     const std::uint32_t sem = regs::ici_signal::kSem.get(d.data());
@@ -72,10 +73,13 @@ Engine::Timing IciEngine::execute(const Desc& d, std::uint64_t now) {
     p.tag = sem;
     const std::uint64_t seq = current_seq();
     ++signals_sent_;
-    router_.inject(std::move(p), [this, seq] {
-      ++moved_;
-      complete_async(seq, state_.now_cycle());
-    });
+    router_.inject(
+        std::move(p),
+        [this, seq] {
+          ++moved_;
+          complete_async(seq, state_.now_cycle());
+        },
+        ready);
     return Timing{start, kAsync};
   }
   if (opcode != regs::kOpIciSend && opcode != regs::kOpIciRecv) {
@@ -112,13 +116,16 @@ Engine::Timing IciEngine::execute(const Desc& d, std::uint64_t now) {
       a.offset += off;
       state_.read_bytes(a, p.payload);
       const bool last = off + chunk >= bytes;
-      router_.inject(std::move(p), [this, seq, last] {
-        ++moved_;
-        if (last) {
-          --sends_in_flight_;
-          complete_async(seq, state_.now_cycle());
-        }
-      });
+      router_.inject(
+          std::move(p),
+          [this, seq, last] {
+            ++moved_;
+            if (last) {
+              --sends_in_flight_;
+              complete_async(seq, state_.now_cycle());
+            }
+          },
+          ready);
     }
     bytes_sent_ += bytes;
     return Timing{start, kAsync};

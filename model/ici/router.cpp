@@ -65,11 +65,11 @@ void Router::set_halted(bool h) {
   kick();
 }
 
-void Router::inject(Packet p, std::function<void()> on_sent) {
+void Router::inject(Packet p, std::function<void()> on_sent, Ps ready) {
   Entry e;
   e.packet = std::move(p);
   e.packet.hops = 0;
-  e.ready = now_ps();
+  e.ready = std::max(ready, now_ps());
   e.on_sent = std::move(on_sent);
   local_.push_back(std::move(e));
   kick();
@@ -286,7 +286,9 @@ std::string Router::describe_stall() const {
     const Port& p = ports_[pi];
     std::uint64_t held = 0;
     for (const auto& q : p.buf) held += q.size();
-    if (held == 0 && (!p.tx || p.tx->idle())) continue;
+    const bool starved =
+        p.tx && p.tx->credits(0) < cfg_.header_bytes + std::uint64_t{cfg_.max_payload_bytes};
+    if (p.out == nullptr || (held == 0 && p.tx->idle() && !starved)) continue;
     s += fmt::format(
         "; port {} (to chip {}): {} packet(s) held from it, {} unacknowledged, "
         "{} bytes of credit on VC0",

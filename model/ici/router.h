@@ -69,9 +69,9 @@ class Router : public sc_core::sc_module {
   void set_record_timeline(bool on) { record_ = on; }
   void kick() { kick_.notify(sc_core::SC_ZERO_TIME); }
 
-  // The chip's own packets, in order. on_sent runs when the packet has left this chip (its
-  // first transmission, or its delivery when addressed to this chip).
-  void inject(Packet p, std::function<void()> on_sent = {});
+  // The chip's own packets, in order, each no earlier than `ready` (ps). on_sent runs when the
+  // packet has left this chip (its first transmission, or its delivery when addressed to it).
+  void inject(Packet p, std::function<void()> on_sent = {}, Ps ready = 0);
   std::size_t injection_queue() const { return local_.size(); }
   // Whether the routes reach logical chip `dst` from here (this chip included).
   bool reachable(std::uint32_t dst) const;

@@ -46,7 +46,8 @@ Topology::Topology(TopologyKind kind, const std::vector<std::uint32_t>& shape,
                     shape_text);
   }
   for (std::size_t d = 0; d < 3; ++d) {
-    if (shape_[d] > cube_[d] && shape_[d] % cube_[d] != 0) {
+    // A ring may have any length: its last cube is partial.
+    if (kind != TopologyKind::kRing && shape_[d] > cube_[d] && shape_[d] % cube_[d] != 0) {
       throw_bad_input(
           "pod shape {} is not made of {}x{}x{} cubes: {} chips along {} is neither at most {} "
           "nor a multiple of it",

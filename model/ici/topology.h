@@ -40,7 +40,8 @@ class Topology {
  public:
   // Throws bad input naming the problem: a shape that is not the topology's (ring: [N,1,1];
   // twisted: [k,k,2k] with k even), a dimension that is neither at most the cube's nor a
-  // multiple of it, too few ports for the dimensions used.
+  // multiple of it (a ring may have any length: its last cube is partial), too few ports for
+  // the dimensions used.
   Topology(TopologyKind kind, const std::vector<std::uint32_t>& shape,
            const std::vector<std::uint32_t>& cube, std::uint32_t ports, std::uint32_t spares);
 

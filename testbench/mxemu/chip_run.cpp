@@ -18,6 +18,7 @@
 #include "model/sim/runner.h"
 #include "model/sim/sim_config.h"
 #include "testbench/mxemu/bundled.h"
+#include "testbench/mxemu/options.h"
 
 namespace mxemu::cli {
 
@@ -86,6 +87,40 @@ std::uint32_t parse_u32(const std::string& value, const std::string& what) {
   return static_cast<std::uint32_t>(v);
 }
 
+// "x_{chip}.npy" for chip 3: "x_3.npy".
+std::string per_chip(const std::string& pattern, std::uint32_t chip) {
+  std::string s = pattern;
+  for (std::size_t at = s.find("{chip}"); at != std::string::npos; at = s.find("{chip}", at)) {
+    s.replace(at, 6, std::to_string(chip));
+  }
+  return s;
+}
+
+// "4x4x4", "4x4" or "8": chips along x, y, z.
+std::vector<std::uint32_t> parse_shape(const std::string& text) {
+  std::vector<std::uint32_t> shape;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t x = text.find('x', start);
+    const std::string part =
+        text.substr(start, x == std::string::npos ? std::string::npos : x - start);
+    shape.push_back(static_cast<std::uint32_t>(parse_uint_option(part, "--pod", 1, 16384)));
+    if (x == std::string::npos) break;
+    start = x + 1;
+  }
+  if (shape.size() > 3) throw_bad_input("--pod {}: at most three dimensions (XxYxZ)", text);
+  while (shape.size() < 3) shape.push_back(1);
+  return shape;
+}
+
+ici::TopologyKind parse_topology(const std::string& t) {
+  if (t == "ring") return ici::TopologyKind::kRing;
+  if (t == "mesh") return ici::TopologyKind::kMesh;
+  if (t == "torus") return ici::TopologyKind::kTorus;
+  if (t == "twisted") return ici::TopologyKind::kTwisted;
+  throw_bad_input("--topology {}: expected ring, mesh, torus or twisted", t);
+}
+
 }  // namespace
 
 std::string exit_line(const std::string& who, int code, std::uint64_t cycles,
@@ -104,12 +139,19 @@ std::string exit_line(const std::string& who, int code, std::uint64_t cycles,
 int run_firmware_on_chip(const ChipRunArgs& a) {
   sim::PodJob job;
   job.config = sim::load_sim_config(a.config);
-  job.chips = a.chips;
-  const std::uint32_t n = a.chips > 0 ? a.chips : job.config->pod.chips();
-  if (a.chips > sim::PodConfig::kMaxChips) {
-    throw_bad_input("--chips {} is more than the pod limit ({})", a.chips,
+  sim::PodConfig& pod = job.config->pod;
+  if (a.chips > 0 && !a.pod.empty()) throw_bad_input("give --chips or --pod, not both");
+  if (a.chips > 0) {
+    pod.shape = {a.chips, 1, 1};
+    pod.topology = ici::TopologyKind::kRing;
+  }
+  if (!a.pod.empty()) pod.shape = parse_shape(a.pod);
+  if (!a.topology.empty()) pod.topology = parse_topology(a.topology);
+  if (pod.chips() > sim::PodConfig::kMaxChips) {
+    throw_bad_input("a pod of {} chips is more than the limit ({})", pod.chips(),
                     sim::PodConfig::kMaxChips);
   }
+  const std::uint32_t n = pod.chips();
   job.max_cycles = a.max_cycles;
   job.max_seconds = a.max_seconds;
   job.cycle_accurate = a.cycle_accurate;
@@ -159,9 +201,33 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
   for (const std::string& in : a.inputs) {
     const ChipArg c = chip_arg(in, "--in", n);
     auto [name, file] = split_eq(c.value, "--in");
+    if (file.find("{chip}") != std::string::npos) {  // one file per chip
+      for (std::uint32_t i = 0; i < n; ++i) {
+        if (!c.chip || *c.chip == i)
+          progs[i].inputs.emplace_back(name, read_npy(per_chip(file, i)));
+      }
+      continue;
+    }
     const NpyArray arr = read_npy(file);
     for (std::uint32_t i = 0; i < n; ++i) {
       if (!c.chip || *c.chip == i) progs[i].inputs.emplace_back(name, arr);
+    }
+  }
+  for (const std::string& in : a.stacked_inputs) {
+    auto [name, file] = split_eq(in, "--in-stack");
+    const NpyArray arr = read_npy(file);
+    if (arr.shape.size() < 2 || arr.shape[0] != n) {
+      throw_bad_input("--in-stack {}: {} has shape {}; its leading axis must be the {} chips", in,
+                      file, arr.shape_str(), n);
+    }
+    const std::size_t per = arr.data.size() / n;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      NpyArray slice;
+      slice.dtype = arr.dtype;
+      slice.shape.assign(arr.shape.begin() + 1, arr.shape.end());
+      slice.data.assign(arr.data.begin() + static_cast<std::ptrdiff_t>(i * per),
+                        arr.data.begin() + static_cast<std::ptrdiff_t>((i + 1) * per));
+      progs[i].inputs.emplace_back(name, std::move(slice));
     }
   }
   struct Out {
@@ -171,12 +237,19 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
   std::vector<Out> outs;
   for (const std::string& out : a.outputs) {
     const ChipArg c = chip_arg(out, "--out", n);
-    if (!c.chip && n > 1) {
-      throw_bad_input("--out {}: say which chip's output (e.g. --out 0:{})", out, out);
-    }
     auto [name, file] = split_eq(c.value, "--out");
-    outs.push_back(Out{c.chip.value_or(0), name, file});
-    progs[outs.back().chip].read_back.push_back(name);
+    const bool each = file.find("{chip}") != std::string::npos;
+    if (!c.chip && n > 1 && !each) {
+      throw_bad_input(
+          "--out {}: say which chip's output (e.g. --out 0:{}), or write every chip's with "
+          "{{chip}} in the file name",
+          out, out);
+    }
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (c.chip ? *c.chip != i : (n > 1 && !each) ? i != 0 : false) continue;
+      outs.push_back(Out{i, name, each ? per_chip(file, i) : file});
+      progs[i].read_back.push_back(name);
+    }
   }
   for (const std::string& sc : a.scalars) {
     const ChipArg c = chip_arg(sc, "--scalar", n);

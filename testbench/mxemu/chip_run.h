@@ -25,10 +25,13 @@ struct ChipRunArgs {
   std::vector<std::string> firmware;  // [C:]F.elf
   std::string kernel;  // a bundled kernel instead of --firmware: gemm, linear_relu, quantize
   std::string config;
-  std::uint64_t max_cycles = 0;  // 0: no limit
-  double max_seconds = 0;        // wall-clock limit (0: none)
-  std::uint32_t chips = 0;       // 0: the config's [pod] shape
-  unsigned threads = 0;          // 0: one per host core
+  std::uint64_t max_cycles = 0;             // 0: no limit
+  double max_seconds = 0;                   // wall-clock limit (0: none)
+  std::uint32_t chips = 0;                  // a ring of N chips (0: the config's [pod] shape)
+  std::string pod;                          // "XxYxZ": the pod's shape
+  std::string topology;                     // ring, mesh, torus, twisted ("": the config's)
+  std::vector<std::string> stacked_inputs;  // NAME=FILE.npy: leading axis = chips
+  unsigned threads = 0;                     // 0: one per host core
   std::string stats;
   std::string timeline;
   std::string gdb;  // [C:]PORT

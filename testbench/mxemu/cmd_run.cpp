@@ -47,7 +47,12 @@ void register_run_command(CLI::App& app, Action& action) {
                   "debugger is attached)")
       ->capture_default_str();
   cmd->add_option("--chips", raw->chips,
-                  "Run a pod of N chips (a ring; default: the config's [pod] shape)");
+                  "Run a pod of N chips joined in a ring (default: the config's [pod] shape)");
+  cmd->add_option("--pod", a->pod, "XxYxZ: run a pod of this shape (e.g. 4x4x4)");
+  cmd->add_option("--topology", a->topology,
+                  "ring, mesh, torus or twisted (default: the config's [pod] topology, torus)");
+  cmd->add_option("--in-stack", a->stacked_inputs,
+                  "NAME=FILE.npy: one input per chip, stacked along the leading axis");
   cmd->add_option("--threads", raw->threads,
                   "Host threads for the simulation (0: one per host core; results and cycles "
                   "do not depend on it)")
@@ -61,8 +66,12 @@ void register_run_command(CLI::App& app, Action& action) {
   cmd->add_flag("--lockstep,--cycle-accurate", a->cycle_accurate,
                 "Cycle-by-cycle mode: the core syncs after every instruction and MXU folds are "
                 "stepped cycle by cycle (same results and cycles, slower)");
-  cmd->add_option("--in", a->inputs, "[C:]NAME=FILE.npy: an input tensor placed in HBM by name");
-  cmd->add_option("--out", a->outputs, "[C:]NAME=FILE.npy: an output tensor read back by name");
+  cmd->add_option("--in", a->inputs,
+                  "[C:]NAME=FILE.npy: an input tensor placed in HBM by name ({chip} in FILE: "
+                  "one file per chip)");
+  cmd->add_option("--out", a->outputs,
+                  "[C:]NAME=FILE.npy: an output tensor read back by name ({chip} in FILE: "
+                  "every chip's)");
   cmd->add_option("--scalar", a->scalars, "[C:]NAME=VALUE: a 32-bit parameter in the launch block");
   cmd->add_flag("--quiet", a->quiet, "No one-line result on stderr when the firmware exits");
   const std::map<std::string, ExitCodeMode> modes{{"status", ExitCodeMode::kStatus},
@@ -83,7 +92,8 @@ void register_run_command(CLI::App& app, Action& action) {
       action = [seed, a, parse] {
         parse();
         if (!a->stats.empty() || !a->gdb.empty() || a->cycle_accurate || !a->inputs.empty() ||
-            !a->outputs.empty() || !a->scalars.empty() || !a->timeline.empty() || a->chips > 0) {
+            !a->outputs.empty() || !a->scalars.empty() || !a->timeline.empty() || a->chips > 0 ||
+            !a->pod.empty() || !a->stacked_inputs.empty()) {
           throw_bad_input(
               "--stats, --timeline, --gdb, --lockstep, --in, --out, --scalar and --chips need "
               "--firmware or --kernel");

@@ -298,3 +298,59 @@ TEST_CASE("limits: a firmware spinning forever ends with 4; bad limits are refus
   r = run_cli({"run", "--firmware", test::firmware_elf("exit_with"), "--chips", "99999"});
   CHECK(r.rc == 2);
 }
+
+TEST_CASE("mxemu run --pod --topology with per-chip tensors ({chip} files, --in-stack)",
+          "[chip][cli][pod]") {
+  const std::uint32_t n = 4;
+  const std::size_t bytes = 5000;
+  std::vector<std::vector<std::uint8_t>> x(n);
+  std::vector<std::uint8_t> stack;
+  std::mt19937_64 rng(12);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    x[i].resize(bytes);
+    for (auto& b : x[i]) b = static_cast<std::uint8_t>(rng());
+    write_npy(tmp("x_" + std::to_string(i) + ".npy"), make_u8({bytes}, x[i]));
+    stack.insert(stack.end(), x[i].begin(), x[i].end());
+  }
+  write_npy(tmp("stack.npy"), make_u8({n, bytes}, stack));
+  write_npy(tmp("y.npy"), make_u8({bytes}, std::vector<std::uint8_t>(bytes)));
+  const std::string fw = test::firmware_elf("chip_ici_ring");
+  for (const bool stacked : {false, true}) {
+    INFO("stacked " << stacked);
+    std::vector<std::string> args{"run",
+                                  "--pod",
+                                  "4x1x1",
+                                  "--topology",
+                                  "ring",
+                                  "--firmware",
+                                  fw,
+                                  "--in",
+                                  "Y=" + tmp("y.npy"),
+                                  "--out",
+                                  "Y=" + tmp("out_{chip}.npy")};
+    if (stacked) {
+      args.insert(args.end(), {"--in-stack", "X=" + tmp("stack.npy")});
+    } else {
+      args.insert(args.end(), {"--in", "X=" + tmp("x_{chip}.npy")});
+    }
+    const Result r = run_cli(args);
+    INFO(r.err);
+    REQUIRE(r.rc == 0);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      CHECK(read_npy(tmp("out_" + std::to_string(i) + ".npy")).data == x[(i + n - 1) % n]);
+    }
+  }
+  // A stack whose leading axis is not the chip count, an unknown topology, a bad shape.
+  Result r =
+      run_cli({"run", "--pod", "2x1x1", "--firmware", fw, "--in-stack", "X=" + tmp("stack.npy")});
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.err, Catch::Contains("its leading axis must be the 2 chips"));
+  r = run_cli({"run", "--pod", "4", "--topology", "hypercube", "--firmware", fw});
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.err, Catch::Contains("expected ring, mesh, torus or twisted"));
+  r = run_cli({"run", "--pod", "4x0", "--firmware", fw});
+  CHECK(r.rc == 2);
+  r = run_cli({"run", "--pod", "6x4", "--firmware", fw});
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.err, Catch::Contains("is not made of 4x4x4 cubes"));
+}
