@@ -108,15 +108,14 @@ void LinkTx::on_control(const Control& c) {
     case Control::Kind::kNack: {
       // Both acknowledge everything before their sequence number (ACK: up to and including).
       const std::uint64_t upto = c.kind == Control::Kind::kAck ? c.seq + 1 : c.seq;
+      const bool pending = resend_pending();  // before the window shrinks
       std::size_t popped = 0;
       while (!window_.empty() && window_.front()->seq < upto) {
         window_.pop_front();
         sent_at_.pop_front();
         ++popped;
       }
-      if (resend_pending()) {
-        resend_from_ = resend_from_ > popped ? resend_from_ - popped : 0;
-      }
+      if (pending) resend_from_ = resend_from_ > popped ? resend_from_ - popped : 0;
       if (c.kind == Control::Kind::kNack) {
         ++stats_.nacks;
         if (!window_.empty()) resend_from_ = 0;  // go back to the NACKed packet
