@@ -2,9 +2,10 @@
 """Sweep MXFP8 GEMM shapes on two chip configurations and plot the MXU utilisation.
 
 Chips: the default "mx1" (two 128 x 128 MXUs) and "mx1-64" (eight 64 x 64 MXUs, mx1_64.toml
-beside this script): the same peak MAC rate, in coarse or fine tiles. Each GEMM runs the bundled gemm firmware on the
-simulated chip (mxemu.Chip.gemm, i.e. `mxemu gemm`) on MXFP8 operands quantised with
-mxemu.numerics.quantize_mx, and its result is checked bit for bit against mxemu.numerics.gemm.
+beside this script): the same peak MAC rate, in coarse or fine tiles. Each GEMM runs the bundled
+gemm firmware on the simulated chip (mxemu.Chip.gemm, i.e. `mxemu gemm`) on MXFP8 operands
+quantised with mxemu.numerics.quantize_mx, and its result is checked bit for bit against
+mxemu.numerics.gemm.
 
     PYTHONPATH=build/python python3 python/examples/sweep_gemm.py --out sweep.png [--quick]
 """

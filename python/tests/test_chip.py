@@ -1,6 +1,7 @@
 """mxemu.Chip against the mxemu CLI on the same inputs: results, statistics, timelines and error
 messages (with their exit statuses) must be the CLI's."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -31,7 +32,7 @@ _EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 
 def cli_error(stderr):
     """The message of the CLI's "mxemu: error: <message>" line."""
-    lines = [l for l in stderr.splitlines() if l.startswith("mxemu: error: ")]
+    lines = [line for line in stderr.splitlines() if line.startswith("mxemu: error: ")]
     assert len(lines) == 1, stderr
     return lines[0][len("mxemu: error: "):]
 
@@ -187,7 +188,7 @@ class ChipTest(unittest.TestCase):
         elf = firmware("exit_with")
         rc, _, err = run_cli("run", "--firmware", elf, "--scalar", "code=5")
         self.assertEqual(rc, 1)
-        line = [l for l in err.splitlines() if l.startswith("mxemu: firmware failed")]
+        line = [x for x in err.splitlines() if x.startswith("mxemu: firmware failed")]
         self.assertEqual(len(line), 1, err)
         with self.assertRaises(mxemu.FirmwareError) as cm:
             mxemu.Chip().run(elf, scalars={"code": 5})
@@ -301,9 +302,7 @@ class ChipTest(unittest.TestCase):
     # --- the example ------------------------------------------------------------------------
 
     def test_example_sweep_writes_a_png(self):
-        try:
-            import matplotlib  # noqa: F401  (the example needs it)
-        except ImportError:
+        if importlib.util.find_spec("matplotlib") is None:
             self.skipTest("matplotlib is not installed (Debian: python3-matplotlib)")
         png = self.path("sweep.png")
         p = subprocess.run([sys.executable, _EXAMPLE, "--quick", "--out", png],
@@ -312,7 +311,7 @@ class ChipTest(unittest.TestCase):
         with open(png, "rb") as f:
             self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
         # One table row per (config, shape), each with a utilisation in (0, 100] %.
-        rows = [l.split() for l in p.stdout.splitlines() if l.startswith(("mx1 ", "mx1-64 "))]
+        rows = [x.split() for x in p.stdout.splitlines() if x.startswith(("mx1 ", "mx1-64 "))]
         self.assertEqual(len(rows), 2 * 3, p.stdout)
         for row in rows:
             self.assertTrue(0 < float(row[-1]) <= 100, row)

@@ -1,7 +1,6 @@
 """mxemu.numerics against the shared golden vectors (NVIDIA cuda_fp8.h), closed forms, and the
 C++ CLI (`mxemu gemm`, the bundled quantize kernel) on the same arrays, bit for bit."""
 
-import os
 import tempfile
 import threading
 import time
@@ -51,8 +50,9 @@ class EncodeTest(unittest.TestCase):
                     self.assertEqual(got.dtype, np.uint8)
                     want = hex_u8(t[column])
                     bad = np.flatnonzero(got != want)
-                    self.assertEqual(bad.size, 0, f"first mismatch: input {t['in_f32'][bad[:1]]}, "
-                                                   f"got {got[bad[:1]]}, want {want[bad[:1]]}")
+                    self.assertEqual(bad.size, 0,
+                                     f"first mismatch: input {t['in_f32'][bad[:1]]}, "
+                                     f"got {got[bad[:1]]}, want {want[bad[:1]]}")
             # The default mode is satfinite, and rounding 'rne' is the only FP8 rounding.
             np.testing.assert_array_equal(numerics.encode(x, fmt),
                                           numerics.encode(x, fmt, "satfinite", "rne"))
