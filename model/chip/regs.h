@@ -196,6 +196,9 @@ enum class VpuFn : std::uint32_t {
   kCopy = 14,
 };
 enum class VpuFmt : std::uint32_t {
+  kWidenBf16 = 15,
+  kAddBf16 = 16,
+  kMaxBf16 = 17,
   kE4M3 = 0,
   kE5M2 = 1,
   kBf16 = 2,

@@ -67,8 +67,8 @@ Engine::Timing VpuEngine::execute(const Desc& d, std::uint64_t now) {
   for (std::uint64_t r = 0; r < rows; ++r) {
     for (std::uint64_t c0 = 0; c0 < cols; c0 += c.lanes) {
       const std::uint64_t n = std::min<std::uint64_t>(c.lanes, cols - c0);
-      std::uint64_t g = group_cycles(x, r, c0, n, 4);
-      if (two_inputs) g = std::max(g, group_cycles(y, r, c0, n, 4));
+      std::uint64_t g = group_cycles(x, r, c0, n, l.in_bytes);
+      if (two_inputs) g = std::max(g, group_cycles(y, r, c0, n, l.in_bytes));
       if (!row_reduce && !col_reduce) g = std::max(g, group_cycles(z, r, c0, n, out_bytes));
       if (func == VpuFn::kExp) g *= c.exp_cycles;
       cycles += g;

@@ -16,9 +16,10 @@ namespace regs = chip::regs;
 using chip::EngineError;
 
 std::string fn_name(std::uint32_t fn) {
-  static constexpr const char* kNames[] = {"?",    "ADD",     "MUL",      "SCALE",   "MAX",
-                                           "RELU", "ROW_SUM", "ROW_MAX",  "COL_SUM", "COL_MAX",
-                                           "EXP",  "CONVERT", "MX_QUANT", "ADD_ROW", "COPY"};
+  static constexpr const char* kNames[] = {
+      "?",        "ADD",     "MUL",     "SCALE",      "MAX",      "RELU",
+      "ROW_SUM",  "ROW_MAX", "COL_SUM", "COL_MAX",    "EXP",      "CONVERT",
+      "MX_QUANT", "ADD_ROW", "COPY",    "WIDEN_BF16", "ADD_BF16", "MAX_BF16"};
   return fn >= 1 && fn < std::size(kNames) ? kNames[fn] : fmt::format("fn{}", fn);
 }
 
@@ -34,7 +35,7 @@ Op decode(std::span<const std::uint32_t> desc) {
   }
   Op op;
   const std::uint32_t fn = f::kFunc.get(d);
-  if (fn < 1 || fn > static_cast<std::uint32_t>(VpuFn::kCopy)) {
+  if (fn < 1 || fn > static_cast<std::uint32_t>(VpuFn::kMaxBf16)) {
     throw EngineError{regs::Fault::kBadField, fmt::format("unknown VPU function {}", fn)};
   }
   op.func = static_cast<VpuFn>(fn);
@@ -77,13 +78,19 @@ Op decode(std::span<const std::uint32_t> desc) {
 Layout layout(const Op& op) {
   Layout l;
   const VpuFn func = op.func;
-  l.two_inputs = func == VpuFn::kAdd || func == VpuFn::kMul || func == VpuFn::kMax;
+  l.two_inputs = func == VpuFn::kAdd || func == VpuFn::kMul || func == VpuFn::kMax ||
+                 func == VpuFn::kAddBf16 || func == VpuFn::kMaxBf16;
+  const bool bf16_in =
+      func == VpuFn::kWidenBf16 || func == VpuFn::kAddBf16 || func == VpuFn::kMaxBf16;
+  l.in_bytes = bf16_in ? 2 : 4;
   l.row_reduce = func == VpuFn::kRowSum || func == VpuFn::kRowMax;
   l.col_reduce = func == VpuFn::kColSum || func == VpuFn::kColMax;
   if (func == VpuFn::kConvert) {
     l.out_bytes = op.out_fmt == VpuFmt::kBf16 ? 2 : op.out_fmt == VpuFmt::kFp32 ? 4 : 1;
   } else if (func == VpuFn::kMxQuant) {
     l.out_bytes = 1;
+  } else if (func == VpuFn::kAddBf16 || func == VpuFn::kMaxBf16) {
+    l.out_bytes = 2;
   }
   const auto shape = [&](std::uint64_t addr, std::uint64_t stride, std::uint64_t rows,
                          std::uint64_t row_bytes, const char* what) {
@@ -96,8 +103,8 @@ Layout layout(const Op& op) {
     return OperandShape{true, addr, rows, row_bytes, stride, what};
   };
   const std::uint64_t rows = op.rows, cols = op.cols;
-  l.x = shape(op.x_addr, op.x_stride, rows, cols * 4, "input X");
-  if (l.two_inputs) l.y = shape(op.y_addr, op.y_stride, rows, cols * 4, "input Y");
+  l.x = shape(op.x_addr, op.x_stride, rows, cols * l.in_bytes, "input X");
+  if (l.two_inputs) l.y = shape(op.y_addr, op.y_stride, rows, cols * l.in_bytes, "input Y");
   if (func == VpuFn::kAddRow) l.y = shape(op.y_addr, op.y_stride, 1, cols * 4, "bias Y");
   if (func == VpuFn::kMxQuant) {
     l.y = shape(op.y_addr, op.y_stride, rows, cols / op.block, "scales Y");
@@ -135,6 +142,31 @@ void execute(const Op& op, View x, View y, View z) {
   const num::SatMode sat = op.nonsat ? num::SatMode::kNonSat : num::SatMode::kSatFinite;
   // Reads all inputs before writing, so in-place operations (Z == X) are well defined.
   std::vector<float> row(cols);
+  // BF16 operands: 2-byte bit patterns, widened exactly (the upper half of an FP32).
+  const auto bf16_at = [](const View& v, std::uint64_t r, std::uint64_t c) {
+    std::uint16_t b;
+    std::memcpy(&b, v.p + r * v.stride + c * 2, 2);
+    return std::bit_cast<float>(std::uint32_t{b} << 16);
+  };
+  const auto put_bf16 = [&](std::uint64_t r, std::uint64_t c, float v) {
+    const std::uint16_t b = to_bf16(v);
+    std::memcpy(z.p + r * z.stride + c * 2, &b, 2);
+  };
+  if (func == VpuFn::kWidenBf16 || func == VpuFn::kAddBf16 || func == VpuFn::kMaxBf16) {
+    for (std::uint64_t r = 0; r < rows; ++r) {
+      for (std::uint64_t c = 0; c < cols; ++c) row[c] = bf16_at(x, r, c);
+      for (std::uint64_t c = 0; c < cols; ++c) {
+        if (func == VpuFn::kWidenBf16) {
+          put(r, c, row[c]);
+        } else if (func == VpuFn::kAddBf16) {
+          put_bf16(r, c, row[c] + bf16_at(y, r, c));
+        } else {
+          put_bf16(r, c, max_nan(row[c], bf16_at(y, r, c)));
+        }
+      }
+    }
+    return;
+  }
   if (col_reduce) {
     std::vector<float> accv(cols);
     for (std::uint64_t c = 0; c < cols; ++c) accv[c] = xf(0, c);

@@ -41,6 +41,7 @@ struct OperandShape {
 // What an operation touches: inputs X (and Y), output Z (MX_QUANT also writes scales to Y).
 struct Layout {
   OperandShape x, y, z;
+  std::uint32_t in_bytes = 4;   // bytes per input element of X (and Y): 2 for the BF16 functions
   std::uint32_t out_bytes = 4;  // bytes per output element of Z
   bool two_inputs = false;      // Y is read elementwise like X
   bool row_reduce = false, col_reduce = false;

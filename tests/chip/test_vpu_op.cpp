@@ -144,3 +144,96 @@ TEST_CASE("VPU operations in place (Z == X) read before they write", "[chip][vpu
   CHECK(b[2] == 0x4040);
   CHECK(b[3] == 0x4780);  // 65504 rounds to 65536 (nearest even of the two neighbours)
 }
+
+namespace {
+
+// BF16 closed forms, independent of the model's bit tricks: the value of a pattern from its
+// fields, and round-to-nearest-even of an FP32 value by comparing the two BF16 neighbours' exact
+// distances (in double, where every FP32 and BF16 value is exact).
+double bf16_value(std::uint16_t b) {
+  const int e = (b >> 7) & 0xFF;
+  const int m = b & 0x7F;
+  const double s = (b & 0x8000) != 0 ? -1.0 : 1.0;
+  if (e == 0xFF) return m == 0 ? s * std::numeric_limits<double>::infinity() : std::nan("");
+  if (e == 0) return s * std::ldexp(m, -126 - 7);
+  return s * std::ldexp(128 + m, e - 127 - 7);
+}
+
+std::uint16_t bf16_rne_reference(float f) {
+  if (std::isnan(f)) return 0x7FC0;
+  const std::uint32_t bits = std::bit_cast<std::uint32_t>(f);
+  const auto lo = static_cast<std::uint16_t>(bits >> 16);  // toward zero
+  if ((bits & 0xFFFFu) == 0) return lo;
+  const auto hi = static_cast<std::uint16_t>(lo + 1);  // away from zero (may become Inf)
+  const double v = f, dlo = std::abs(v - bf16_value(lo)), dhi = std::abs(bf16_value(hi) - v);
+  if (dlo < dhi) return lo;
+  if (dhi < dlo) return hi;
+  return (lo & 1) == 0 ? lo : hi;
+}
+
+}  // namespace
+
+TEST_CASE("VPU BF16 functions: widen exactly, add with one FP32 then one BF16 rounding, max",
+          "[chip][vpu]") {
+  constexpr std::uint32_t C = 4096;
+  std::mt19937 rng(16);
+  std::vector<std::uint16_t> x(C), y(C);
+  for (std::uint32_t i = 0; i < C; ++i) {
+    x[i] = static_cast<std::uint16_t>(rng());
+    y[i] = static_cast<std::uint16_t>(rng());
+    // Mostly finite values of nearby magnitudes (so that sums round), some of every kind.
+    if (i % 4 != 0) y[i] = static_cast<std::uint16_t>((y[i] & 0x807F) | (x[i] & 0x7F80));
+    if ((x[i] & 0x7F80) == 0x7F80 && i % 16 != 0) x[i] &= 0xBFFF;
+  }
+  x[1] = 0x0000, y[1] = 0x8000;  // +0 and -0
+  x[2] = 0x7F7F, y[2] = 0x7F7F;  // max finite + max finite overflows to Inf
+  x[3] = 0x0001, y[3] = 0x8002;  // subnormals
+  const auto run = [&](VpuFn fn, std::uint32_t out_bytes) {
+    auto d = desc(fn, 1, C);
+    d[10] = d[11] = C * 2;
+    d[12] = C * out_bytes;
+    const vpu::Op op = vpu::decode(d);
+    const vpu::Layout l = vpu::layout(op);
+    CHECK(l.in_bytes == 2);
+    CHECK(l.x.row_bytes == C * 2);
+    CHECK(l.out_bytes == out_bytes);
+    CHECK(l.y.used == (fn != VpuFn::kWidenBf16));
+    std::vector<std::uint8_t> z(C * out_bytes, 0xEE);
+    vpu::execute(op, vpu::View{reinterpret_cast<std::uint8_t*>(x.data()), C * 2},
+                 vpu::View{reinterpret_cast<std::uint8_t*>(y.data()), C * 2},
+                 vpu::View{z.data(), C * out_bytes});
+    return z;
+  };
+  const auto wide = run(VpuFn::kWidenBf16, 4), sum = run(VpuFn::kAddBf16, 2),
+             mx = run(VpuFn::kMaxBf16, 2);
+  std::uint32_t rounded = 0;
+  for (std::uint32_t i = 0; i < C; ++i) {
+    INFO("x " << x[i] << " y " << y[i]);
+    float w;
+    std::memcpy(&w, &wide[4 * i], 4);
+    const double xv = bf16_value(x[i]), yv = bf16_value(y[i]);
+    if (std::isnan(xv)) {
+      CHECK(std::isnan(w));
+    } else {
+      CHECK(static_cast<double>(w) == xv);
+      CHECK(std::signbit(w) == ((x[i] & 0x8000) != 0));
+    }
+    std::uint16_t s, m;
+    std::memcpy(&s, &sum[2 * i], 2);
+    std::memcpy(&m, &mx[2 * i], 2);
+    const float fsum = static_cast<float>(xv) + static_cast<float>(yv);  // one FP32 rounding
+    CHECK(s == bf16_rne_reference(fsum));
+    rounded += bf16_value(s) != static_cast<double>(fsum) ? 1 : 0;
+    if (std::isnan(xv) || std::isnan(yv)) {
+      CHECK(m == 0x7FC0);
+    } else if (xv != yv) {
+      CHECK(m == (xv > yv ? x[i] : y[i]));
+    } else {
+      CHECK(m == ((x[i] & 0x8000) == 0 ? x[i] : y[i]));  // max(+0, -0) = +0
+    }
+  }
+  CHECK(rounded > C / 8);  // the sums do round, so the rounding rule was exercised
+  std::uint16_t inf;
+  std::memcpy(&inf, &sum[4], 2);
+  CHECK(inf == 0x7F80);
+}

@@ -309,6 +309,9 @@ extern "C" {
 #define MX_VPU_FMT_BF16 2u
 #define MX_VPU_FMT_FP32 3u
 
+#define MX_VPU_FN_WIDEN_BF16 15u
+#define MX_VPU_FN_ADD_BF16 16u
+#define MX_VPU_FN_MAX_BF16 17u
 /* Engine fault codes */
 #define MX_FAULT_NONE 0u
 #define MX_FAULT_BAD_OPCODE 1u
