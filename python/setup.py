@@ -10,6 +10,7 @@ configuring a fresh one under pip's build directory. docs/PYTHON.md has the deta
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,12 @@ from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+
+
+def project_version():
+    """The version of the CMake project (the top-level CMakeLists.txt)."""
+    with open(os.path.join(REPO, "CMakeLists.txt"), encoding="utf-8") as f:
+        return re.search(r"project\(mxemu VERSION ([0-9.]+)", f.read()).group(1)
 
 
 class CMakeBuild(build_ext):
@@ -43,7 +50,7 @@ class CMakeBuild(build_ext):
 
 setup(
     name="mxemu",
-    version="0.1.0",
+    version=project_version(),
     description="mxemu: FP8/MX numerics reference and cycle-level accelerator chip from NumPy",
     packages=["mxemu"],
     ext_modules=[Extension("mxemu._mxemu", sources=[])],

@@ -48,7 +48,7 @@ num::SatMode parse_sat_mode(const std::string& name) {
 PYBIND11_MODULE(_mxemu, m) {
   namespace pb = pybind11;
   m.doc() = "mxemu's C++ core: the FP8/MX numerics reference and the chip runner";
-  m.attr("__version__") = "0.1.0";
+  m.attr("__version__") = MXEMU_VERSION;  // the CMake project version
   // As the CLI does: no SystemC copyright banner unless the user's environment asks for it.
   // Waiver: the import runs under the GIL, before this module has started any thread.
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);  // NOLINT(concurrency-mt-unsafe)
