@@ -118,6 +118,12 @@ core::AccessResult AccelMmio::read(std::uint32_t offset, unsigned size, std::uin
       case regs::ctrl::kMxBlock:
         value = c.mx.block;
         return {};
+      case regs::ctrl::kIciEpoch:
+        value = state_.ici_epoch;
+        return {};
+      case regs::ctrl::kIciState:
+        value = state_.ici_state;
+        return {};
       default:
         return {false, 0};
     }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "firmware/include/mxemu/platform.h"
 #include "model/chip/dma_engine.h"
 #include "model/chip/ici_engine.h"
@@ -32,6 +34,10 @@ const char* kind_name(ChipEnd::Kind k) {
       return "killed by debugger";
     case ChipEnd::Kind::kStopped:
       return "stopped";
+    case ChipEnd::Kind::kFailed:
+      return "failed";
+    case ChipEnd::Kind::kSpare:
+      return "unused spare";
   }
   return "?";
 }
@@ -65,6 +71,24 @@ Chip::Chip(const sc_core::sc_module_name& name, const ChipIdentity& id, const Ch
   core_ = std::make_unique<core::CoreModule>("core", machine_, max_cycles_, nullptr,
                                              [this] { core_done(); });
   SC_THREAD(watchdog_thread);
+}
+
+void Chip::write_identity_header() {
+  namespace lb = regs::launch;
+  std::uint8_t* base = machine_.launch_block().host_memory();
+  const auto put = [&](std::uint32_t off, std::uint32_t v) { std::memcpy(base + off, &v, 4); };
+  put(lb::kVersionOffset, regs::kAbiVersion);
+  put(lb::kChipIndexOffset, state_.id.index);
+  put(lb::kNumChipsOffset, state_.id.num_chips);
+  put(lb::kChipXOffset, state_.id.coord[0]);
+  put(lb::kChipYOffset, state_.id.coord[1]);
+  put(lb::kChipZOffset, state_.id.coord[2]);
+}
+
+void Chip::activate(const ChipIdentity& id) {
+  state_.id = id;
+  write_identity_header();
+  core_->release();
 }
 
 std::uint64_t Chip::cycles() const {
@@ -142,6 +166,10 @@ void Chip::watchdog_thread() {
   for (;;) {
     sc_core::wait(state_.cycles(cfg_.watchdog_cycles));
     if (end_) return;
+    if (state_.ici_state != 0 || core_->parked()) {  // the pod is being rewired; a spare waits
+      last = ~std::uint64_t{0};
+      continue;
+    }
     bool busy = false;
     for (const auto& e : engines_) busy = busy || e->busy();
     const std::uint64_t p = progress();

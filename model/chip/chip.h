@@ -43,13 +43,17 @@ struct ChipEnd {
     kLimit,     // the cycle limit (error = kLimit)
     kKilled,    // the debugger ended the run
     kStopped,   // the simulation stopped it because another chip failed
+    kFailed,    // the chip itself failed (an injected fault); a spare may take its place
+    kSpare,     // a spare chip that was never needed
   };
   Kind kind = Kind::kExit;
   int exit_code = 0;               // the firmware's (kExit)
   ExitCode error = ExitCode::kOk;  // mxemu's status for the other kinds
   std::string message;             // what happened (the error text, without the prefix)
   std::uint64_t cycle = 0;         // the chip cycle of the end
-  bool failed() const { return kind != Kind::kExit && kind != Kind::kKilled; }
+  bool failed() const {
+    return kind != Kind::kExit && kind != Kind::kKilled && kind != Kind::kSpare;
+  }
 };
 const char* kind_name(ChipEnd::Kind k);
 
@@ -90,6 +94,13 @@ class Chip : public sc_core::sc_module {
   void stop(const ChipEnd& end);
   // Ends a chip that is still running from outside (a wall-clock limit) and reports the end.
   void end_run(const ChipEnd& end) { finish(end); }
+
+  // A spare: its core waits, parked, until activate() gives it a failed chip's place.
+  void park() { core_->park(); }
+  bool parked() const { return core_->parked(); }
+  void activate(const ChipIdentity& id);
+  // Writes this chip's identity into the launch block's header (ABI v2).
+  void write_identity_header();
   // The end of a chip still running when nothing in the simulation can happen any more: a
   // deadlock (or, for a core waiting in WFI with nothing to wake it, the core's report).
   ChipEnd starved_end() const;

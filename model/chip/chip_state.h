@@ -76,7 +76,7 @@ class ChipState {
   ChipState& operator=(const ChipState&) = delete;
 
   const ChipConfig& cfg;
-  const ChipIdentity id;
+  ChipIdentity id;  // changes only when a spare takes a failed chip's place
   HbmBackend& hbm;
   Scratchpad vmem;
   std::vector<std::vector<std::uint8_t>> acc;  // one FP32 accumulator array per MXU (bytes)
@@ -94,6 +94,9 @@ class ChipState {
   }
   // Host threads for the MXUs' GEMMs (the simulation's pool; nullptr: the caller's thread only).
   ThreadPool* pool = nullptr;
+  // The interconnect's epoch and state as firmware reads them (ICI_EPOCH, ICI_STATE).
+  std::uint32_t ici_epoch = 0;
+  std::uint32_t ici_state = 0;  // 0 healthy, 1 degraded (being rewired around a failed chip)
   // Counts semaphore writes and signals (deadlock watchdog progress).
   std::uint64_t sem_events = 0;
 

@@ -10,6 +10,32 @@ IciEngine::IciEngine(const sc_core::sc_module_name& name, ChipState& state, ici:
                      const ici::IciConfig& cfg)
     : Engine(name, state, regs::kQueueIci, "ICI"), router_(router), cfg_(cfg) {
   router_.set_sink(this);
+  router_.set_on_epoch([this](std::uint32_t e, std::uint32_t st) { on_epoch(e, st); });
+}
+
+void IciEngine::on_epoch(std::uint32_t epoch, std::uint32_t state) {
+  state_.ici_state = state;
+  if (epoch != epoch_) {
+    epoch_ = epoch;
+    state_.ici_epoch = epoch;
+    const std::uint64_t now = state_.now_cycle();
+    for (const auto& [k, r] : posted_) {
+      complete_async(r.seq, now);
+      ++aborted_;
+    }
+    for (const std::uint64_t seq : pending_sends_) {
+      complete_async(seq, now);
+      ++aborted_;
+    }
+    posted_.clear();
+    pending_sends_.clear();
+    sends_in_flight_ = 0;
+    early_.clear();
+    early_bytes_ = 0;
+    next_send_.clear();
+    next_recv_.clear();
+  }
+  state_.notify_changed();
 }
 
 std::string IciEngine::op_name(std::uint32_t opcode) const {
@@ -39,6 +65,9 @@ void IciEngine::extra_stats(nlohmann::json& j) const {
   j["signals_sent"] = signals_sent_;
   j["signals_received"] = signals_received_;
   j["early_bytes_max"] = early_bytes_;
+  j["epoch"] = epoch_;
+  j["aborted"] = aborted_;
+  j["stale_packets_dropped"] = dropped_stale_;
 }
 
 Engine::Timing IciEngine::execute(const Desc& d, std::uint64_t now) {
@@ -71,13 +100,15 @@ Engine::Timing IciEngine::execute(const Desc& d, std::uint64_t now) {
     p.src_chip = state_.id.index;
     p.dst_chip = peer;
     p.tag = sem;
+    p.epoch = epoch_;
     const std::uint64_t seq = current_seq();
     ++signals_sent_;
+    pending_sends_.insert(seq);
     router_.inject(
         std::move(p),
         [this, seq] {
           ++moved_;
-          complete_async(seq, state_.now_cycle());
+          if (pending_sends_.erase(seq) != 0) complete_async(seq, state_.now_cycle());
         },
         ready);
     return Timing{start, kAsync};
@@ -103,6 +134,7 @@ Engine::Timing IciEngine::execute(const Desc& d, std::uint64_t now) {
     const std::uint64_t chunk = cfg_.max_payload_bytes;
     ++messages_sent_;
     ++sends_in_flight_;
+    pending_sends_.insert(seq);
     for (std::uint64_t off = 0; off < bytes; off += chunk) {
       ici::Packet p;
       p.src_chip = state_.id.index;
@@ -111,6 +143,7 @@ Engine::Timing IciEngine::execute(const Desc& d, std::uint64_t now) {
       p.msg_id = msg;
       p.offset = off;
       p.msg_bytes = bytes;
+      p.epoch = epoch_;
       p.payload.resize(std::min(chunk, bytes - off));
       SpaceAddr a = at;
       a.offset += off;
@@ -120,7 +153,7 @@ Engine::Timing IciEngine::execute(const Desc& d, std::uint64_t now) {
           std::move(p),
           [this, seq, last] {
             ++moved_;
-            if (last) {
+            if (last && pending_sends_.erase(seq) != 0) {
               --sends_in_flight_;
               complete_async(seq, state_.now_cycle());
             }
@@ -174,6 +207,10 @@ void IciEngine::finish_if_complete(const Key& k) {
 
 bool IciEngine::deliver(const ici::Packet& p) {
   if (state_.halted) return true;  // a chip that has ended swallows what still comes
+  if (p.epoch < epoch_) {
+    ++dropped_stale_;  // sent before the pod was rewired: its collective starts over
+    return true;
+  }
   ++moved_;
   if (p.kind == ici::Packet::Kind::kSignal) {
     ++state_.sems[p.tag];

@@ -46,6 +46,10 @@ class IciEngine : public Engine, public ici::RouterSink {
     std::set<std::uint64_t> offsets;  // packets already written (a rerouted resend may repeat)
   };
   void land(Recv& r, const ici::Packet& p);
+  // The interconnect's epoch changed (a chip was replaced): every message still pending is
+  // aborted (its descriptor completes; firmware sees the new ICI_EPOCH and starts over), older
+  // packets are dropped, and message numbering starts again.
+  void on_epoch(std::uint32_t epoch, std::uint32_t state);
   void finish_if_complete(const Key& k);
 
   ici::Router& router_;
@@ -58,6 +62,9 @@ class IciEngine : public Engine, public ici::RouterSink {
   std::uint64_t bytes_sent_ = 0, bytes_received_ = 0, messages_sent_ = 0, messages_received_ = 0;
   std::uint64_t signals_sent_ = 0, signals_received_ = 0;
   std::uint64_t sends_in_flight_ = 0;
+  std::set<std::uint64_t> pending_sends_;  // SEND / SIGNAL descriptors not yet complete
+  std::uint32_t epoch_ = 0;
+  std::uint64_t aborted_ = 0, dropped_stale_ = 0;
 };
 
 }  // namespace mxemu::chip

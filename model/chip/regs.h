@@ -52,6 +52,8 @@ inline constexpr std::uint32_t kPodX = 0x3Cu;
 inline constexpr std::uint32_t kPodY = 0x40u;
 inline constexpr std::uint32_t kPodZ = 0x44u;
 inline constexpr std::uint32_t kMxBlock = 0x48u;
+inline constexpr std::uint32_t kIciEpoch = 0x4Cu;
+inline constexpr std::uint32_t kIciState = 0x50u;
 }  // namespace ctrl
 
 namespace space {
@@ -194,11 +196,11 @@ enum class VpuFn : std::uint32_t {
   kMxQuant = 12,
   kAddRow = 13,
   kCopy = 14,
-};
-enum class VpuFmt : std::uint32_t {
   kWidenBf16 = 15,
   kAddBf16 = 16,
   kMaxBf16 = 17,
+};
+enum class VpuFmt : std::uint32_t {
   kE4M3 = 0,
   kE5M2 = 1,
   kBf16 = 2,

@@ -34,6 +34,11 @@ void CoreModule::halt() {
   halt_ = true;
   hart_.request_stop();
   irq_event_.notify(sc_core::SC_ZERO_TIME);  // wakes a hart sleeping in WFI
+  release_event_.notify(sc_core::SC_ZERO_TIME);
+}
+
+std::uint64_t CoreModule::synced_now() const {
+  return static_cast<std::uint64_t>(std::ceil(sc_core::sc_time_stamp() / period_));
 }
 
 void CoreModule::set_external_irq(bool level) {
@@ -86,6 +91,19 @@ void CoreModule::sleep_in_wfi() {
 }
 
 void CoreModule::thread() {
+  while (parked_ && !halt_) sc_core::wait(release_event_);
+  if (parked_ || halt_) {
+    reason_ = StopReason::kStopRequest;
+    done_ = true;
+    return;  // never started: nothing to report
+  }
+  // The core starts at the cycle it was released at (a spare joining a running pod).
+  if (hart_.cycle() < synced_now()) {
+    hart_.sleep_until(synced_now());
+    const sc_core::sc_time edge = period_ * static_cast<double>(hart_.cycle());
+    if (edge > sc_core::sc_time_stamp()) sc_core::wait(edge - sc_core::sc_time_stamp());
+  }
+  synced_cycle_ = hart_.cycle();
   // Resuming from the debugger never re-hits a breakpoint at the pc it stopped at.
   auto ask = [this](int signal) {
     const DebugAgent::Resume m = dbg_->on_stop(signal);

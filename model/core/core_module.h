@@ -60,6 +60,13 @@ class CoreModule : public sc_core::sc_module, private SyncHook {
   void set_on_done(std::function<void()> on_done) { on_done_ = std::move(on_done); }
   // Stops the core at its next sync point (its chip's run has ended); it reports done.
   void halt();
+  // A parked core (a spare chip's) does not start running until released.
+  void park() { parked_ = true; }
+  void release() {
+    parked_ = false;
+    release_event_.notify(sc_core::SC_ZERO_TIME);
+  }
+  bool parked() const { return parked_; }
   bool halted() const { return halt_; }
   // True while the hart sleeps in WFI with no timer to wake it (only an interrupt can).
   bool sleeping_forever() const { return sleeping_forever_; }
@@ -78,6 +85,7 @@ class CoreModule : public sc_core::sc_module, private SyncHook {
   void sync_before(std::uint64_t cycle) override;
   std::uint64_t stall_after(std::uint64_t cycle) override;
   void sleep_in_wfi();
+  std::uint64_t synced_now() const;  // the core cycle SystemC time stands at (rounded up)
 
   Machine& m_;
   Hart& hart_;
@@ -92,6 +100,8 @@ class CoreModule : public sc_core::sc_module, private SyncHook {
   bool done_ = false;
   bool killed_ = false;
   bool halt_ = false;
+  bool parked_ = false;
+  sc_core::sc_event release_event_;
   bool sleeping_forever_ = false;
   StopReason reason_ = StopReason::kBudget;
 };

@@ -9,7 +9,7 @@
 namespace mxemu::ici {
 
 Fabric::Fabric(const sc_core::sc_module_name& name, const IciConfig& cfg, Topology topology,
-               std::vector<Router*> routers, std::vector<FaultSpec> faults)
+               std::vector<Router*> routers, std::vector<FaultSpec> faults, ChipEvents events)
     : sc_core::sc_module(name),
       cfg_(cfg),
       topo_(std::move(topology)),
@@ -17,7 +17,9 @@ Fabric::Fabric(const sc_core::sc_module_name& name, const IciConfig& cfg, Topolo
       faults_(std::move(faults)),
       lanes_(topo_.links().size()),
       alive_(topo_.links().size(), true),
-      chip_alive_(topo_.chips(), true) {
+      chip_alive_(topo_.chips(), true),
+      chip_events_(std::move(events)),
+      next_spare_(topo_.active_chips()) {
   for (std::uint32_t c = topo_.active_chips(); c < topo_.chips(); ++c) chip_alive_[c] = false;
   for (const FaultSpec& f : faults_) {
     if (f.chip >= topo_.active_chips()) {
@@ -27,11 +29,6 @@ Fabric::Fabric(const sc_core::sc_module_name& name, const IciConfig& cfg, Topolo
     if (f.kind == FaultSpec::Kind::kLink && !topo_.link_at(Endpoint{f.chip, f.port})) {
       throw_bad_input("[[pod.fault]] names port {} of chip {}, which has no link",
                       port_name(f.port), f.chip);
-    }
-    if (f.kind == FaultSpec::Kind::kChip) {
-      throw_bad_input(
-          "[[pod.fault]] kind = \"chip\" is not supported yet (chip failures and spare "
-          "replacement: docs/ICI.md)");
     }
   }
   std::stable_sort(faults_.begin(), faults_.end(),
@@ -89,13 +86,74 @@ void Fabric::fail_link(std::size_t link, Ps now) {
   routers_[l.b.chip]->link_failed(l.b.port);
 }
 
+void Fabric::broadcast_epoch(std::uint32_t state) {
+  for (std::uint32_t c = 0; c < routers_.size(); ++c) {
+    if (chip_alive_[c]) routers_[c]->set_epoch(epoch_, state);
+  }
+}
+
+void Fabric::fail_chip(std::uint32_t logical, Ps now) {
+  const std::uint32_t failed = physical(logical);
+  if (!chip_alive_[failed]) return;
+  chip_alive_[failed] = false;
+  routers_[failed]->set_halted(true);
+  for (std::uint32_t p = 0; p < kMaxPorts; ++p) {
+    const auto l = topo_.link_at(Endpoint{failed, p});
+    if (!l || !alive_[*l]) continue;
+    alive_[*l] = false;
+    lanes_[*l][0].set_dark(true);
+    lanes_[*l][1].set_dark(true);
+    const Endpoint peer = topo_.other_end(*l, Endpoint{failed, p});
+    routers_[peer.chip]->detach(peer.port);
+  }
+  events_.push_back(FabricEvent{now, fmt::format("chip {} failed", logical)});
+  ++failed_pending_;
+  recompute_routes();
+  const bool spare_left = next_spare_ < topo_.chips();
+  if (chip_events_.failed) chip_events_.failed(failed, spare_left);
+  broadcast_epoch(1);  // degraded: the survivors know a rewiring is coming (or not: no spare)
+  if (!spare_left) {
+    events_.push_back(FabricEvent{now, fmt::format("no spare chip left for chip {}", logical)});
+    return;
+  }
+  const std::uint32_t spare = next_spare_++;
+  // The OCS moves the failed chip's circuits to the spare; meanwhile they are dark.
+  sc_core::wait(
+      sc_core::sc_time(static_cast<double>(cfg_.ocs_reconfig_ns) * 1000.0, sc_core::SC_PS));
+  replace_chip(logical, failed, spare);
+}
+
+void Fabric::replace_chip(std::uint32_t logical, std::uint32_t failed, std::uint32_t spare) {
+  const std::vector<std::size_t> moved = topo_.replace_chip(failed, spare);
+  for (const std::size_t l : moved) {
+    lanes_[l][0].set_dark(false);
+    lanes_[l][1].set_dark(false);
+    alive_[l] = true;
+    wire(l);
+  }
+  auto phys = std::make_shared<std::vector<std::uint32_t>>(*view_.physical);
+  (*phys)[logical] = spare;
+  view_.physical = std::move(phys);
+  chip_alive_[spare] = true;
+  --failed_pending_;
+  ++epoch_;
+  events_.push_back(FabricEvent{
+      now_ps(), fmt::format("OCS: spare chip {} replaces chip {} ({} links moved); epoch {}", spare,
+                            logical, moved.size(), epoch_)});
+  recompute_routes();
+  if (chip_events_.replaced) chip_events_.replaced(logical, spare);
+  broadcast_epoch(failed_pending_ > 0 ? 1 : 0);
+}
+
 void Fabric::fault_thread() {
   for (const FaultSpec& f : faults_) {
     const Ps at = f.at_ns * 1000;
     const Ps now = now_ps();
     if (at > now) sc_core::wait(sc_core::sc_time(static_cast<double>(at - now), sc_core::SC_PS));
     if (f.kind == FaultSpec::Kind::kLink) {
-      fail_link(*topo_.link_at(Endpoint{f.chip, f.port}), now_ps());
+      fail_link(*topo_.link_at(Endpoint{physical(f.chip), f.port}), now_ps());
+    } else {
+      fail_chip(f.chip, now_ps());
     }
   }
 }

@@ -30,8 +30,14 @@ class Fabric : public sc_core::sc_module {
   SC_HAS_PROCESS(Fabric);
   // routers: one per chip (physical index, spares included). Faults are checked here (a link
   // fault must name a wired port; a chip in the pod).
+  // What the pod does when a chip fails or a spare takes its place (the simulation).
+  struct ChipEvents {
+    // A (physical) chip failed; `replaced`: a spare will take its place after the OCS's time.
+    std::function<void(std::uint32_t chip, bool replaced)> failed;
+    std::function<void(std::uint32_t logical, std::uint32_t spare)> replaced;
+  };
   Fabric(const sc_core::sc_module_name& name, const IciConfig& cfg, Topology topology,
-         std::vector<Router*> routers, std::vector<FaultSpec> faults);
+         std::vector<Router*> routers, std::vector<FaultSpec> faults, ChipEvents events = {});
 
   const Topology& topology() const { return topo_; }
   const RouteView& routes() const { return view_; }
@@ -41,6 +47,9 @@ class Fabric : public sc_core::sc_module {
   Ps latency(const LinkSpec& l) const { return cfg_.hop_ps(l.through_ocs); }
   const std::vector<FabricEvent>& events() const { return events_; }
   bool link_alive(std::size_t link) const { return alive_[link]; }
+  std::uint32_t epoch() const { return epoch_; }
+  // The physical chip that stands for logical chip `c` (a spare after a replacement).
+  std::uint32_t physical(std::uint32_t c) const { return (*view_.physical)[c]; }
 
   // Per link: both directions' bytes, packets, utilisation, retries, credit stalls.
   nlohmann::json stats_json(Ps end) const;
@@ -52,6 +61,9 @@ class Fabric : public sc_core::sc_module {
   void recompute_routes();
   void fault_thread();
   void fail_link(std::size_t link, Ps now);
+  void fail_chip(std::uint32_t logical, Ps now);
+  void replace_chip(std::uint32_t logical, std::uint32_t failed, std::uint32_t spare);
+  void broadcast_epoch(std::uint32_t state);
 
   const IciConfig& cfg_;
   Topology topo_;
@@ -63,6 +75,10 @@ class Fabric : public sc_core::sc_module {
   RouteView view_;
   std::uint32_t vcs_ = 1;
   std::vector<FabricEvent> events_;
+  ChipEvents chip_events_;
+  std::uint32_t epoch_ = 0;
+  std::uint32_t next_spare_;
+  std::uint32_t failed_pending_ = 0;  // chips failed and not yet replaced
 };
 
 }  // namespace mxemu::ici

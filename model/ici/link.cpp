@@ -23,6 +23,7 @@ std::uint32_t Packet::compute_crc() const {
   put(offset);
   put(msg_bytes);
   put(seq);
+  put(epoch);
   uLong c = crc32(0L, Z_NULL, 0);
   c = crc32(c, h, static_cast<uInt>(n));
   if (!payload.empty()) c = crc32(c, payload.data(), static_cast<uInt>(payload.size()));

@@ -32,6 +32,7 @@ struct Packet {
   std::uint64_t offset = 0;     // data: byte offset in the message
   std::uint64_t msg_bytes = 0;  // data: the whole message's size
   std::uint32_t hops = 0;       // links crossed so far (= the virtual channel it travels on)
+  std::uint32_t epoch = 0;      // the interconnect's epoch it was sent in (older: dropped)
   std::uint64_t seq = 0;        // link-level sequence number (set by LinkTx)
   std::vector<std::uint8_t> payload;
   std::uint32_t crc = 0;  // CRC-32 of header fields and payload (set by seal())

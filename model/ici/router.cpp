@@ -28,6 +28,7 @@ void Router::attach(std::uint32_t port, Lane* out, Lane* in, Ps latency, std::ui
   p.out = out;
   p.in = in;
   p.peer = peer_chip;
+  if (p.tx) p.history.push_back(p.tx->stats());  // a rewired link keeps its past in the stats
   p.tx = std::make_unique<LinkTx>(cfg_, latency, credits, vcs, seed);
   p.rx = LinkRx{};
   if (p.buf.size() < vcs) p.buf.resize(vcs);
@@ -50,6 +51,33 @@ void Router::link_failed(std::uint32_t port) {
     }
   }
   for (auto it = back.rbegin(); it != back.rend(); ++it) local_.push_front(std::move(*it));
+  p.out = nullptr;
+  p.in = nullptr;
+  kick();
+}
+
+void Router::set_epoch(std::uint32_t epoch, std::uint32_t state) {
+  if (epoch != epoch_) {
+    epoch_ = epoch;
+    const Ps now = now_ps();
+    const auto stale = [&](const Entry& e) { return e.packet.epoch < epoch_; };
+    std::erase_if(local_, stale);
+    for (std::uint32_t pi = 0; pi < kMaxPorts; ++pi) {
+      for (std::uint32_t vc = 0; vc < ports_[pi].buf.size(); ++vc) {
+        auto& q = ports_[pi].buf[vc];
+        for (const Entry& e : q) {
+          if (stale(e)) return_credit(pi, vc, e.packet, now);
+        }
+        std::erase_if(q, stale);
+      }
+    }
+  }
+  if (on_epoch_) on_epoch_(epoch, state);
+  kick();
+}
+
+void Router::detach(std::uint32_t port) {
+  Port& p = ports_.at(port);
   p.out = nullptr;
   p.in = nullptr;
   kick();
@@ -262,6 +290,17 @@ PortStats Router::port_stats(std::uint32_t port) const {
   PortStats s;
   const Port& p = ports_.at(port);
   if (p.tx) s.tx = p.tx->stats();
+  for (const LinkStats& h : p.history) {
+    s.tx.packets += h.packets;
+    s.tx.payload_bytes += h.payload_bytes;
+    s.tx.wire_bytes += h.wire_bytes;
+    s.tx.retransmissions += h.retransmissions;
+    s.tx.corrupted += h.corrupted;
+    s.tx.nacks += h.nacks;
+    s.tx.timeouts += h.timeouts;
+    s.tx.busy_ps += h.busy_ps;
+    s.tx.credit_stall_ps += h.credit_stall_ps;
+  }
   s.forwarded = p.forwarded;
   if (p.out != nullptr) s.lost = p.out->lost();
   return s;

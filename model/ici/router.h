@@ -66,6 +66,14 @@ class Router : public sc_core::sc_module {
   void set_routes(const RouteView& r);
   void set_sink(RouterSink* sink) { sink_ = sink; }
   void set_halted(bool h);  // a failed chip's router moves nothing more
+  // A new epoch: packets of older epochs still waiting in this router are dropped (their buffer
+  // credits returned), and on_epoch runs (the ICI engine aborts what it had pending).
+  void set_epoch(std::uint32_t epoch, std::uint32_t state);
+  void set_on_epoch(std::function<void(std::uint32_t epoch, std::uint32_t state)> fn) {
+    on_epoch_ = std::move(fn);
+  }
+  // Forgets the link at `port` (its peer failed); attach() wires it again.
+  void detach(std::uint32_t port);
   void set_record_timeline(bool on) { record_ = on; }
   void kick() { kick_.notify(sc_core::SC_ZERO_TIME); }
 
@@ -102,6 +110,7 @@ class Router : public sc_core::sc_module {
     std::uint64_t forwarded = 0;
     std::vector<BusySpan> spans;
     std::optional<Ps> stall_since;
+    std::vector<LinkStats> history;  // of earlier wirings of this port
   };
 
   void thread();
@@ -121,6 +130,8 @@ class Router : public sc_core::sc_module {
   RouterSink* sink_ = nullptr;
   std::uint32_t rr_ = 0;  // round-robin start among the sources
   bool halted_ = false;
+  std::uint32_t epoch_ = 0;
+  std::function<void(std::uint32_t, std::uint32_t)> on_epoch_;
   bool record_ = false;
   sc_core::sc_event kick_;
 };

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -81,15 +82,6 @@ void describe_tensor(std::uint8_t* e, const NpyArray& a, std::uint64_t addr) {
   put32(e + lb::kEBytes, static_cast<std::uint32_t>(a.data.size()));
 }
 
-void write_launch_header(std::uint8_t* base, const chip::ChipIdentity& id) {
-  put32(base + lb::kVersionOffset, regs::kAbiVersion);
-  put32(base + lb::kChipIndexOffset, id.index);
-  put32(base + lb::kNumChipsOffset, id.num_chips);
-  put32(base + lb::kChipXOffset, id.coord[0]);
-  put32(base + lb::kChipYOffset, id.coord[1]);
-  put32(base + lb::kChipZOffset, id.coord[2]);
-}
-
 // Puts one chip's program in place: firmware, console, tensors in HBM, launch block.
 void set_up_chip(chip::Chip& chip, const ChipProgram& prog, const core::ElfImage& elf,
                  std::string& console) {
@@ -101,7 +93,7 @@ void set_up_chip(chip::Chip& chip, const ChipProgram& prog, const core::ElfImage
   // Inputs and pre-allocated outputs go to HBM one after the other, 4 KiB aligned.
   std::uint8_t* lbmem = chip.machine().launch_block().host_memory();
   LaunchBlock block(lbmem);
-  write_launch_header(lbmem, chip.identity());
+  chip.write_identity_header();
   std::uint64_t next = 0;
   const std::uint64_t capacity = chip.hbm().capacity_bytes();
   const auto place = [&](const std::string& name, const NpyArray& a, bool copy) {
@@ -204,11 +196,24 @@ PodResult run_pod_job(const PodJob& job) {
     elfs.push_back(core::parse_elf(p.firmware_elf, p.firmware_name));
 
   Simulation sim("pod", cfg, job.max_cycles, job.threads, job.gdb_port ? 0.0 : job.max_seconds);
-  std::vector<std::string> consoles(n);
-  for (std::uint32_t i = 0; i < n; ++i) {
+  // Spare s stands ready with the program of the s-th chip to fail (the faults are known).
+  std::vector<std::uint32_t> spare_for;
+  {
+    std::vector<ici::FaultSpec> chip_faults;
+    for (const ici::FaultSpec& f : cfg.pod.faults) {
+      if (f.kind == ici::FaultSpec::Kind::kChip) chip_faults.push_back(f);
+    }
+    std::stable_sort(chip_faults.begin(), chip_faults.end(),
+                     [](const auto& a, const auto& b) { return a.at_ns < b.at_ns; });
+    for (const auto& f : chip_faults) spare_for.push_back(f.chip);
+  }
+  std::vector<std::string> consoles(sim.size());
+  for (std::uint32_t i = 0; i < sim.size(); ++i) {
     sim.chip(i).state().record_timeline = job.record_timeline;
     sim.chip(i).router().set_record_timeline(job.record_timeline);
-    set_up_chip(sim.chip(i), program(i), elfs[job.programs.size() == 1 ? 0 : i], consoles[i]);
+    const std::uint32_t as = i < n ? i : i - n < spare_for.size() ? spare_for[i - n] : ~0u;
+    if (as == ~0u) continue;  // a spare no fault will call on
+    set_up_chip(sim.chip(i), program(as), elfs[job.programs.size() == 1 ? 0 : as], consoles[i]);
   }
 
   std::unique_ptr<core::GdbStub> stub;
@@ -233,7 +238,7 @@ PodResult run_pod_job(const PodJob& job) {
   nlohmann::json events = nlohmann::json::array();
   std::uint64_t max_cycles = 0;
   for (std::uint32_t i = 0; i < n; ++i) {
-    chip::Chip& c = sim.chip(i);
+    chip::Chip& c = sim.logical_chip(i);
     const ChipProgram& prog = program(i);
     ChipJobResult r;
     r.end = *c.end();
@@ -243,7 +248,7 @@ PodResult run_pod_job(const PodJob& job) {
     r.killed = c.killed();
     r.total_cycles = c.cycles();
     r.host_seconds = pr.host_seconds;
-    r.console = consoles[i];
+    r.console = consoles[sim.physical(i)];
     r.stats = c.stats();
     r.stats["host_seconds"] = pr.host_seconds;
     r.stats["outcome"] =
@@ -272,6 +277,15 @@ PodResult run_pod_job(const PodJob& job) {
                         {"host_seconds", pr.host_seconds},
                         {"threads", sim.pool().size()}};
   if (pr.first_failure) pod["first_failure"] = *pr.first_failure;
+  nlohmann::json repl = nlohmann::json::array();
+  for (const Simulation::Replacement& rp : sim.replacements()) {
+    repl.push_back({{"chip", rp.logical},
+                    {"failed_chip", rp.failed},
+                    {"spare_chip", rp.spare},
+                    {"failed_at_cycle", rp.failed_end.cycle},
+                    {"failed", rp.failed_end.message}});
+  }
+  pod["replacements"] = repl;
   {
     const Clock clk = cfg.chip.clock();
     pod["ici"] = sim.fabric().stats_json(max_cycles * clk.period_ps);

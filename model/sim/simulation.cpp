@@ -25,26 +25,51 @@ Simulation::Simulation(const sc_core::sc_module_name& name, const SimConfig& con
                        std::uint64_t max_cycles, unsigned threads, double max_host_seconds)
     : sc_core::sc_module(name), cfg_(config), pool_(threads), max_host_seconds_(max_host_seconds) {
   const std::uint32_t n = cfg_.pod.chips();
-  if (cfg_.pod.spares > 0) {
-    throw_bad_input(
-        "[pod] spares = {}: spare chips (replacing a failed chip) are not supported yet "
-        "(docs/ICI.md)",
-        cfg_.pod.spares);
-  }
-  chips_.reserve(n);
-  for (std::uint32_t i = 0; i < n; ++i) {
-    chips_.push_back(std::make_unique<chip::Chip>(
-        fmt::format("chip{}", i).c_str(), chip_identity(i, cfg_.pod.shape), cfg_.chip, cfg_.core,
-        cfg_.hbm, cfg_.ici, max_cycles, this, &pool_));
+  const std::uint32_t spares = cfg_.pod.spares;
+  chips_.reserve(n + spares);
+  for (std::uint32_t i = 0; i < n + spares; ++i) {
+    chip::ChipIdentity id = chip_identity(i < n ? i : 0, cfg_.pod.shape);
+    id.index = i;  // a spare: its own number until it takes a failed chip's place
+    chips_.push_back(std::make_unique<chip::Chip>(fmt::format("chip{}", i).c_str(), id, cfg_.chip,
+                                                  cfg_.core, cfg_.hbm, cfg_.ici, max_cycles, this,
+                                                  &pool_));
+    if (i >= n) chips_.back()->park();
+    if (i < n) logical_.push_back(i);
   }
   // The interconnect joins the chips' routers (a single chip's router only loops back).
-  ici::Topology topo(cfg_.pod.topology, cfg_.pod.shape, cfg_.pod.cube, cfg_.ici.ports,
-                     cfg_.pod.spares);
+  ici::Topology topo(cfg_.pod.topology, cfg_.pod.shape, cfg_.pod.cube, cfg_.ici.ports, spares);
   std::vector<ici::Router*> routers;
   for (const auto& c : chips_) routers.push_back(&c->router());
+  ici::Fabric::ChipEvents ev;
+  ev.failed = [this](std::uint32_t c, bool replaced) { chip_failed(c, replaced); };
+  ev.replaced = [this](std::uint32_t l, std::uint32_t s) { spare_in(l, s); };
   fabric_ = std::make_unique<ici::Fabric>("ici", cfg_.ici, std::move(topo), std::move(routers),
-                                          cfg_.pod.faults);
+                                          cfg_.pod.faults, std::move(ev));
   if (max_host_seconds_ > 0) SC_THREAD(wall_clock_thread);
+}
+
+void Simulation::chip_failed(std::uint32_t physical, bool replaced) {
+  chip::Chip& c = *chips_[physical];
+  chip::ChipEnd e;
+  e.kind = chip::ChipEnd::Kind::kFailed;
+  e.error = ExitCode::kSimFault;
+  e.cycle = c.state().now_cycle();  // when it failed (its core may have waited since earlier)
+  e.message = fmt::format("chip {} failed at cycle {} (an injected fault){}", physical, e.cycle,
+                          replaced ? "; a spare takes its place" : "; no spare is left");
+  if (replaced) {
+    replacements_.push_back(Replacement{c.identity().index, physical, 0, e});
+    c.stop(e);  // not the pod's failure: the spare carries on
+  } else {
+    c.end_run(e);
+  }
+}
+
+void Simulation::spare_in(std::uint32_t logical, std::uint32_t spare) {
+  for (Replacement& r : replacements_) {
+    if (r.logical == logical && r.spare == 0) r.spare = spare;
+  }
+  logical_[logical] = spare;
+  chips_[spare]->activate(chip_identity(logical, cfg_.pod.shape));
 }
 
 void Simulation::wall_clock_thread() {
@@ -60,7 +85,7 @@ void Simulation::wall_clock_thread() {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     if (elapsed < max_host_seconds_) continue;
     for (const auto& c : chips_) {
-      if (c->end()) continue;
+      if (c->end() || c->parked()) continue;
       chip::ChipEnd e;
       e.kind = chip::ChipEnd::Kind::kLimit;
       e.error = ExitCode::kLimit;
@@ -76,11 +101,17 @@ void Simulation::wall_clock_thread() {
 
 Simulation::~Simulation() = default;
 
+bool Simulation::all_ended() const {
+  for (const std::uint32_t p : logical_) {
+    if (!chips_[p]->end()) return false;
+  }
+  return true;
+}
+
 void Simulation::chip_ended(std::uint32_t chip_index, const chip::ChipEnd& end) {
-  ++ended_;
   if (end.failed() && !first_failure_) first_failure_ = chip_index;
   const bool stop_all = end.failed() && cfg_.pod.on_failure == OnFailure::kStop;
-  if ((ended_ == chips_.size() || stop_all) && !stop_requested_) {
+  if ((all_ended() || stop_all) && !stop_requested_) {
     stop_requested_ = true;
     sc_core::sc_stop();
   }
@@ -91,6 +122,13 @@ void Simulation::run() {
   sc_core::sc_start();
   for (const auto& c : chips_) {
     if (c->end()) continue;
+    if (c->parked()) {
+      chip::ChipEnd e;
+      e.kind = chip::ChipEnd::Kind::kSpare;
+      e.message = "an unused spare";
+      c->stop(e);
+      continue;
+    }
     if (stop_requested_ && first_failure_) {
       // Stopped because another chip failed: this one is cut short where it stood.
       chip::ChipEnd e;

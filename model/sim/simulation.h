@@ -32,9 +32,19 @@ class Simulation : public sc_core::sc_module, public chip::ChipObserver {
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
 
+  // Chips in physical order: the pod's, then its spares.
   std::size_t size() const { return chips_.size(); }
   chip::Chip& chip(std::size_t i) { return *chips_.at(i); }
   const chip::Chip& chip(std::size_t i) const { return *chips_.at(i); }
+  // The chip that is logical chip i now (a spare after it replaced a failed chip).
+  std::size_t logical_size() const { return logical_.size(); }
+  chip::Chip& logical_chip(std::size_t i) { return *chips_.at(logical_.at(i)); }
+  std::uint32_t physical(std::size_t i) const { return logical_.at(i); }
+  struct Replacement {
+    std::uint32_t logical, failed, spare;
+    chip::ChipEnd failed_end;
+  };
+  const std::vector<Replacement>& replacements() const { return replacements_; }
   ThreadPool& pool() { return pool_; }
   ici::Fabric& fabric() { return *fabric_; }
   const ici::Fabric& fabric() const { return *fabric_; }
@@ -53,7 +63,12 @@ class Simulation : public sc_core::sc_module, public chip::ChipObserver {
   ThreadPool pool_;
   std::vector<std::unique_ptr<chip::Chip>> chips_;
   std::unique_ptr<ici::Fabric> fabric_;
-  std::size_t ended_ = 0;
+  std::vector<std::uint32_t> logical_;  // logical chip -> physical
+  std::vector<Replacement> replacements_;
+  bool all_ended() const;
+  void chip_failed(std::uint32_t physical, bool replaced);
+  void spare_in(std::uint32_t logical, std::uint32_t spare);
+
   std::optional<std::uint32_t> first_failure_;
   bool stop_requested_ = false;
   double max_host_seconds_;

@@ -371,3 +371,69 @@ TEST_CASE("bad interconnect input is refused with the cause named", "[chip][ici]
              Catch::Contains("ICI_RECV of 999 bytes from chip 0 (tag 1) matched a message of "
                              "1000 bytes"));
 }
+
+TEST_CASE("a chip that fails mid-collective is replaced by a spare; the collective restarts",
+          "[chip][ici][faults]") {
+  // A ring of 8 and one spare; chip 3 fails 5 us into an all-gather of 256 KiB per chip. The OCS
+  // moves chip 3's links to the spare in its reconfiguration time (10 ms); every survivor's
+  // pending messages are aborted at the new epoch, the spare starts chip 3's program, and all
+  // start over: the result is exact on every chip, the spare's included.
+  sim::SimConfig cfg = pod({8, 1, 1}, ici::TopologyKind::kRing);
+  cfg.pod.spares = 1;
+  ici::FaultSpec f;
+  f.kind = ici::FaultSpec::Kind::kChip;
+  f.chip = 3;
+  f.at_ns = 5'000;
+  cfg.pod.faults = {f};
+  const std::uint32_t n = 8;
+  const std::size_t bytes = 256u << 10;
+  std::vector<std::vector<std::uint8_t>> x(n);
+  std::vector<std::uint8_t> all;
+  std::mt19937_64 rng(3);
+  std::vector<sim::ChipProgram> progs(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    x[i].resize(bytes);
+    for (auto& b : x[i]) b = static_cast<std::uint8_t>(rng());
+    all.insert(all.end(), x[i].begin(), x[i].end());
+    progs[i].firmware_name = "ici_gather_restart";
+    progs[i].firmware_elf = test::test_firmware("chip_ici_gather_restart");
+    progs[i].inputs.emplace_back("X", make_u8({bytes}, x[i]));
+    progs[i].outputs.emplace_back("Y", make_u8({n * bytes}, std::vector<std::uint8_t>(n * bytes)));
+    progs[i].read_back = {"Y"};
+  }
+  sim::PodJob job;
+  job.config = cfg;
+  job.max_cycles = 1'000'000'000;
+  job.programs = progs;
+  job.record_timeline = true;
+  const sim::PodResult r = test::run_pod(job);
+  std::string ends;
+  for (std::uint32_t i = 0; i < n; ++i) ends += r.chips[i].end.message + "\n";
+  INFO(ends);
+  CHECK_FALSE(r.first_failure);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    INFO("chip " << i << ": " << r.chips[i].end.message);
+    REQUIRE(r.chips[i].end.kind == chip::ChipEnd::Kind::kExit);
+    CHECK(r.chips[i].exit_code == (i == 3 ? 0 : 1));  // survivors started twice, the spare once
+    CHECK(r.chips[i].outputs.at("Y").data == all);
+  }
+  // Logical chip 3 ran on the spare (physical chip 8), after the OCS's 10 ms.
+  CHECK(r.chips[3].stats["sc_name"] == "pod.chip8");
+  CHECK(r.chips[3].stats["chip_index"] == 3);
+  const auto& rep = r.stats["pod"]["replacements"];
+  REQUIRE(rep.size() == 1);
+  CHECK(rep[0]["chip"] == 3);
+  CHECK(rep[0]["spare_chip"] == 8);
+  CHECK(rep[0]["failed_at_cycle"].get<std::uint64_t>() == 5'000);
+  const auto& events = r.stats["pod"]["ici"]["events"];
+  REQUIRE(events.size() == 2);
+  CHECK(events[0]["event"] == "chip 3 failed");
+  CHECK(events[0]["at_ns"].get<double>() == 5'000.0);
+  CHECK_THAT(events[1]["event"].get<std::string>(),
+             Catch::Contains("OCS: spare chip 8 replaces chip 3 (2 links moved); epoch 1"));
+  CHECK(events[1]["at_ns"].get<double>() == 5'000.0 + 1e7);
+  CHECK(r.chips[0].stats["engines"]["ICI"]["epoch"] == 1);
+  CHECK(r.chips[0].stats["engines"]["ICI"]["aborted"].get<std::uint64_t>() > 0);
+  CHECK(r.chips[0].total_cycles > 10'000'000);
+  CHECK_THAT(r.timeline_json, Catch::Contains("replaces chip 3"));
+}

@@ -62,6 +62,11 @@ extern "C" {
 #define MX_CTRL_POD_Y 0x40u      /* read: pod extent in y */
 #define MX_CTRL_POD_Z 0x44u      /* read: pod extent in z */
 #define MX_CTRL_MX_BLOCK 0x48u   /* read: the configured MX block size ([mx] block) */
+#define MX_CTRL_ICI_EPOCH                                                                      \
+  0x4Cu /* read: the interconnect's epoch: +1 whenever the pod is rewired around a failed chip \
+           (messages of an older epoch are dropped, pending ones aborted) */
+#define MX_CTRL_ICI_STATE \
+  0x50u /* read: 0 healthy; 1 degraded (a chip failed, the OCS is moving its links to a spare) */
 
 /* Descriptor address spaces */
 #define MX_SPACE_VMEM 0x0ull
@@ -304,14 +309,14 @@ extern "C" {
 #define MX_VPU_FN_MX_QUANT 12u
 #define MX_VPU_FN_ADD_ROW 13u
 #define MX_VPU_FN_COPY 14u
+#define MX_VPU_FN_WIDEN_BF16 15u
+#define MX_VPU_FN_ADD_BF16 16u
+#define MX_VPU_FN_MAX_BF16 17u
 #define MX_VPU_FMT_E4M3 0u
 #define MX_VPU_FMT_E5M2 1u
 #define MX_VPU_FMT_BF16 2u
 #define MX_VPU_FMT_FP32 3u
 
-#define MX_VPU_FN_WIDEN_BF16 15u
-#define MX_VPU_FN_ADD_BF16 16u
-#define MX_VPU_FN_MAX_BF16 17u
 /* Engine fault codes */
 #define MX_FAULT_NONE 0u
 #define MX_FAULT_BAD_OPCODE 1u
