@@ -14,10 +14,11 @@ namespace mxemu {
 // Process exit codes of the mxemu CLI.
 enum class ExitCode : int {
   kOk = 0,
-  kBadInput = 2,   // malformed file, config, option, descriptor: nothing was simulated
-  kSimFault = 3,   // the simulated machine faulted (trap with no handler, bad access, deadlock)
-  kLimit = 4,      // a cycle limit stopped the run
-  kInternal = 70,  // a bug in mxemu itself
+  kBadInput = 2,       // malformed file, config, option, descriptor: nothing was simulated
+  kSimFault = 3,       // the simulated machine faulted (trap with no handler, bad access, deadlock)
+  kLimit = 4,          // a cycle limit (or the wall-clock limit) stopped the run
+  kInterrupted = 130,  // the user interrupted the run (SIGINT), as shells report 128 + 2
+  kInternal = 70,      // a bug in mxemu itself
 };
 
 class Error : public std::runtime_error {

@@ -158,6 +158,13 @@ std::map<std::string, NpyArray> read_outputs(chip::Chip& chip, const ChipProgram
   return outputs;
 }
 
+void write_file(const std::string& path, const std::string& text, const char* what) {
+  std::ofstream f(path);
+  if (!f) throw_bad_input("cannot write {} file '{}'", what, path);
+  f << text;
+  if (!f) throw_bad_input("could not write the whole {} file '{}'", what, path);
+}
+
 SimConfig job_config(const RunSettings& s) {
   SimConfig cfg = s.config ? *s.config : load_sim_config(s.config_path);
   if (s.cycle_accurate) {
@@ -196,6 +203,8 @@ PodResult run_pod_job(const PodJob& job) {
     elfs.push_back(core::parse_elf(p.firmware_elf, p.firmware_name));
 
   Simulation sim("pod", cfg, job.max_cycles, job.threads, job.gdb_port ? 0.0 : job.max_seconds);
+  sim.set_monitor(Simulation::Monitor{job.progress && !job.gdb_port, job.interrupt});
+  const bool record = job.record_timeline || !job.timeline_path.empty();
   // Spare s stands ready with the program of the s-th chip to fail (the faults are known).
   std::vector<std::uint32_t> spare_for;
   {
@@ -209,8 +218,8 @@ PodResult run_pod_job(const PodJob& job) {
   }
   std::vector<std::string> consoles(sim.size());
   for (std::uint32_t i = 0; i < sim.size(); ++i) {
-    sim.chip(i).state().record_timeline = job.record_timeline;
-    sim.chip(i).router().set_record_timeline(job.record_timeline);
+    sim.chip(i).state().record_timeline = record;
+    sim.chip(i).router().set_record_timeline(record);
     const std::uint32_t as = i < n ? i : i - n < spare_for.size() ? spare_for[i - n] : ~0u;
     if (as == ~0u) continue;  // a spare no fault will call on
     set_up_chip(sim.chip(i), program(as), elfs[job.programs.size() == 1 ? 0 : as], consoles[i]);
@@ -234,6 +243,7 @@ PodResult run_pod_job(const PodJob& job) {
   pr.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   pr.first_failure = sim.first_failure();
 
+  std::optional<Error> output_error;
   nlohmann::json chip_stats = nlohmann::json::array();
   nlohmann::json events = nlohmann::json::array();
   std::uint64_t max_cycles = 0;
@@ -258,14 +268,18 @@ PodResult run_pod_job(const PodJob& job) {
     const std::uint64_t instret = c.machine().hart().instret();
     r.stats["core"]["host_mips"] =
         pr.host_seconds > 0 ? static_cast<double>(instret) / pr.host_seconds / 1e6 : 0.0;
-    if (job.record_timeline) {
+    if (record) {
       nlohmann::json mine = nlohmann::json::array();
       c.timeline_events(mine);
       r.timeline_json = nlohmann::json{{"traceEvents", mine}, {"displayTimeUnit", "ns"}}.dump();
       for (auto& e : mine) events.push_back(std::move(e));
     }
     if (r.end.kind == chip::ChipEnd::Kind::kExit) {
-      r.outputs = read_outputs(c, prog, n == 1 ? std::string() : fmt::format("chip {}: ", i));
+      try {
+        r.outputs = read_outputs(c, prog, n == 1 ? std::string() : fmt::format("chip {}: ", i));
+      } catch (const Error& e) {
+        if (!output_error) output_error = e;  // after the files are written
+      }
     }
     max_cycles = std::max(max_cycles, r.total_cycles);
     chip_stats.push_back(r.stats);
@@ -291,17 +305,25 @@ PodResult run_pod_job(const PodJob& job) {
     pod["ici"] = sim.fabric().stats_json(max_cycles * clk.period_ps);
   }
   pr.stats = {{"pod", pod}, {"chips", chip_stats}};
-  if (job.record_timeline) {
+  if (record) {
     sim.fabric().timeline_events(events, n);
     pr.timeline_json = nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ns"}}.dump();
   }
+  if (!job.timeline_path.empty()) {
+    write_file(job.timeline_path, n == 1 ? pr.chips[0].timeline_json : pr.timeline_json,
+               "timeline");
+  }
+  if (!job.stats_path.empty()) {
+    write_file(job.stats_path, (n == 1 ? pr.chips[0].stats : pr.stats).dump(2) + "\n",
+               "statistics");
+  }
+  if (output_error) throw *output_error;
   return pr;
 }
 
 ChipJobResult run_chip_job(const ChipJob& job) {
   PodJob pj;
   static_cast<RunSettings&>(pj) = static_cast<const RunSettings&>(job);
-  pj.stats_path.clear();
   pj.programs.push_back(static_cast<const ChipProgram&>(job));
   SimConfig cfg = job_config(job);
   cfg.pod.shape = {1, 1, 1};
@@ -309,11 +331,6 @@ ChipJobResult run_chip_job(const ChipJob& job) {
   pj.cycle_accurate = false;  // already applied
   PodResult pr = run_pod_job(pj);
   ChipJobResult r = std::move(pr.chips.at(0));
-  if (!job.stats_path.empty()) {
-    std::ofstream f(job.stats_path);
-    if (!f) throw_bad_input("cannot write statistics file '{}'", job.stats_path);
-    f << r.stats.dump(2) << '\n';
-  }
   if (r.end.failed()) throw Error(r.end.error, r.end.message);
   return r;
 }

@@ -4,6 +4,7 @@
 // What `mxemu run` and `mxemu gemm` do, and what the tests drive.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -46,6 +47,11 @@ struct RunSettings {
   std::uint32_t gdb_chip = 0;   // the chip the stub debugs
   std::function<void(std::uint16_t)> on_gdb_listen;
   std::string stats_path;  // statistics JSON, written also when the run fails
+  // The timeline (Chrome/Perfetto JSON), written on every ending (exit, fault, deadlock, limit,
+  // interrupt); implies record_timeline.
+  std::string timeline_path;
+  bool progress = false;                         // a progress line on stderr (terminals only)
+  const std::atomic<bool>* interrupt = nullptr;  // set asynchronously (SIGINT): the run ends
 };
 
 // A single-chip job (the common case): one program and its settings.

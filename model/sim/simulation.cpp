@@ -1,6 +1,9 @@
 #include "model/sim/simulation.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include "model/common/error.h"
 
@@ -23,7 +26,11 @@ chip::ChipIdentity chip_identity(std::uint32_t index, const std::vector<std::uin
 
 Simulation::Simulation(const sc_core::sc_module_name& name, const SimConfig& config,
                        std::uint64_t max_cycles, unsigned threads, double max_host_seconds)
-    : sc_core::sc_module(name), cfg_(config), pool_(threads), max_host_seconds_(max_host_seconds) {
+    : sc_core::sc_module(name),
+      cfg_(config),
+      pool_(threads),
+      max_host_seconds_(max_host_seconds),
+      max_cycles_(max_cycles) {
   const std::uint32_t n = cfg_.pod.chips();
   const std::uint32_t spares = cfg_.pod.spares;
   chips_.reserve(n + spares);
@@ -45,7 +52,7 @@ Simulation::Simulation(const sc_core::sc_module_name& name, const SimConfig& con
   ev.replaced = [this](std::uint32_t l, std::uint32_t s) { spare_in(l, s); };
   fabric_ = std::make_unique<ici::Fabric>("ici", cfg_.ici, std::move(topo), std::move(routers),
                                           cfg_.pod.faults, std::move(ev));
-  if (max_host_seconds_ > 0) SC_THREAD(wall_clock_thread);
+  SC_THREAD(monitor_thread);
 }
 
 void Simulation::chip_failed(std::uint32_t physical, bool replaced) {
@@ -72,30 +79,64 @@ void Simulation::spare_in(std::uint32_t logical, std::uint32_t spare) {
   chips_[spare]->activate(chip_identity(logical, cfg_.pod.shape));
 }
 
-void Simulation::wall_clock_thread() {
-  // Looks at the host clock every kCheckCycles chip cycles of simulated time (cheap next to
-  // simulating them). Acting on it is the only host-dependent thing a run does, and it only ends
-  // the run.
+void Simulation::end_running(const chip::ChipEnd& proto) {
+  for (const std::uint32_t p : logical_) {
+    chip::Chip& c = *chips_[p];
+    if (c.end()) continue;
+    chip::ChipEnd e = proto;
+    e.cycle = c.state().now_cycle();
+    e.message = fmt::format("{} at cycle {} (pc 0x{:08x}, {} instructions retired)", proto.message,
+                            e.cycle, c.machine().hart().pc(), c.machine().hart().instret());
+    c.end_run(e);
+  }
+}
+
+void Simulation::monitor_thread() {
+  // Looks at the host every kCheckCycles chip cycles of simulated time (cheap next to simulating
+  // them). What it does only ever reports or ends a run: results do not depend on it.
   constexpr std::uint64_t kCheckCycles = 1'000'000;
   const sc_core::sc_time period(static_cast<double>(cfg_.chip.clock().period_ps), sc_core::SC_PS);
+  const bool tty = monitor_.progress && isatty(fileno(stderr)) != 0;
+  if (max_host_seconds_ <= 0 && !tty && monitor_.interrupt == nullptr) return;
+  double shown_at = 0;
   for (;;) {
     sc_core::wait(period * static_cast<double>(kCheckCycles));
-    if (stop_requested_) return;
+    if (stop_requested_) break;
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    if (elapsed < max_host_seconds_) continue;
-    for (const auto& c : chips_) {
-      if (c->end() || c->parked()) continue;
+    if (monitor_.interrupt != nullptr && monitor_.interrupt->load()) {
+      chip::ChipEnd e;
+      e.kind = chip::ChipEnd::Kind::kLimit;
+      e.error = ExitCode::kInterrupted;
+      e.message = "interrupted (SIGINT)";
+      end_running(e);
+      break;
+    }
+    if (max_host_seconds_ > 0 && elapsed >= max_host_seconds_) {
       chip::ChipEnd e;
       e.kind = chip::ChipEnd::Kind::kLimit;
       e.error = ExitCode::kLimit;
-      e.cycle = c->cycles();
-      e.message = fmt::format(
-          "wall-clock limit of {} s reached at cycle {} (pc 0x{:08x}, {} instructions retired)",
-          max_host_seconds_, e.cycle, c->machine().hart().pc(), c->machine().hart().instret());
-      c->end_run(e);
+      e.message = fmt::format("wall-clock limit of {} s reached", max_host_seconds_);
+      end_running(e);
+      break;
     }
-    return;
+    if (tty && elapsed >= 2.0 && elapsed - shown_at >= 1.0) {
+      const auto cycle = static_cast<std::uint64_t>(sc_core::sc_time_stamp() / period);
+      std::string limit;
+      if (max_cycles_ > 0) {
+        limit = fmt::format(", {:.1f} % of the cycle limit",
+                            100.0 * static_cast<double>(cycle) / static_cast<double>(max_cycles_));
+      }
+      fmt::print(stderr, "\rmxemu: cycle {} ({:.2f} M cycles/s{})   ", cycle,
+                 static_cast<double>(cycle) / elapsed / 1e6, limit);
+      std::fflush(stderr);
+      shown_at = elapsed;
+      progress_shown_ = true;
+    }
+  }
+  if (progress_shown_) {
+    fmt::print(stderr, "\n");
+    progress_shown_ = false;
   }
 }
 
@@ -120,6 +161,7 @@ void Simulation::chip_ended(std::uint32_t chip_index, const chip::ChipEnd& end) 
 void Simulation::run() {
   start_ = std::chrono::steady_clock::now();
   sc_core::sc_start();
+  if (progress_shown_) fmt::print(stderr, "\n");
   for (const auto& c : chips_) {
     if (c->end()) continue;
     if (c->parked()) {

@@ -6,6 +6,7 @@
 
 #include <systemc>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -50,6 +51,15 @@ class Simulation : public sc_core::sc_module, public chip::ChipObserver {
   const ici::Fabric& fabric() const { return *fabric_; }
   const SimConfig& config() const { return cfg_; }
 
+  // What the run's monitor does (checked every million simulated cycles): a progress line on
+  // stderr once the run is older than two seconds (only when stderr is a terminal), and an end
+  // when *interrupt becomes true (SIGINT: every running chip ends interrupted, status 130).
+  struct Monitor {
+    bool progress = false;
+    const std::atomic<bool>* interrupt = nullptr;
+  };
+  void set_monitor(const Monitor& m) { monitor_ = m; }
+
   // Runs until the run is over; afterwards every chip has an end(). Call once.
   void run();
   // The index of the first chip that failed, if any.
@@ -57,7 +67,8 @@ class Simulation : public sc_core::sc_module, public chip::ChipObserver {
 
  private:
   void chip_ended(std::uint32_t chip_index, const chip::ChipEnd& end) override;
-  void wall_clock_thread();
+  void monitor_thread();
+  void end_running(const chip::ChipEnd& proto);
 
   SimConfig cfg_;
   ThreadPool pool_;
@@ -72,6 +83,9 @@ class Simulation : public sc_core::sc_module, public chip::ChipObserver {
   std::optional<std::uint32_t> first_failure_;
   bool stop_requested_ = false;
   double max_host_seconds_;
+  std::uint64_t max_cycles_;
+  Monitor monitor_;
+  bool progress_shown_ = false;
   std::chrono::steady_clock::time_point start_;
 };
 

@@ -43,12 +43,6 @@ void console_to_stdout(char c) {
   if (c == '\n') std::fflush(stdout);
 }
 
-void write_text(const std::string& path, const std::string& text, const char* what) {
-  std::ofstream f(path);
-  if (!f) throw_bad_input("cannot write {} file '{}'", what, path);
-  f << text;
-}
-
 // A per-chip option's value: "C:rest" names chip C; anything else applies to every chip.
 struct ChipArg {
   std::optional<std::uint32_t> chip;
@@ -156,7 +150,10 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
   job.max_seconds = a.max_seconds;
   job.cycle_accurate = a.cycle_accurate;
   job.threads = a.threads;
-  job.record_timeline = !a.timeline.empty();
+  job.timeline_path = a.timeline;
+  job.stats_path = a.stats;
+  job.progress = true;
+  job.interrupt = a.interrupt;
   job.on_gdb_listen = [](std::uint16_t port) {
     fmt::print(stderr, "mxemu: gdb stub listening on 127.0.0.1:{}\n", port);
     std::fflush(stderr);
@@ -264,12 +261,6 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
   const sim::PodResult r = sim::run_pod_job(job);
   std::fflush(stdout);
   const bool single = n == 1;
-  if (!a.stats.empty()) {
-    write_text(a.stats, (single ? r.chips[0].stats : r.stats).dump(2) + "\n", "statistics");
-  }
-  if (!a.timeline.empty()) {
-    write_text(a.timeline, single ? r.chips[0].timeline_json : r.timeline_json, "timeline");
-  }
   for (const Out& o : outs) {
     const auto& res = r.chips[o.chip];
     if (res.end.kind == chip::ChipEnd::Kind::kExit) write_npy(o.file, res.outputs.at(o.name));

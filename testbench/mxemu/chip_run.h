@@ -5,6 +5,7 @@
 // without it an option applies to every chip (--out and --gdb: to chip 0 of a single chip only).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,9 +39,10 @@ struct ChipRunArgs {
   bool cycle_accurate = false;
   bool quiet = false;
   ExitCodeMode exit_mode = ExitCodeMode::kStatus;
-  std::vector<std::string> inputs;   // [C:]NAME=FILE.npy
-  std::vector<std::string> outputs;  // [C:]NAME=FILE.npy
-  std::vector<std::string> scalars;  // [C:]NAME=VALUE
+  std::vector<std::string> inputs;               // [C:]NAME=FILE.npy
+  std::vector<std::string> outputs;              // [C:]NAME=FILE.npy
+  std::vector<std::string> scalars;              // [C:]NAME=VALUE
+  const std::atomic<bool>* interrupt = nullptr;  // set on SIGINT (main.cpp)
 };
 
 // Runs firmware on the chip or pod; returns the process status. Console to stdout as it comes.

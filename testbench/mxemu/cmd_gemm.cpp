@@ -27,12 +27,6 @@ struct GemmOptions {
   bool cycle_accurate = false;
 };
 
-void write_text(const std::string& path, const std::string& text, const char* what) {
-  std::ofstream f(path);
-  if (!f) throw_bad_input("cannot write {} file '{}'", what, path);
-  f << text;
-}
-
 int run_gemm(const GemmOptions& o) {
   sim::GemmJob g;
   g.a = read_npy(o.a);
@@ -49,7 +43,10 @@ int run_gemm(const GemmOptions& o) {
   job.cycle_accurate = o.cycle_accurate;
   job.max_cycles = parse_uint_option(o.max_cycles, "--max-cycles", 0, kMaxCycleLimit);
   job.max_seconds = parse_seconds_option(o.max_seconds, "--max-seconds");
-  job.record_timeline = !o.timeline.empty();
+  job.timeline_path = o.timeline;
+  job.stats_path = o.stats;
+  job.progress = true;
+  job.interrupt = interrupt_flag();
   job.console_sink = [](char c) { std::fputc(c, stdout); };
   const sim::ChipJobResult r = sim::run_chip_job(job);
   if (r.exit_code != 0) {
@@ -57,8 +54,6 @@ int run_gemm(const GemmOptions& o) {
                 fmt::format("the gemm firmware exited with code {}", r.exit_code));
   }
   write_npy(o.out, r.outputs.at("C"));
-  if (!o.stats.empty()) write_text(o.stats, r.stats.dump(2) + "\n", "statistics");
-  if (!o.timeline.empty()) write_text(o.timeline, r.timeline_json, "timeline");
   const auto& s = r.stats;
   fmt::print(
       "gemm {}x{}x{} ({} x {}{}): {} cycles, MXU utilisation {:.1f} %, HBM {:.1f} GB/s, "

@@ -103,6 +103,7 @@ void register_run_command(CLI::App& app, Action& action) {
     } else {
       action = [a, parse] {
         parse();
+        a->interrupt = interrupt_flag();
         return run_firmware_on_chip(*a);
       };
     }

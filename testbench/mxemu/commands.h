@@ -3,6 +3,7 @@
 // error handler of main).
 #pragma once
 
+#include <atomic>
 #include <functional>
 
 namespace CLI {
@@ -12,6 +13,10 @@ class App;
 namespace mxemu::cli {
 
 using Action = std::function<int()>;
+
+// Set by mxemu's SIGINT handler (main.cpp): a run in progress ends, status 130, after writing
+// its statistics and timeline.
+const std::atomic<bool>* interrupt_flag();
 
 void register_run_command(CLI::App& app, Action& action);     // cmd_run.cpp
 void register_hbm_command(CLI::App& app, Action& action);     // cmd_hbm.cpp

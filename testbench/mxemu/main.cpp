@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 #include <systemc>
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -12,6 +14,18 @@
 
 #include "model/common/error.h"
 #include "testbench/mxemu/commands.h"
+
+namespace {
+// The one piece of mutable process-wide state mxemu has: what a signal handler may touch.
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int /*signal*/) {
+  if (g_interrupted.exchange(true)) std::_Exit(130);  // a second Ctrl-C: leave at once
+}
+}  // namespace
+
+const std::atomic<bool>* mxemu::cli::interrupt_flag() {
+  return &g_interrupted;
+}
 
 int sc_main(int argc, char* argv[]) {
   // sc_stop() is how a run ends, not news: keep SystemC's informational lines ("Simulation
@@ -37,6 +51,7 @@ int sc_main(int argc, char* argv[]) {
     // CLI11 returns 0 for --help/--version; any real parse error is bad input.
     return rc == 0 ? 0 : static_cast<int>(mxemu::ExitCode::kBadInput);
   }
+  std::signal(SIGINT, on_sigint);
   try {
     return action ? action() : 0;
   } catch (const mxemu::Error& e) {

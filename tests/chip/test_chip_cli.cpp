@@ -354,3 +354,31 @@ TEST_CASE("mxemu run --pod --topology with per-chip tensors ({chip} files, --in-
   CHECK(r.rc == 2);
   CHECK_THAT(r.err, Catch::Contains("is not made of 4x4x4 cubes"));
 }
+
+TEST_CASE("Ctrl-C ends a run with 130 after writing its statistics and timeline",
+          "[chip][cli][limits]") {
+  const std::string stats = tmp("int.json"), tl = tmp("int_tl.json");
+  test::Child c({test::mxemu_binary(), "run", "--firmware", test::firmware_elf("bad_forever"),
+                 "--max-cycles", "0", "--stats", stats, "--timeline", tl});
+  // Let it run a while (it spins for ever), then interrupt it as a terminal's Ctrl-C would.
+  c.wait_until([] { return false; }, 1.0);
+  c.signal(SIGINT);
+  const int rc = c.finish(60);
+  CHECK(rc == 130);
+  CHECK_THAT(c.err(), Catch::Contains("mxemu: error: interrupted (SIGINT) at cycle"));
+  std::ifstream f(stats);
+  const auto j = nlohmann::json::parse(f);
+  CHECK(j.at("exit_code") == 130);
+  CHECK_THAT(j.at("outcome").get<std::string>(), Catch::Contains("interrupted (SIGINT)"));
+  CHECK(j.at("total_cycles").get<std::uint64_t>() > 1'000'000);
+  std::ifstream t(tl);
+  CHECK(nlohmann::json::parse(t).contains("traceEvents"));
+  // A failing run writes its statistics and timeline too (a cycle limit here).
+  const Result r = run_cli({"run", "--firmware", test::firmware_elf("bad_forever"), "--max-cycles",
+                            "5000", "--stats", stats, "--timeline", tl});
+  CHECK(r.rc == 4);
+  std::ifstream f2(stats);
+  CHECK(nlohmann::json::parse(f2).at("total_cycles").get<std::uint64_t>() >= 5000);
+  std::filesystem::remove(stats);
+  std::filesystem::remove(tl);
+}
