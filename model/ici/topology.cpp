@@ -64,7 +64,7 @@ Topology::Topology(TopologyKind kind, const std::vector<std::uint32_t>& shape,
   port_link_.assign(chips(), {});
   for (auto& p : port_link_) p.fill(-1);
 
-  const auto index = [&](std::uint32_t x, std::uint32_t y, std::uint32_t z) {
+  const auto index = [X = X, Y = Y](std::uint32_t x, std::uint32_t y, std::uint32_t z) {
     return x + X * (y + Y * z);
   };
   const auto cube_of = [&](std::uint32_t c, std::size_t d) {

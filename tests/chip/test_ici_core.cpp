@@ -132,7 +132,7 @@ TEST_CASE("go-back-N: an error is NACKed and everything after it is resent in or
     back.insert(back.end(), res.reply.begin(), res.reply.end());
   }
   CHECK(accepted == std::vector<std::uint64_t>{0, 1});  // 3 and 4 dropped: out of order
-  REQUIRE(back.size() == 3);  // ACK 0, ACK 1, NACK 2 (once)
+  REQUIRE(back.size() == 3);                            // ACK 0, ACK 1, NACK 2 (once)
   CHECK(back[2].kind == Control::Kind::kNack);
   CHECK(back[2].seq == 2);
   for (const Control& c : back) tx.on_control(c);
@@ -154,7 +154,8 @@ TEST_CASE("go-back-N: an error is NACKed and everything after it is resent in or
   CHECK(tx.credits(0) == 100 * wire);
   // A lost packet (dark link): the timeout resends the oldest unacknowledged one.
   const Flight lost = tx.send(packet(9), tx.free_at());
-  CHECK(tx.timeout_at() == lost.arrival - lat - cfg.wire_ps(wire) + Ps{cfg.retry_timeout_ns} * 1000);
+  CHECK(tx.timeout_at() ==
+        lost.arrival - lat - cfg.wire_ps(wire) + Ps{cfg.retry_timeout_ns} * 1000);
   tx.on_timeout(tx.timeout_at());
   REQUIRE(tx.resend_pending());
   CHECK(tx.resend(tx.free_at()).packet->seq == lost.packet->seq);
