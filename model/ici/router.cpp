@@ -213,8 +213,26 @@ void Router::step(Ps now) {
     for (std::size_t k = 0; k < sources.size(); ++k) {
       Source& s = sources[(rr_ + k) % sources.size()];
       if (s.q->empty()) continue;
-      Entry& e = s.q->front();
-      if (e.ready > now || (*routes_.physical)[e.packet.dst_chip] == chip_) continue;
+      // A transit buffer sends its head only (one queue per input port and virtual channel).
+      // The chip's own packets queue per output port in effect (virtual output queues): the
+      // first ready packet for this port goes, so a message to one neighbour does not hold up
+      // one to another; packets to one chip share a port and keep their order.
+      auto it = s.q->begin();
+      for (; it != s.q->end(); ++it) {
+        if (it->ready > now) {
+          it = s.q->end();
+          break;
+        }
+        if ((*routes_.physical)[it->packet.dst_chip] == chip_) {
+          if (s.in_port) break;
+          continue;
+        }
+        const auto route = out_port(it->packet);
+        if ((route && *route == po) || s.in_port) break;
+      }
+      if (it == s.q->end()) continue;
+      Entry& e = *it;
+      if ((*routes_.physical)[e.packet.dst_chip] == chip_) continue;
       const auto route = out_port(e.packet);
       if (!route || *route != po) continue;
       const std::uint64_t wire = cfg_.header_bytes + e.packet.payload.size();
@@ -223,7 +241,7 @@ void Router::step(Ps now) {
         continue;
       }
       Entry taken = std::move(e);
-      s.q->pop_front();
+      s.q->erase(it);
       if (s.in_port) {
         return_credit(*s.in_port, s.vc, taken.packet, now);
         ++out.forwarded;
