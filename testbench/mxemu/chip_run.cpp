@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <systemc>
 
 #include "model/common/error.h"
 #include "model/common/npy.h"
@@ -295,32 +296,82 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
   return status;
 }
 
+namespace {
+
+// Random MXFP8 operands of C = A.B: E4M3 codes with UE8M0 scales per `block` along K, A row-wise
+// and B column-wise (B^T quantised), and the FP32 data they came from.
+struct MxOperands {
+  std::size_t m = 0, n = 0, k = 0;
+  std::vector<float> a_f32, bt_f32;
+  std::vector<std::uint8_t> a, sa, b, sb;
+};
+
+MxOperands random_mx_operands(std::mt19937_64& rng, std::size_t m, std::size_t n, std::size_t k,
+                              int block) {
+  MxOperands o;
+  o.m = m;
+  o.n = n;
+  o.k = k;
+  std::normal_distribution<float> dist(0.0F, 1.0F);
+  o.a_f32.resize(m * k);
+  o.bt_f32.resize(n * k);
+  for (float& v : o.a_f32) v = dist(rng);
+  for (float& v : o.bt_f32) v = dist(rng);
+  const std::size_t kb = k / static_cast<std::size_t>(block);
+  o.a.resize(m * k);
+  o.sa.resize(m * kb);
+  std::vector<std::uint8_t> bt(n * k), sbt(n * kb);
+  num::mx_quantize(o.a_f32, m, k, block, num::Fp8Format::kE4M3, num::MxScaleMode::kFloor, o.a,
+                   o.sa);
+  num::mx_quantize(o.bt_f32, n, k, block, num::Fp8Format::kE4M3, num::MxScaleMode::kFloor, bt, sbt);
+  o.b.resize(k * n);
+  o.sb.resize(kb * n);
+  for (std::size_t i = 0; i < k; ++i) {
+    for (std::size_t j = 0; j < n; ++j) o.b[i * n + j] = bt[j * k + i];
+  }
+  for (std::size_t i = 0; i < kb; ++i) {
+    for (std::size_t j = 0; j < n; ++j) o.sb[i * n + j] = sbt[j * kb + i];
+  }
+  return o;
+}
+
+sim::GemmJob gemm_job_of(const MxOperands& o, int block) {
+  sim::GemmJob g;
+  const std::size_t kb = o.k / static_cast<std::size_t>(block);
+  g.a = make_u8({o.m, o.k}, o.a);
+  g.b = make_u8({o.k, o.n}, o.b);
+  g.sa = make_u8({o.m, kb}, o.sa);
+  g.sb = make_u8({kb, o.n}, o.sb);
+  g.block = block;
+  return g;
+}
+
+// C by the numerics library (the reference of the chip's GEMM).
+std::vector<float> reference_gemm(const MxOperands& o, int block) {
+  num::GemmProblem p;
+  p.m = o.m;
+  p.n = o.n;
+  p.k = o.k;
+  p.a = o.a;
+  p.b = o.b;
+  p.scale_a = o.sa;
+  p.scale_b = o.sb;
+  p.block = block;
+  std::vector<float> ref(o.m * o.n);
+  num::gemm(p, ref);
+  return ref;
+}
+
+}  // namespace
+
 int chip_demo(std::uint64_t seed, const std::string& config) {
   constexpr std::size_t kM = 1024, kN = 1024, kK = 1024;
   constexpr int kBlock = num::kDefaultMxBlock;
   std::mt19937_64 rng(seed);
-  std::normal_distribution<float> dist(0.0F, 1.0F);
-  std::vector<float> a_f32(kM * kK), bt_f32(kN * kK);
-  for (float& v : a_f32) v = dist(rng);
-  for (float& v : bt_f32) v = dist(rng);
-  // MXFP8 E4M3 with UE8M0 scales per 32 along K: A row-wise, B column-wise (quantise B^T).
-  std::vector<std::uint8_t> a(kM * kK), sa(kM * kK / kBlock), bt(kN * kK), sbt(kN * kK / kBlock);
-  num::mx_quantize(a_f32, kM, kK, kBlock, num::Fp8Format::kE4M3, num::MxScaleMode::kFloor, a, sa);
-  num::mx_quantize(bt_f32, kN, kK, kBlock, num::Fp8Format::kE4M3, num::MxScaleMode::kFloor, bt,
-                   sbt);
-  std::vector<std::uint8_t> b(kK * kN), sb(kK / kBlock * kN);
-  for (std::size_t k = 0; k < kK; ++k)
-    for (std::size_t n = 0; n < kN; ++n) b[k * kN + n] = bt[n * kK + k];
-  for (std::size_t j = 0; j < kK / kBlock; ++j)
-    for (std::size_t n = 0; n < kN; ++n) sb[j * kN + n] = sbt[n * (kK / kBlock) + j];
-
-  sim::GemmJob g;
-  g.a = make_u8({kM, kK}, a);
-  g.b = make_u8({kK, kN}, b);
-  g.sa = make_u8({kM, kK / kBlock}, sa);
-  g.sb = make_u8({kK / kBlock, kN}, sb);
-  g.block = kBlock;
-  sim::ChipJob job = sim::make_gemm_job(g, bundled::elf("gemm"));
+  const MxOperands o = random_mx_operands(rng, kM, kN, kK, kBlock);
+  const std::vector<float>&a_f32 = o.a_f32, &bt_f32 = o.bt_f32;
+  const std::vector<std::uint8_t>&a = o.a, &sa = o.sa, &b = o.b, &sb = o.sb;
+  sim::ChipJob job = sim::make_gemm_job(gemm_job_of(o, kBlock), bundled::elf("gemm"));
   job.config_path = config;
   job.console_sink = console_to_stdout;
   const sim::ChipJobResult r = sim::run_chip_job(job);
@@ -328,17 +379,7 @@ int chip_demo(std::uint64_t seed, const std::string& config) {
 
   // The numerics library on the same operands: the fast GEMM on every output, and the exact
   // fused-step loop (the definition) on a sample.
-  num::GemmProblem p;
-  p.m = kM;
-  p.n = kN;
-  p.k = kK;
-  p.a = a;
-  p.b = b;
-  p.scale_a = sa;
-  p.scale_b = sb;
-  p.block = kBlock;
-  std::vector<float> ref(kM * kN);
-  num::gemm(p, ref);
+  const std::vector<float> ref = reference_gemm(o, kBlock);
   std::size_t mismatches = 0;
   for (std::size_t i = 0; i < c.size(); ++i) {
     if (num::f32_bits(c[i]) != num::f32_bits(ref[i])) ++mismatches;
@@ -390,6 +431,174 @@ int chip_demo(std::uint64_t seed, const std::string& config) {
   fmt::print("  MXFP8 vs FP64 on the unquantised inputs: max |err| / sum|a*b| = {:.2e}\n", max_rel);
   fmt::print("  simulated in {:.2f} s of host time\n", r.host_seconds);
   const bool ok = mismatches == 0 && exact_bad == 0;
+  fmt::print("{}\n", ok ? "PASS" : "FAIL");
+  return ok ? 0 : 1;
+}
+
+}  // namespace mxemu::cli
+
+namespace mxemu::cli {
+
+namespace {
+
+// A pod job in a SystemC context of its own (a process elaborates once per context), deleted
+// after the run (the model's modules are gone by then).
+sim::PodResult run_pod_in_own_context(const sim::PodJob& job) {
+  struct Context {
+    Context() {
+      sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
+      sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
+    }
+    ~Context() {
+      delete sc_core::sc_curr_simcontext;
+      sc_core::sc_curr_simcontext = nullptr;
+      sc_core::sc_default_global_context = nullptr;
+    }
+    Context(const Context&) = delete;
+    Context& operator=(const Context&) = delete;
+    Context(Context&&) = delete;
+    Context& operator=(Context&&) = delete;
+  } const context;
+  return sim::run_pod_job(job);
+}
+
+}  // namespace
+
+int pod_demo(std::uint64_t seed, const std::string& config, unsigned threads) {
+  // A data-parallel step: chip i multiplies its own micro-batch (A_i . B_i, MXFP8), then the
+  // pod all-reduces the FP32 results (the gradient sum of data-parallel training).
+  constexpr std::size_t kM = 512, kN = 512, kK = 1024;
+  constexpr int kBlock = num::kDefaultMxBlock;
+  sim::SimConfig cfg = sim::load_sim_config(config);
+  cfg.pod.shape = {2, 2, 2};
+  cfg.pod.topology = ici::TopologyKind::kTorus;
+  const std::uint32_t chips = 8;
+  std::mt19937_64 rng(seed);
+  std::vector<MxOperands> ops;
+  for (std::uint32_t i = 0; i < chips; ++i)
+    ops.push_back(random_mx_operands(rng, kM, kN, kK, kBlock));
+
+  // Phase 1: the GEMMs.
+  sim::PodJob gj;
+  gj.config = cfg;
+  gj.threads = threads;
+  const std::vector<std::uint8_t> gemm_elf = bundled::elf("gemm");
+  for (const MxOperands& o : ops) {
+    gj.programs.push_back(sim::make_gemm_job(gemm_job_of(o, kBlock), gemm_elf));
+  }
+  const sim::PodResult g = run_pod_in_own_context(gj);
+  if (g.first_failure) {
+    const chip::ChipEnd& e = g.chips[*g.first_failure].end;
+    throw Error(e.error, fmt::format("chip {}: {}", *g.first_failure, e.message));
+  }
+  std::size_t gemm_bad = 0;
+  std::vector<std::vector<float>> c(chips);
+  for (std::uint32_t i = 0; i < chips; ++i) {
+    c[i] = g.chips[i].outputs.at("C").as_f32();
+    const std::vector<float> ref = reference_gemm(ops[i], kBlock);
+    for (std::size_t e = 0; e < ref.size(); ++e) {
+      if (num::f32_bits(c[i][e]) != num::f32_bits(ref[e])) ++gemm_bad;
+    }
+  }
+
+  // Phase 2: all-reduce of C over the 2x2x2 torus (the collective kernel, torus algorithm).
+  sim::PodJob aj;
+  aj.config = cfg;
+  aj.threads = threads;
+  const std::vector<std::uint8_t> coll_elf = bundled::elf("collective");
+  for (std::uint32_t i = 0; i < chips; ++i) {
+    sim::ChipProgram p;
+    p.firmware_name = "collective";
+    p.firmware_elf = coll_elf;
+    p.inputs.emplace_back("X", make_f32({kM * kN}, c[i]));
+    p.scalars = {{"op", 0}, {"algo", 2}, {"dtype", 0}, {"reduce", 0}};
+    p.read_back = {"Y"};
+    aj.programs.push_back(std::move(p));
+  }
+  const sim::PodResult ar = run_pod_in_own_context(aj);
+  if (ar.first_failure) {
+    const chip::ChipEnd& e = ar.chips[*ar.first_failure].end;
+    throw Error(e.error, fmt::format("chip {}: {}", *ar.first_failure, e.message));
+  }
+  // Every chip holds the same bits; each element is within FP32 rounding of the exact sum
+  // (eight terms added in some order: |error| <= 7 u sum|c_i|, u = 2^-24).
+  std::size_t differ = 0, off = 0;
+  const std::vector<float> y0 = ar.chips[0].outputs.at("Y").as_f32();
+  for (std::uint32_t i = 1; i < chips; ++i) {
+    const std::vector<float> y = ar.chips[i].outputs.at("Y").as_f32();
+    for (std::size_t e = 0; e < y.size(); ++e) {
+      if (num::f32_bits(y[e]) != num::f32_bits(y0[e])) ++differ;
+    }
+  }
+  for (std::size_t e = 0; e < y0.size(); ++e) {
+    double exact = 0, mag = 0;
+    for (std::uint32_t i = 0; i < chips; ++i) {
+      exact += c[i][e];
+      mag += std::abs(static_cast<double>(c[i][e]));
+    }
+    if (std::abs(y0[e] - exact) > 7.0 * std::ldexp(1.0, -24) * mag) ++off;
+  }
+
+  const auto sum_over = [](const sim::PodResult& r, const auto& get) {
+    double t = 0;
+    for (const sim::ChipJobResult& ch : r.chips) t += get(ch.stats);
+    return t;
+  };
+  const auto cycles_of = [](const sim::PodResult& r) {
+    std::uint64_t t = 0;
+    for (const sim::ChipJobResult& ch : r.chips) t = std::max(t, ch.total_cycles);
+    return t;
+  };
+  // The collective's own span: from the last chip's first descriptor to the last chip's end (the
+  // kernel prints "collective: cycles START END"; before START it plans its descriptors).
+  std::uint64_t coll_start = 0, coll_end = 0;
+  for (const sim::ChipJobResult& ch : ar.chips) {
+    unsigned long long t0 = 0, t1 = 0;
+    const auto at = ch.console.find("collective: cycles ");
+    if (at == std::string::npos ||
+        std::sscanf(ch.console.c_str() + at, "collective: cycles %llu %llu", &t0, &t1) != 2) {
+      throw Error(ExitCode::kSimFault, "pod demo: the collective kernel printed no cycle counts");
+    }
+    coll_start = std::max<std::uint64_t>(coll_start, t0);
+    coll_end = std::max<std::uint64_t>(coll_end, t1);
+  }
+  double link_bytes = 0, retries = 0;
+  std::size_t directions = 0;
+  for (const auto& l : ar.stats["pod"]["ici"]["links"]) {
+    for (const auto& d : l["directions"]) {
+      link_bytes += d["payload_bytes"].get<double>();
+      retries += d["retransmissions"].get<double>();
+      ++directions;
+    }
+  }
+  fmt::print("mxemu pod demo: 2x2x2 torus of '{}' chips (seed {})\n",
+             g.chips[0].stats["chip"].get<std::string>(), seed);
+  fmt::print(
+      "  step 1: every chip C_i = A_i.B_i, {}x{}x{} MXFP8 (E4M3, UE8M0 per {}), gemm firmware\n",
+      kM, kN, kK, kBlock);
+  fmt::print(
+      "    cycles: {} (slowest chip); MXU utilisation {:.1f} % (mean); HBM {:.1f} MB moved\n",
+      cycles_of(g),
+      100.0 *
+          sum_over(g, [](const nlohmann::json& s) { return s["mxu_utilization"].get<double>(); }) /
+          chips,
+      sum_over(g, [](const nlohmann::json& s) {
+        return s["hbm_bytes_read"].get<double>() + s["hbm_bytes_written"].get<double>();
+      }) / 1e6);
+  fmt::print("  step 2: all-reduce (sum) of the {} KiB C_i, torus algorithm, collective firmware\n",
+             kM * kN * 4 / 1024);
+  const double coll_ns = static_cast<double>(coll_end - coll_start);
+  fmt::print(
+      "    cycles: {} of collective ({} in all, with its plan); links: {:.1f} MB over {} "
+      "directions, {:.1f} GB/s per direction on average, {} retransmissions\n",
+      coll_end - coll_start, cycles_of(ar), link_bytes / 1e6, directions,
+      link_bytes / static_cast<double>(directions) / coll_ns, retries);
+  fmt::print(
+      "  check: {} of {} GEMM outputs differ from the numerics library; {} all-reduced "
+      "elements differ between chips; {} are outside FP32 rounding of the exact sum\n",
+      gemm_bad, chips * kM * kN, differ, off);
+  fmt::print("  simulated in {:.2f} s of host time\n", g.host_seconds + ar.host_seconds);
+  const bool ok = gemm_bad == 0 && differ == 0 && off == 0;
   fmt::print("{}\n", ok ? "PASS" : "FAIL");
   return ok ? 0 : 1;
 }

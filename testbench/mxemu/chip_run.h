@@ -51,6 +51,9 @@ int run_firmware_on_chip(const ChipRunArgs& a);
 // The default job: an MXFP8 GEMM of quantised random data on the default chip, with a summary
 // (cycles, utilisation, bandwidth) and a check against the numerics library.
 int chip_demo(std::uint64_t seed, const std::string& config);
+// `mxemu run` with no arguments: a 2x2x2 pod runs an MXFP8 GEMM on every chip, then all-reduces
+// the results; checks against the numerics library. 0 when every check passes.
+int pod_demo(std::uint64_t seed, const std::string& config, unsigned threads);
 
 // The one-line result of a firmware's exit (pass, or failure with its code), as printed on
 // stderr; `who` is "" or "chip N: ".

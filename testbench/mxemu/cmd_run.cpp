@@ -17,7 +17,7 @@ namespace mxemu::cli {
 
 void register_run_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand(
-      "run", "Run firmware on the emulated chip or pod (with no --firmware: the chip demo)");
+      "run", "Run firmware on the emulated chip or pod (with no --firmware: the pod demo)");
   auto seed = std::make_shared<std::uint64_t>(1);
   auto a = std::make_shared<ChipRunArgs>();
   // Numbers are taken as text and parsed strictly (options.h): "-5" is refused, not wrapped.
@@ -28,6 +28,12 @@ void register_run_command(CLI::App& app, Action& action) {
   };
   auto raw = std::make_shared<Raw>();
   cmd->add_option("--seed", *seed, "Seed of the demo's random data")->capture_default_str();
+  auto demo = std::make_shared<std::string>("pod");
+  cmd->add_option("--demo", *demo,
+                  "With no --firmware: pod (a 2x2x2 pod: MXFP8 GEMM on every chip, then an "
+                  "all-reduce) or chip (one 1024^3 MXFP8 GEMM)")
+      ->check(CLI::IsMember({"pod", "chip"}))
+      ->capture_default_str();
   auto* fw_opt =
       cmd->add_option("--firmware", a->firmware,
                       "[C:]F.elf: RV32IM ELF for the control core (of every chip, or of chip C)");
@@ -81,7 +87,7 @@ void register_run_command(CLI::App& app, Action& action) {
                   "(the code is printed); passthrough: the firmware's code as the status (the OS "
                   "keeps its low 8 bits, and 2/3/4 look like mxemu's own)")
       ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case));
-  cmd->callback([&action, seed, a, raw] {
+  cmd->callback([&action, seed, a, raw, demo] {
     const auto parse = [a, raw] {
       a->max_cycles = parse_uint_option(raw->max_cycles, "--max-cycles", 0, kMaxCycleLimit);
       a->max_seconds = parse_seconds_option(raw->max_seconds, "--max-seconds");
@@ -89,7 +95,7 @@ void register_run_command(CLI::App& app, Action& action) {
       a->threads = static_cast<unsigned>(parse_uint_option(raw->threads, "--threads", 0, 1024));
     };
     if (a->firmware.empty() && a->kernel.empty()) {
-      action = [seed, a, parse] {
+      action = [seed, a, parse, demo] {
         parse();
         if (!a->stats.empty() || !a->gdb.empty() || a->cycle_accurate || !a->inputs.empty() ||
             !a->outputs.empty() || !a->scalars.empty() || !a->timeline.empty() || a->chips > 0 ||
@@ -98,7 +104,8 @@ void register_run_command(CLI::App& app, Action& action) {
               "--stats, --timeline, --gdb, --lockstep, --in, --out, --scalar and --chips need "
               "--firmware or --kernel");
         }
-        return chip_demo(*seed, a->config);
+        if (*demo == "chip") return chip_demo(*seed, a->config);
+        return pod_demo(*seed, a->config, a->threads);
       };
     } else {
       action = [a, parse] {

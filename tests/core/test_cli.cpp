@@ -196,8 +196,19 @@ TEST_CASE("the documented defaults config changes nothing", "[core][cli]") {
   std::filesystem::remove(s2);
 }
 
-TEST_CASE("mxemu run without --firmware still runs the numerics demo", "[core][cli]") {
+TEST_CASE("mxemu run without --firmware runs the pod demo; --demo chip the chip demo",
+          "[core][cli]") {
   const auto r = mxemu_run({});
   CHECK(r.rc == 0);
+  CHECK(r.out.find("2x2x2 torus") != std::string::npos);
+  CHECK(r.out.find("0 of 2097152 GEMM outputs differ") != std::string::npos);
+  CHECK(r.out.find("0 all-reduced elements differ between chips") != std::string::npos);
   CHECK(r.out.find("PASS") != std::string::npos);
+  const auto c = mxemu_run({"--demo", "chip"});
+  CHECK(c.rc == 0);
+  CHECK(c.out.find("1024x1024x1024") != std::string::npos);
+  CHECK(c.out.find("PASS") != std::string::npos);
+  const auto bad = mxemu_run({"--demo", "cluster"});
+  CHECK(bad.rc == 2);
+  CHECK(bad.err.find("--demo") != std::string::npos);
 }
