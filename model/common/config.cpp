@@ -206,10 +206,13 @@ void Writer::open(std::string_view doc) {
 }
 
 void Writer::line(std::string_view key, const std::string& value, const std::string& comment) {
-  open("");
   Table* t = nullptr;
   for (Table& x : tables_) {
     if (x.path == path_) t = &x;  // the last one: an array's newest item
+  }
+  if (t == nullptr) {  // as open(""): a table without a doc comment
+    tables_.push_back(Table{path_, std::string(), {}});
+    t = &tables_.back();
   }
   std::string l = fmt::format("{} = {}", key, value);
   if (!comment.empty()) l = fmt::format("{:<34}# {}", l + " ", comment);

@@ -6,15 +6,17 @@ namespace mxemu::core {
 
 void Bus::map(std::uint32_t base, std::uint32_t size, Device& device, std::uint32_t latency_cycles,
               std::string name, bool overlay) {
-  if (size == 0 || static_cast<std::uint64_t>(base) + size > (std::uint64_t{1} << 32))
+  if (size == 0 || static_cast<std::uint64_t>(base) + size > (std::uint64_t{1} << 32)) {
     throw_bad_input("bus: region '{}' at 0x{:08x} size 0x{:x} does not fit the address space", name,
                     base, size);
+  }
   auto& list = overlay ? overlays_ : regions_;
   for (const Region& r : list) {
     const bool disjoint = base + (size - 1) < r.base || r.base + (r.size - 1) < base;
-    if (!disjoint)
+    if (!disjoint) {
       throw_bad_input("bus: region '{}' at 0x{:08x} overlaps '{}' at 0x{:08x}", name, base, r.name,
                       r.base);
+    }
   }
   list.push_back(Region{base, size, &device, latency_cycles, std::move(name)});
 }

@@ -11,8 +11,9 @@ namespace {
 constexpr int kSigInt = 2, kSigIll = 4, kSigTrap = 5;
 }  // namespace
 
-CoreModule::CoreModule(sc_core::sc_module_name name, Machine& machine, std::uint64_t max_cycles,
-                       DebugAgent* debugger, std::function<void()> on_done)
+CoreModule::CoreModule(const sc_core::sc_module_name& name, Machine& machine,
+                       std::uint64_t max_cycles, DebugAgent* debugger,
+                       std::function<void()> on_done)
     : sc_core::sc_module(name),
       m_(machine),
       hart_(machine.hart()),
@@ -161,10 +162,11 @@ void CoreModule::thread() {
   // Final sync: SystemC time stands at the core's last cycle.
   sync_before(hart_.cycle());
   if (dbg_ != nullptr && !killed_) {
-    if (reason_ == StopReason::kExit)
+    if (reason_ == StopReason::kExit) {
       dbg_->on_exit(hart_.exit_code(), 0);
-    else
+    } else {
       dbg_->on_exit(0, exit_signal != 0 ? exit_signal : 9);
+    }
   }
   done_ = true;
   done_event_.notify(sc_core::SC_ZERO_TIME);

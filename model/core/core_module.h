@@ -52,7 +52,7 @@ class CoreModule : public sc_core::sc_module, private SyncHook {
   SC_HAS_PROCESS(CoreModule);
   // max_cycles 0: no limit. The core never stops the simulation: when it is done (exit, fault,
   // cycle limit, debugger kill, halt) it calls on_done, and its owner decides.
-  CoreModule(sc_core::sc_module_name name, Machine& machine, std::uint64_t max_cycles,
+  CoreModule(const sc_core::sc_module_name& name, Machine& machine, std::uint64_t max_cycles,
              DebugAgent* debugger = nullptr, std::function<void()> on_done = {});
 
   // Attaches a debugger; only before the simulation starts.

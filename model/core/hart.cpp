@@ -361,10 +361,11 @@ bool Hart::trap(std::uint32_t cause, std::uint32_t tval, const char* what_name) 
   const std::uint32_t base = mtvec_ & ~3u;
   if (base == 0) {
     std::string what = what_name != nullptr ? std::string(what_name) : trap_cause_name(cause);
-    if (cause == kCauseIllegalInstruction)
+    if (cause == kCauseIllegalInstruction) {
       what += fmt::format(" (instruction 0x{:08x})", tval);
-    else if (cause != kCauseEcallM && (cause != kCauseBreakpoint || what_name != nullptr))
+    } else if (cause != kCauseEcallM && (cause != kCauseBreakpoint || what_name != nullptr)) {
       what += fmt::format(" (address 0x{:08x})", tval);
+    }
     fault_ =
         fmt::format("{} at pc 0x{:08x}, cycle {}: no trap handler (mtvec is 0)", what, pc_, cycle_);
     return false;
@@ -419,10 +420,11 @@ bool Hart::check_interrupts() {
   const std::uint32_t ready = pending & mie_;
   if ((mstatus_ & kMstatusMie) != 0 && ready != 0) {
     std::uint32_t irq = kIrqTimer;
-    if ((ready & (1u << kIrqExternal)) != 0)
+    if ((ready & (1u << kIrqExternal)) != 0) {
       irq = kIrqExternal;
-    else if ((ready & (1u << kIrqSoftware)) != 0)
+    } else if ((ready & (1u << kIrqSoftware)) != 0) {
       irq = kIrqSoftware;
+    }
     ++interrupts_;
     trap(kCauseInterrupt | irq, 0);  // mtvec != 0 is checked by the caller's trap path
     return true;
@@ -926,7 +928,8 @@ StopReason Hart::run_loop(std::uint64_t until_cycle, bool single_step) {
             continue;
           }
         }
-        if (f3 == 0) v = static_cast<std::uint32_t>(static_cast<std::int8_t>(v));
+        if (f3 == 0)
+          v = static_cast<std::uint32_t>(static_cast<std::int32_t>(v << 24) >> 24);  // LB
         if (f3 == 1) v = static_cast<std::uint32_t>(static_cast<std::int16_t>(v));
         x[rd] = v;
         cost = t_.load_cycles + extra;
@@ -965,10 +968,11 @@ StopReason Hart::run_loop(std::uint64_t until_cycle, bool single_step) {
             x[rd] = a + imm;
             break;
           case 1:
-            if (f7 != 0)
+            if (f7 != 0) {
               illegal = true;
-            else
+            } else {
               x[rd] = a << sh;
+            }
             break;
           case 2:
             x[rd] = static_cast<std::int32_t>(a) < static_cast<std::int32_t>(imm) ? 1 : 0;
@@ -980,12 +984,13 @@ StopReason Hart::run_loop(std::uint64_t until_cycle, bool single_step) {
             x[rd] = a ^ imm;
             break;
           case 5:
-            if (f7 == 0)
+            if (f7 == 0) {
               x[rd] = a >> sh;
-            else if (f7 == 0x20)
+            } else if (f7 == 0x20) {
               x[rd] = static_cast<std::uint32_t>(static_cast<std::int32_t>(a) >> sh);
-            else
+            } else {
               illegal = true;
+            }
             break;
           case 6:
             x[rd] = a | imm;
@@ -1003,12 +1008,13 @@ StopReason Hart::run_loop(std::uint64_t until_cycle, bool single_step) {
           break;
         }
         if (f7 == 0x20) {
-          if (f3 == 0)
+          if (f3 == 0) {
             x[rd] = a - b;
-          else if (f3 == 5)
+          } else if (f3 == 5) {
             x[rd] = static_cast<std::uint32_t>(static_cast<std::int32_t>(a) >> (b & 31));
-          else
+          } else {
             illegal = true;
+          }
           break;
         }
         if (f7 != 0) {

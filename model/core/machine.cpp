@@ -8,10 +8,11 @@ namespace mxemu::core {
 
 namespace {
 void validate(const CoreConfig& c) {
-  if (c.ram_size_bytes == 0 || c.ram_size_bytes % 4 != 0 || c.ram_size_bytes > 0x40000000u)
+  if (c.ram_size_bytes == 0 || c.ram_size_bytes % 4 != 0 || c.ram_size_bytes > 0x40000000u) {
     throw_bad_input(
         "config: core ram_size_bytes {} must be a non-zero multiple of 4, at most 1 GiB",
         c.ram_size_bytes);
+  }
   if (c.clock_hz == 0 || c.clock_hz > 1'000'000'000'000ull)
     throw_bad_input("config: core clock_hz {} is out of range (1 .. 1e12)", c.clock_hz);
   if (c.timer_divider == 0) throw_bad_input("config: core timer_divider must be at least 1");
@@ -51,9 +52,10 @@ const std::string& Machine::htif_error() const {
 void Machine::load(const ElfImage& image, const std::string& name) {
   load_elf(image, bus_, name);  // segments first: "outside memory" is the clearer message
   auto map_word = [&](std::uint32_t addr, const char* sym) {
-    if (addr - MXEMU_RAM_BASE > cfg_.ram_size_bytes - 8 || (addr & 7) != 0)
+    if (addr - MXEMU_RAM_BASE > cfg_.ram_size_bytes - 8 || (addr & 7) != 0) {
       throw_bad_input("{}: symbol '{}' at 0x{:08x} is not an aligned 8-byte word in RAM", name, sym,
                       addr);
+    }
     auto dev = std::make_unique<Htif>(hart_, ram_.host_memory() + (addr - MXEMU_RAM_BASE));
     bus_.map(addr, 8, *dev, cfg_.latency.htif_cycles, sym, /*overlay=*/true);
     return dev;
@@ -93,9 +95,10 @@ int Machine::finish(StopReason reason, std::uint64_t max_cycles) const {
           "nothing can raise (deadlock)",
           hart_.pc() - 4, hart_.cycle());  // the hart stopped just after the wfi
     default:
-      if (!htif_error().empty())
+      if (!htif_error().empty()) {
         throw_sim_fault("core: {} at pc 0x{:08x}, cycle {}", htif_error(), hart_.pc(),
                         hart_.cycle());
+      }
       throw Error(ExitCode::kLimit,
                   fmt::format("core: cycle limit {} reached at pc 0x{:08x}, cycle {} ({} "
                               "instructions retired)",

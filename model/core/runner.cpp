@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <memory>
 
@@ -72,7 +73,8 @@ RunReport run_firmware(const RunOptions& opt) {
   r.sleep_cycles = h.sleep_cycles();
   r.traps = h.traps();
   r.interrupts = h.interrupts();
-  r.sim_time_ps = static_cast<std::uint64_t>(sc_core::sc_time_stamp().to_seconds() * 1e12 + 0.5);
+  r.sim_time_ps =
+      static_cast<std::uint64_t>(std::llround(sc_core::sc_time_stamp().to_seconds() * 1e12));
   r.host_seconds = std::chrono::duration<double>(t1 - t0).count();
   r.console = machine.console().text();
   r.killed = core.killed();

@@ -30,7 +30,7 @@ AddressMap::AddressMap(const Organisation& org, const std::string& mapping) : or
     seen[f] = true;
     order[i] = f;
   }
-  std::uint32_t shift = static_cast<std::uint32_t>(std::countr_zero(org.access_bytes));
+  auto shift = static_cast<std::uint32_t>(std::countr_zero(org.access_bytes));
   for (int i = kFieldCount - 1; i >= 0; --i) {  // least significant field last in the string
     const int f = order[i];
     shift_[f] = shift;

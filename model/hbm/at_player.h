@@ -20,8 +20,8 @@ class AtPlayer : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<AtPlayer> socket;
 
-  AtPlayer(sc_core::sc_module_name name, std::vector<TraceEntry> trace, sc_core::sc_time tck,
-           std::uint32_t access_bytes)
+  AtPlayer(const sc_core::sc_module_name& name, std::vector<TraceEntry> trace,
+           const sc_core::sc_time& tck, std::uint32_t access_bytes)
       : sc_core::sc_module(name),
         socket("socket"),
         trace_(std::move(trace)),
@@ -76,7 +76,7 @@ class AtPlayer : public sc_core::sc_module {
       return tlm::TLM_ACCEPTED;
     }
     if (phase == tlm::BEGIN_RESP) {
-      const std::size_t i = static_cast<std::size_t>(&p - payloads_.data());
+      const auto i = static_cast<std::size_t>(&p - payloads_.data());
       done_cycles_[i] = (sc_core::sc_time_stamp() + delay).value() / tck_.value();
       ++responses_;
       return tlm::TLM_COMPLETED;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -77,8 +78,8 @@ const char* constraint_name(Constraint c) {
   return "?";
 }
 
-Checker::Checker(const TimingSet& t, std::uint32_t bank_groups, std::uint32_t banks_per_group)
-    : t_(t),
+Checker::Checker(TimingSet t, std::uint32_t bank_groups, std::uint32_t banks_per_group)
+    : t_(std::move(t)),
       banks_per_group_(banks_per_group),
       group_shift_(static_cast<std::uint32_t>(std::countr_zero(banks_per_group))),
       banks_(bank_groups * banks_per_group),

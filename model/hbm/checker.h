@@ -50,7 +50,7 @@ struct Earliest {
 
 class Checker {
  public:
-  Checker(const TimingSet& t, std::uint32_t bank_groups, std::uint32_t banks_per_group);
+  Checker(TimingSet t, std::uint32_t bank_groups, std::uint32_t banks_per_group);
 
   // Flat bank index within the pseudo-channel.
   std::uint32_t flat_bank(std::uint32_t bg, std::uint32_t bank) const {

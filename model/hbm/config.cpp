@@ -27,7 +27,7 @@ std::uint64_t refresh_work_cycles(const TimingSet& t, RefreshPolicy policy,
   // From the cycle refresh is forced: the last ACT, RD or WR may have issued the cycle before;
   // its bank may precharge after tRAS / tRTP / write recovery, then tRP (and tRC after an ACT
   // for REFab).
-  const std::uint64_t close =
+  const auto close =
       std::max<std::uint64_t>({t.nRC, std::uint64_t{t.nRAS} + t.nRP, std::uint64_t{t.nRTP} + t.nRP,
                                std::uint64_t{t.nCWL} + t.nBL + t.nWR + t.nRP});
   switch (policy) {

@@ -6,7 +6,7 @@ namespace mxemu::hbm {
 
 using sc_core::sc_time;
 
-HbmTarget::HbmTarget(sc_core::sc_module_name name, const HbmConfig& config)
+HbmTarget::HbmTarget(const sc_core::sc_module_name& name, const HbmConfig& config)
     : sc_core::sc_module(name),
       socket("socket"),
       core_(config),
@@ -82,7 +82,7 @@ tlm::tlm_sync_enum HbmTarget::nb_transport_fw(tlm::tlm_generic_payload& trans,
   }
   if (phase != tlm::BEGIN_REQ) return tlm::TLM_ACCEPTED;  // nothing else is expected
   if (!access_storage(trans)) return tlm::TLM_COMPLETED;
-  const sc_time now = sc_core::sc_time_stamp();
+  const sc_time& now = sc_core::sc_time_stamp();  // no wait() below: time stands still
   const Cycle arrival = cycle_of(now + delay);
   if (trans.has_mm()) trans.acquire();
   const Cycle accepted = submit_pieces(trans, arrival, false);
@@ -156,7 +156,7 @@ void HbmTarget::schedule_wake() {
     next = *d + 1;
   }
   if (!next) return;
-  const sc_time now = sc_core::sc_time_stamp();
+  const sc_time& now = sc_core::sc_time_stamp();  // no wait() below: time stands still
   const sc_time at = std::max(time_of(*next), now);
   wake_ev_.notify(at - now);
 }

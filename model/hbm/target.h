@@ -29,7 +29,7 @@ class HbmTarget : public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<HbmTarget> socket;
 
-  HbmTarget(sc_core::sc_module_name name, const HbmConfig& config);
+  HbmTarget(const sc_core::sc_module_name& name, const HbmConfig& config);
 
   HbmCore& core() { return core_; }
   Storage& storage() { return core_.storage(); }  // direct preload / inspection

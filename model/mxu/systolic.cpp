@@ -155,7 +155,7 @@ void FoldDriver::inputs_at(std::uint64_t cycle, CycleInputs& in) const {
       }
     }
     if (cycle >= t.stream_start && cycle < t.stream_start + s.m) {
-      const std::size_t i = static_cast<std::size_t>(cycle - t.stream_start);
+      const auto i = static_cast<std::size_t>(cycle - t.stream_start);
       in.a_valid = true;
       in.a_bank = t.bank;
       in.a_fmt = s.fmt_a;

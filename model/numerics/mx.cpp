@@ -17,7 +17,7 @@ std::uint8_t mx_block_scale(std::span<const float> block, Fp8Format elem, MxScal
   int e = std::ilogb(amax) - fi.emax;  // floor(log2 amax) - emax, exact (subnormals included)
   if (mode == MxScaleMode::kCeil) {
     // amax <= max_finite * 2^e ? Both sides are exact in double.
-    const double max_finite = static_cast<double>(decode(elem, fi.max_finite_code));
+    const auto max_finite = static_cast<double>(decode(elem, fi.max_finite_code));
     if (static_cast<double>(amax) > std::ldexp(max_finite, e)) ++e;
   }
   if (e < -kUe8m0Bias) e = -kUe8m0Bias;

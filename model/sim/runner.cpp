@@ -317,7 +317,7 @@ PodResult run_pod_job(const PodJob& job) {
     write_file(job.stats_path, (n == 1 ? pr.chips[0].stats : pr.stats).dump(2) + "\n",
                "statistics");
   }
-  if (output_error) throw *output_error;
+  if (output_error) throw Error(output_error->code(), output_error->what());
   return pr;
 }
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <utility>
 
 #include "model/common/error.h"
 
@@ -24,10 +25,10 @@ chip::ChipIdentity chip_identity(std::uint32_t index, const std::vector<std::uin
   return id;
 }
 
-Simulation::Simulation(const sc_core::sc_module_name& name, const SimConfig& config,
+Simulation::Simulation(const sc_core::sc_module_name& name, SimConfig config,
                        std::uint64_t max_cycles, unsigned threads, double max_host_seconds)
     : sc_core::sc_module(name),
-      cfg_(config),
+      cfg_(std::move(config)),
       pool_(threads),
       max_host_seconds_(max_host_seconds),
       max_cycles_(max_cycles) {

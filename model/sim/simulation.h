@@ -27,7 +27,7 @@ class Simulation : public sc_core::sc_module, public chip::ChipObserver {
   // constructed in a fresh SystemC context. threads: host threads (0: one per host core).
   // max_host_seconds: a wall-clock limit (0: none); chips still running when it is reached end
   // with the cycle-limit status (4).
-  Simulation(const sc_core::sc_module_name& name, const SimConfig& config, std::uint64_t max_cycles,
+  Simulation(const sc_core::sc_module_name& name, SimConfig config, std::uint64_t max_cycles,
              unsigned threads = 0, double max_host_seconds = 0);
   ~Simulation() override;
   Simulation(const Simulation&) = delete;

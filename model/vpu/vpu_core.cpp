@@ -37,7 +37,7 @@ float exp_f32(float x) {
 }
 
 std::uint16_t to_bf16(float x) {
-  const std::uint32_t b = std::bit_cast<std::uint32_t>(x);
+  const auto b = std::bit_cast<std::uint32_t>(x);
   if ((b & 0x7FFFFFFFu) > 0x7F800000u) return 0x7FC0;
   const std::uint32_t rounded = b + 0x7FFFu + ((b >> 16) & 1u);
   return static_cast<std::uint16_t>(rounded >> 16);

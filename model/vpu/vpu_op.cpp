@@ -170,9 +170,10 @@ void execute(const Op& op, View x, View y, View z) {
   if (col_reduce) {
     std::vector<float> accv(cols);
     for (std::uint64_t c = 0; c < cols; ++c) accv[c] = xf(0, c);
-    for (std::uint64_t r = 1; r < rows; ++r)
+    for (std::uint64_t r = 1; r < rows; ++r) {
       for (std::uint64_t c = 0; c < cols; ++c)
         accv[c] = func == VpuFn::kColSum ? accv[c] + xf(r, c) : max_nan(accv[c], xf(r, c));
+    }
     for (std::uint64_t c = 0; c < cols; ++c) put(0, c, accv[c]);
   } else {
     for (std::uint64_t r = 0; r < rows; ++r) {
