@@ -22,5 +22,6 @@ void register_run_command(CLI::App& app, Action& action);     // cmd_run.cpp
 void register_hbm_command(CLI::App& app, Action& action);     // cmd_hbm.cpp
 void register_gemm_command(CLI::App& app, Action& action);    // cmd_gemm.cpp
 void register_config_command(CLI::App& app, Action& action);  // cmd_config.cpp
+void register_report_command(CLI::App& app, Action& action);  // cmd_report.cpp
 
 }  // namespace mxemu::cli

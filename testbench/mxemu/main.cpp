@@ -43,6 +43,7 @@ int sc_main(int argc, char* argv[]) {
   mxemu::cli::register_hbm_command(app, action);
   mxemu::cli::register_gemm_command(app, action);
   mxemu::cli::register_config_command(app, action);
+  mxemu::cli::register_report_command(app, action);
 
   try {
     app.parse(argc, argv);
