@@ -16,7 +16,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git python3
   libsystemc-dev verilator libfmt-dev catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libopenblas-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf
-  gdb-multiarch yosys clang-format zlib1g-dev
+  gdb-multiarch yosys clang-format zlib1g-dev chromium
   # The Python package (python/, ctest -L python): pybind11 against Debian's Python and NumPy.
   pybind11-dev python3-dev python3-numpy python3-matplotlib
   # CI's reliability checks (.ci/run): libFuzzer harnesses (tools/fuzz), the ASan + UBSan build of
