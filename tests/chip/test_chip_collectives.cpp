@@ -250,7 +250,7 @@ std::vector<std::uint8_t> to_bytes(const Case& c, const std::vector<float>& v, S
   return b;
 }
 
-Run run_case(const Case& c, const Vecs& in, const Ref& ref) {
+sim::PodJob make_job(const Case& c, const Vecs& in, const Ref& ref) {
   sim::PodJob job;
   job.config = sim::SimConfig{};
   job.config->pod.shape = {c.shape[0], c.shape[1], c.shape[2]};
@@ -278,6 +278,10 @@ Run run_case(const Case& c, const Vecs& in, const Ref& ref) {
     p.read_back = {"Y"};
     job.programs.push_back(std::move(p));
   }
+  return job;
+}
+
+Run run_job(const sim::PodJob& job, const Ref& ref) {
   Run r;
   r.pod = test::run_pod(job);
   for (std::uint32_t chip = 0; chip < ref.chips; ++chip) {
@@ -294,6 +298,10 @@ Run run_case(const Case& c, const Vecs& in, const Ref& ref) {
     r.end = std::max<std::uint64_t>(r.end, t1);
   }
   return r;
+}
+
+Run run_case(const Case& c, const Vecs& in, const Ref& ref) {
+  return run_job(make_job(c, in, ref), ref);
 }
 
 // Random inputs: f32 values of mixed signs and magnitudes (sums round, and depend on their
@@ -592,4 +600,61 @@ TEST_CASE("a collective run twice gives identical outputs, cycles and statistics
     INFO("chip " << chip);
     CHECK(sa == sb);
   }
+}
+
+TEST_CASE("a collective stays exact through bit errors and a link that fails mid-way",
+          "[chip][ici][faults]") {
+  Case c;
+  c.shape = {8, 1, 1};
+  c.algo = Algo::kRing;
+  c.elements = 1 << 18;  // 1 MiB of FP32 per chip
+  const Ref ref(c);
+  const Vecs in = random_inputs(c, ref.chips, 11);
+  const Vecs want = ref.run(in);
+  const Run clean = run_case(c, in, ref);
+  // Bit errors at 1e-6 per bit on every link, and chip 2's x+ link (to chip 3) dies a third of
+  // the way through: its traffic goes the long way round the ring.
+  sim::PodJob job = make_job(c, in, ref);
+  job.config->ici.bit_error_rate = 1e-6;
+  ici::FaultSpec f;
+  f.kind = ici::FaultSpec::Kind::kLink;
+  f.chip = 2;
+  f.port = 0;
+  f.at_ns = clean.start + (clean.end - clean.start) / 3;  // 1 GHz: a cycle is a ns
+  job.config->pod.faults = {f};
+  const Run r = run_job(job, ref);
+  require_exact(c, ref, want, r);
+  CHECK(r.y == clean.y);
+  CHECK(r.end - r.start > clean.end - clean.start);  // the detour and the resends cost time
+  double retrans = 0;
+  bool dead = false;
+  for (const auto& l : r.pod.stats["pod"]["ici"]["links"]) {
+    if (!l["alive"].get<bool>()) dead = true;
+    for (const auto& d : l["directions"]) retrans += d["retransmissions"].get<double>();
+  }
+  CHECK(dead);
+  CHECK(retrans > 0);
+  WARN("link fault + BER 1e-6: " << retrans << " packets resent, " << r.end - r.start
+                                 << " cycles (clean: " << clean.end - clean.start << ")");
+}
+
+TEST_CASE("a collective on buffers of different sizes is refused, naming both chips",
+          "[chip][ici][bad-input]") {
+  Case c;
+  c.shape = {4, 1, 1};
+  c.elements = 4096;
+  c.chunk = 4096;
+  const Ref ref(c);
+  const Vecs in = random_inputs(c, ref.chips, 5);
+  sim::PodJob job = make_job(c, in, ref);
+  // Chip 2 gets a shorter vector than the others.
+  std::vector<float> shorter(in[2].begin(), in[2].begin() + 3000);
+  job.programs[2].inputs[0].second = make_f32({shorter.size()}, shorter);
+  const sim::PodResult r = test::run_pod(job);
+  REQUIRE(r.first_failure.has_value());
+  std::string all;
+  for (const sim::ChipJobResult& ch : r.chips) all += ch.end.message + "\n";
+  INFO(all);
+  CHECK(all.find("from chip 2") != std::string::npos);
+  CHECK(all.find("matched a message of 3000 bytes") != std::string::npos);
 }
