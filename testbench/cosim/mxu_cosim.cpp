@@ -38,10 +38,12 @@ cosim::CosimReport run(const Options& o, const std::string& wave) {
   cfg.rows = cfg.cols = kTileSize;
   std::mt19937_64 rng(o.seed);
   std::vector<cosim::FoldData> data;
+  data.reserve(static_cast<std::size_t>(o.folds));
   for (int f = 0; f < o.folds; ++f) {
     data.push_back(cosim::random_fold(rng, cfg, 1 + rng() % o.max_m));
   }
   std::vector<mxu::FoldSpec> specs;
+  specs.reserve(data.size());
   for (auto& d : data) specs.push_back(d.spec());
   auto ctx = std::make_unique<VerilatedContext>();
   ctx->traceEverOn(!wave.empty());
@@ -62,9 +64,7 @@ cosim::CosimReport run(const Options& o, const std::string& wave) {
   return rep;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int cosim_main(int argc, char** argv) {
   CLI::App app{"Co-simulate the Verilated 8x8 systolic tile against the model/mxu core"};
   Options o;
   app.add_option("--fst", o.fst, "dump the RTL's signals to this FST file");
@@ -96,5 +96,16 @@ int main(int argc, char** argv) {
   } catch (const Error& e) {
     fmt::print(stderr, "{}{}\n", kErrorPrefix, e.what());
     return static_cast<int>(e.code());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return cosim_main(argc, argv);
+  } catch (const std::exception& e) {  // anything but an Error (CLI11 setup, I/O): a bug here
+    fmt::print(stderr, "{}internal: {}\n", kErrorPrefix, e.what());
+    return static_cast<int>(ExitCode::kInternal);
   }
 }

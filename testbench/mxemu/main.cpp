@@ -17,6 +17,7 @@
 
 namespace {
 // The one piece of mutable process-wide state mxemu has: what a signal handler may touch.
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): a signal handler sets it
 std::atomic<bool> g_interrupted{false};
 extern "C" void on_sigint(int /*signal*/) {
   if (g_interrupted.exchange(true)) std::_Exit(130);  // a second Ctrl-C: leave at once
@@ -69,6 +70,7 @@ int sc_main(int argc, char* argv[]) {
 // Our own entry point: keeps SystemC's copyright banner off stderr (unless the user's environment
 // says otherwise), then hands over to SystemC, which calls sc_main.
 int main(int argc, char* argv[]) {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): no other thread exists yet
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   return sc_core::sc_elab_and_sim(argc, argv);
 }

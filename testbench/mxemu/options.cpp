@@ -14,7 +14,7 @@ std::uint64_t parse_uint_option(const std::string& text, const char* option, std
   std::uint64_t v = 0;
   bool ok = digits;
   for (const char c : digits ? text : std::string()) {
-    const std::uint64_t d = static_cast<std::uint64_t>(c - '0');
+    const auto d = static_cast<std::uint64_t>(c - '0');
     if (v > (~std::uint64_t{0} - d) / 10) {
       ok = false;
       break;

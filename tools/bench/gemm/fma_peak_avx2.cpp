@@ -13,7 +13,7 @@ float fma_loop_avx2(std::uint64_t iters, std::uint64_t& fmas) {
   const __m256 y = _mm256_set1_ps(1e-6f);
   for (std::uint64_t it = 0; it < iters; ++it) {
 #pragma GCC unroll 12
-    for (int i = 0; i < kChains; ++i) acc[i] = _mm256_fmadd_ps(acc[i], x, y);
+    for (auto& a : acc) a = _mm256_fmadd_ps(a, x, y);
   }
   __m256 s = acc[0];
   for (int i = 1; i < kChains; ++i) s = _mm256_add_ps(s, acc[i]);

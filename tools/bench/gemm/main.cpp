@@ -187,6 +187,7 @@ double fma_peak(num::GemmIsa isa, int threads) {
     std::vector<double> rates(static_cast<std::size_t>(threads));
     std::vector<float> sinks(static_cast<std::size_t>(threads));
     std::vector<std::thread> ts;
+    ts.reserve(static_cast<std::size_t>(threads));
     for (int t = 0; t < threads; ++t) {
       ts.emplace_back([&, t] {
         const auto ut = static_cast<std::size_t>(t);
@@ -204,9 +205,7 @@ double fma_peak(num::GemmIsa isa, int threads) {
   return best;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int bench_main(int argc, char** argv) {
   CLI::App app{"bench_gemm: reference MXFP8 GEMM vs OpenBLAS SGEMM and the host FMA peak"};
   int threads = 2;
   int reps = 5;
@@ -235,6 +234,7 @@ int main(int argc, char** argv) {
   }
 
   openblas_set_num_threads(threads);
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read before any thread starts
   const char* coretype_env = std::getenv("OPENBLAS_CORETYPE");
   fmt::print("OpenBLAS: core {} | config {} | OPENBLAS_CORETYPE={}\n", openblas_get_corename(),
              openblas_get_config(), coretype_env != nullptr ? coretype_env : "(unset)");
@@ -296,4 +296,15 @@ int main(int argc, char** argv) {
   }
   fmt::print("load average at the end: {}\n", load_average());
   return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return bench_main(argc, argv);
+  } catch (const std::exception& e) {  // CLI11 setup, fmt, I/O: report, do not terminate
+    fmt::print(stderr, "bench_gemm: error: {}\n", e.what());
+    return 1;
+  }
 }

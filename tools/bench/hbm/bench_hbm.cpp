@@ -28,6 +28,7 @@ namespace {
 
 struct FreshContext {  // each AT run elaborates into its own simulation context
   ~FreshContext() {
+    // NOLINTNEXTLINE(bugprone-unhandled-exception-at-new): out of memory here ends the process
     sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
     sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
   }
@@ -66,12 +67,13 @@ double cpu_seconds() {
 int sc_main(int argc, char* argv[]) {
   const std::size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 100000;
   const int reps = argc > 2 ? std::atoi(argv[2]) : 3;
-  const char* depth = std::getenv("HBM_QUEUE_DEPTH");
+  const char* depth = std::getenv("HBM_QUEUE_DEPTH");  // NOLINT(concurrency-mt-unsafe): 1 thread
   HbmConfig config;  // mx1: 4 HBM3 stacks x 16 channels x 2 pseudo-channels
   if (argc > 3) config.org.stacks = static_cast<std::uint32_t>(std::atoi(argv[3]));
-  if (depth)
+  if (depth) {
     config.read_queue_depth = config.write_queue_depth =
         static_cast<std::uint32_t>(std::atoi(depth));
+  }
   fmt::print(
       "HBM controller benchmark: {} requests per trace, {} ({} pseudo-channels), best of {} "
       "(process CPU time)\n",

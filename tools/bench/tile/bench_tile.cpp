@@ -20,7 +20,8 @@
 using namespace mxemu;
 using Clock = std::chrono::steady_clock;
 
-int main(int argc, char** argv) {
+namespace {
+int bench_main(int argc, char** argv) {
   CLI::App app{"Verilated 16x16 tile vs model/mxu fast path: simulated cycles per host second"};
   int folds = 16;
   std::size_t m = 256;
@@ -42,8 +43,10 @@ int main(int argc, char** argv) {
   cfg.gemm_threads = 1;
   std::mt19937_64 rng(42);
   std::vector<cosim::FoldData> data;
+  data.reserve(static_cast<std::size_t>(folds));
   for (int f = 0; f < folds; ++f) data.push_back(cosim::random_fold(rng, cfg, m, 0));
   std::vector<mxu::FoldSpec> specs;
+  specs.reserve(data.size());
   for (auto& d : data) specs.push_back(d.spec());
 
   // Untimed: both agree.
@@ -149,4 +152,15 @@ int main(int argc, char** argv) {
   fmt::print("model/mxu fast path  : {:12.0f} cycles/s ({:.6f} s)\n", fast_cps, best_fast);
   fmt::print("fast path / RTL      : {:.0f}x   (checksum {:08x})\n", fast_cps / rtl_cps, sink);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return bench_main(argc, argv);
+  } catch (const std::exception& e) {  // CLI11 setup, fmt, I/O: report, do not terminate
+    fmt::print(stderr, "{}{}\n", kErrorPrefix, e.what());
+    return static_cast<int>(ExitCode::kInternal);
+  }
 }
