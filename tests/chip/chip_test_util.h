@@ -4,11 +4,15 @@
 
 #include <systemc>
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -22,7 +26,7 @@ namespace mxemu::test {
 
 // The bytes of a test firmware ELF built into $MXEMU_BUILD_DIR/firmware (firmware/tests/chip).
 inline std::vector<std::uint8_t> test_firmware(const std::string& name) {
-  const char* d = std::getenv("MXEMU_BUILD_DIR");
+  const char* d = std::getenv("MXEMU_BUILD_DIR");  // NOLINT(concurrency-mt-unsafe): read-only
   const std::string path = std::string(d != nullptr ? d : "build") + "/firmware/" + name + ".elf";
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("missing test firmware " + path + " (run through ctest)");
@@ -34,6 +38,7 @@ inline std::vector<std::uint8_t> test_firmware(const std::string& name) {
 inline sim::ChipJobResult run_job(const sim::ChipJob& job) {
   struct Fresh {
     ~Fresh() {
+      // NOLINTNEXTLINE(bugprone-unhandled-exception-at-new): out of memory ends the test run
       sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
       sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
     }
@@ -47,6 +52,7 @@ inline sim::ChipJobResult run_job(const sim::ChipJob& job) {
 inline sim::PodResult run_pod(const sim::PodJob& job) {
   struct Fresh {
     ~Fresh() {
+      // NOLINTNEXTLINE(bugprone-unhandled-exception-at-new): out of memory ends the test run
       sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
       sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
     }
@@ -95,7 +101,7 @@ inline sim::GemmJob random_gemm(std::mt19937_64& rng, std::size_t m, std::size_t
 
 // Writes a TOML config into the temporary directory; returns its path.
 inline std::string temp_config(const std::string& name, const std::string& text) {
-  const std::string p = (std::filesystem::temp_directory_path() / name).string();
+  std::string p = (std::filesystem::temp_directory_path() / name).string();
   std::ofstream(p) << text;
   return p;
 }
@@ -134,6 +140,37 @@ inline void require_bit_exact(const NpyArray& got, const sim::GemmJob& g) {
     INFO("C[" << i / g.b.shape[1] << "][" << i % g.b.shape[1] << "]");
     REQUIRE(num::f32_bits(c[i]) == num::f32_bits(want[i]));
   }
+}
+
+// A timeline (Perfetto trace-event JSON) whose slices nest properly: on each track (pid, tid)
+// no two slices partly overlap (one ends before the next starts, or contains it), and every
+// slice is named by its operation, not by a bare opcode. Returns the number of slices.
+inline std::size_t require_well_nested(const std::string& timeline) {
+  const auto j = nlohmann::json::parse(timeline);
+  std::map<std::pair<std::int64_t, std::int64_t>, std::vector<std::pair<double, double>>> tracks;
+  std::size_t n = 0;
+  for (const auto& e : j["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    const std::string name = e["name"];
+    INFO("slice " << e.dump());
+    REQUIRE(name.find('_') == std::string::npos);  // not DMA_COPY, VPU_OP, MXU_MATMUL, ...
+    const double ts = e["ts"], dur = e["dur"];
+    tracks[{e["pid"].get<std::int64_t>(), e.value("tid", std::int64_t{0})}].emplace_back(ts,
+                                                                                         ts + dur);
+    ++n;
+  }
+  for (auto& [track, slices] : tracks) {
+    std::sort(slices.begin(), slices.end());
+    std::vector<double> open;  // ends of the enclosing slices
+    for (const auto& [b, e] : slices) {
+      while (!open.empty() && open.back() <= b) open.pop_back();
+      INFO("track pid " << track.first << " tid " << track.second << ": slice [" << b << ", " << e
+                        << "]");
+      REQUIRE((open.empty() || e <= open.back()));
+      open.push_back(e);
+    }
+  }
+  return n;
 }
 
 }  // namespace mxemu::test

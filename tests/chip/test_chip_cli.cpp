@@ -120,10 +120,12 @@ TEST_CASE("mxemu run --firmware with --in, --out and --scalar; 3-D DMA", "[chip]
   CHECK(r.out == "dma3d: 3 x 5 x 24 bytes\n");
   const NpyArray y = read_npy(yp);
   REQUIRE(y.shape == std::vector<std::size_t>{R, P, B});
-  for (std::size_t rr = 0; rr < R; ++rr)
-    for (std::size_t p = 0; p < P; ++p)
+  for (std::size_t rr = 0; rr < R; ++rr) {
+    for (std::size_t p = 0; p < P; ++p) {
       for (std::size_t bb = 0; bb < B; ++bb)
         REQUIRE(y.data[(rr * P + p) * B + bb] == x[p * sps + rr * srs + bb]);
+    }
+  }
   Result bad = run_cli({"run", "--firmware", test::firmware_elf("chip_dma3d"), "--in", "X" + xp});
   CHECK(bad.rc == 2);
   CHECK(bad.err.find("--in expects NAME=VALUE") != std::string::npos);

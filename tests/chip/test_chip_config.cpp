@@ -16,10 +16,10 @@ std::string bad(const char* text) {
     sim::parse_sim_config(text, "t.toml");
   } catch (const Error& e) {
     CHECK(e.code() == ExitCode::kBadInput);
-    return std::string(e.what());
+    return {e.what()};
   }
   FAIL("accepted: " << text);
-  return std::string();
+  return {};
 }
 }  // namespace
 

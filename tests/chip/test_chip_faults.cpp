@@ -32,7 +32,7 @@ Error run_error(const sim::ChipJob& job) {
     return e;
   }
   FAIL("the run did not fail");
-  return Error(ExitCode::kOk, "");
+  return {ExitCode::kOk, ""};
 }
 }  // namespace
 

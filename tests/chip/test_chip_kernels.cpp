@@ -24,9 +24,9 @@ TEST_CASE("quantize kernel equals mx_quantize", "[chip][kernels]") {
     std::mt19937_64 rng(s.rows);
     std::vector<float> x(s.rows * s.cols);
     std::normal_distribution<float> d(0.0F, 1.0F);
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      x[i] = std::ldexp(d(rng), static_cast<int>(rng() % 40) - 20);
-      if (rng() % 997 == 0) x[i] = NAN;
+    for (float& v : x) {
+      v = std::ldexp(d(rng), static_cast<int>(rng() % 40) - 20);
+      if (rng() % 997 == 0) v = NAN;
     }
     sim::ChipJob job;
     job.firmware_name = "quantize";

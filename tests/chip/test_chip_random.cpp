@@ -20,6 +20,7 @@ TEST_CASE("random descriptors to every engine end every run cleanly", "[chip][ra
       "[chip]\nwatchdog_cycles = 2000\n[vmem]\nbytes = 262144\n[mxu]\nacc_bytes = 65536\n"
       "[hbm.organisation]\nstacks = 1\nchannels_per_stack = 2\n",
       "random.toml");
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read-only, before the simulation starts threads
   const char* env = std::getenv("MXEMU_RANDOM_DESC_RUNS");
   const int runs = env != nullptr ? std::atoi(env) : 400;
   std::map<std::string, int> kinds;

@@ -32,7 +32,7 @@ struct Op {
 
 sim::ChipJobResult run_op(const Op& op, std::size_t rows, std::size_t cols,
                           const std::vector<float>& x, const std::vector<float>& y,
-                          std::size_t y_rows, std::vector<std::size_t> z_shape, bool z_f32,
+                          std::size_t y_rows, const std::vector<std::size_t>& z_shape, bool z_f32,
                           bool scales = false, int block = 32) {
   sim::ChipJob job;
   job.firmware_name = "chip_vpu_ops";
@@ -51,7 +51,7 @@ sim::ChipJobResult run_op(const Op& op, std::size_t rows, std::size_t cols,
   if (scales) {
     job.outputs.emplace_back(
         "S", make_u8({rows, cols / block}, std::vector<std::uint8_t>(rows * cols / block)));
-    job.read_back.push_back("S");
+    job.read_back.emplace_back("S");
   }
   job.scalars = {{"func", static_cast<std::uint32_t>(op.fn)},
                  {"out_fmt", static_cast<std::uint32_t>(op.out_fmt)},
@@ -60,7 +60,7 @@ sim::ChipJobResult run_op(const Op& op, std::size_t rows, std::size_t cols,
                  {"imm", std::bit_cast<std::uint32_t>(op.imm)},
                  {"pad", op.pad},
                  {"x_offset", op.x_offset}};
-  const sim::ChipJobResult r = test::run_job(job);
+  sim::ChipJobResult r = test::run_job(job);
   REQUIRE(r.exit_code == 0);
   return r;
 }
@@ -68,9 +68,10 @@ sim::ChipJobResult run_op(const Op& op, std::size_t rows, std::size_t cols,
 std::uint64_t vpu_cycles(const sim::ChipJobResult& r) {
   const auto j = nlohmann::json::parse(r.timeline_json);
   for (const auto& e : j["traceEvents"]) {
-    if (e["ph"] == "X" && e["tid"] == 1)
+    if (e["ph"] == "X" && e["args"]["queue"] == 1 && e["args"]["op"] != "NOP") {
       return e["args"]["end_cycle"].get<std::uint64_t>() -
              e["args"]["start_cycle"].get<std::uint64_t>();
+    }
   }
   FAIL("no VPU event in the timeline");
   return 0;
@@ -194,8 +195,8 @@ TEST_CASE("VPU conversions and MX quantisation", "[chip][vpu]") {
                        .outputs.at("Z")
                        .data;
     for (std::size_t i = 0; i < rows * cols; ++i) {
-      const std::uint32_t b = std::bit_cast<std::uint32_t>(x[i]);
-      std::uint16_t want = static_cast<std::uint16_t>(b >> 16);
+      const auto b = std::bit_cast<std::uint32_t>(x[i]);
+      auto want = static_cast<std::uint16_t>(b >> 16);
       const std::uint32_t rem = b & 0xFFFFu;
       if (std::isnan(x[i])) {
         want = 0x7FC0;

@@ -14,7 +14,8 @@ using namespace mxemu::ici;
 
 namespace {
 std::vector<bool> all(std::size_t n) {
-  return std::vector<bool>(n, true);
+  std::vector<bool> v(n, true);  // not return {n, true}: that is a list of two bools
+  return v;
 }
 std::uint32_t diameter(const Topology& t) {
   return Routes(t, all(t.links().size()), all(t.chips())).diameter();

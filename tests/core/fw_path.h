@@ -9,13 +9,14 @@
 namespace mxemu::test {
 
 inline std::string firmware_elf(const std::string& name) {
-  const char* build = std::getenv("MXEMU_BUILD_DIR");
+  const char* build = std::getenv("MXEMU_BUILD_DIR");  // NOLINT(concurrency-mt-unsafe): read-only
   if (build == nullptr) throw std::runtime_error("MXEMU_BUILD_DIR is not set (run through ctest)");
-  const std::string path = std::string(build) + "/firmware/" + name + ".elf";
-  if (!std::filesystem::exists(path))
+  std::string path = std::string(build) + "/firmware/" + name + ".elf";
+  if (!std::filesystem::exists(path)) {
     throw std::runtime_error("firmware " + path +
                              " is missing: build target mxemu_firmware (needs "
                              "riscv64-unknown-elf-gcc)");
+  }
   return path;
 }
 

@@ -4,9 +4,9 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <chrono>
 #include <functional>
@@ -31,8 +31,9 @@ class Child {
       close(out[1]);
       close(err[1]);
       setpgid(0, 0);  // own process group: signals go to the child only
-      setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+      setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);  // NOLINT(concurrency-mt-unsafe): child
       std::vector<char*> args;
+      args.reserve(argv.size() + 1);
       for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
       args.push_back(nullptr);
       execvp(args[0], args.data());
@@ -128,7 +129,7 @@ class Child {
 
 // Path of the mxemu binary of this build.
 inline std::string mxemu_binary() {
-  const char* build = std::getenv("MXEMU_BUILD_DIR");
+  const char* build = std::getenv("MXEMU_BUILD_DIR");  // NOLINT(concurrency-mt-unsafe): read-only
   if (build == nullptr) throw std::runtime_error("MXEMU_BUILD_DIR is not set (run through ctest)");
   return std::string(build) + "/mxemu";
 }

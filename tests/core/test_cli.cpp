@@ -43,7 +43,7 @@ std::vector<std::uint8_t> read_bytes(const std::string& path) {
 }
 
 std::string write_bytes(const std::string& name, const std::vector<std::uint8_t>& b) {
-  const std::string p = temp_path(name);
+  std::string p = temp_path(name);
   std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), b.size());
   return p;
 }

@@ -27,7 +27,7 @@ TEST_CASE("gdb-multiarch drives the control core through the RSP stub", "[core][
   const std::string elf = test::firmware_elf("spin");
   test::Child emu({test::mxemu_binary(), "run", "--firmware", elf, "--gdb", "0"});
   std::smatch m;
-  const std::regex listen_re("listening on 127\\.0\\.0\\.1:([0-9]+)");
+  const std::regex listen_re(R"(listening on 127\.0\.0\.1:([0-9]+))");
   REQUIRE(emu.wait_until([&] { return std::regex_search(emu.err(), m, listen_re); }, 20));
   const std::string port = m[1];
 

@@ -21,7 +21,7 @@ constexpr std::uint32_t kDeviceLatency = 7;
 // Blocks reads until its event fires at kReleaseCycle; returns the cycle it saw at the access.
 class GateDevice : public core::Device {
  public:
-  explicit GateDevice(sc_core::sc_time period) : period_(period) {}
+  explicit GateDevice(const sc_core::sc_time& period) : period_(period) {}
   core::AccessResult read(std::uint32_t, unsigned, std::uint32_t& value,
                           std::uint64_t cycle) override {
     value = static_cast<std::uint32_t>(sc_core::sc_time_stamp() / period_);
@@ -42,7 +42,7 @@ class GateDevice : public core::Device {
 
 struct Opener : sc_core::sc_module {
   SC_HAS_PROCESS(Opener);
-  Opener(sc_core::sc_module_name n, GateDevice& d, sc_core::sc_time at)
+  Opener(const sc_core::sc_module_name& n, GateDevice& d, const sc_core::sc_time& at)
       : sc_core::sc_module(n), dev(d), when(at) {
     SC_THREAD(run);
   }

@@ -14,6 +14,7 @@ using namespace mxemu::hbm;
 
 namespace {
 
+// NOLINTNEXTLINE(cert-err58-cpp): a test binary; out of memory at start-up may end it
 const HbmConfig kConfig = [] {
   HbmConfig c;
   c.refresh = RefreshPolicy::kNone;

@@ -48,11 +48,11 @@ std::string slurp(const std::string& p) {
 }
 
 Run mxemu(const Dir& d, const std::string& args) {
-  const char* build = std::getenv("MXEMU_BUILD_DIR");
+  const char* build = std::getenv("MXEMU_BUILD_DIR");  // NOLINT(concurrency-mt-unsafe): 1 thread
   REQUIRE(build != nullptr);
   const std::string cmd = std::string(build) + "/mxemu hbm " + args + " >" + d.path("out.txt") +
                           " 2>" + d.path("err.txt");
-  const int status = std::system(cmd.c_str());
+  const int status = std::system(cmd.c_str());  // NOLINT(concurrency-mt-unsafe): one thread
   Run r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = slurp(d.path("out.txt"));

@@ -443,8 +443,8 @@ TEST_CASE("A write waits at most write_max_wait_ns while reads keep coming") {
   }
   const std::uint64_t w = id++;
   const Cycle t_w = core.submit({w, at(core, 1, 0, 2, 0), true, now});
-  for (int i = 0; i < 400; ++i) {
-    now = core.submit({id++, at(core, 0, 0, 1, static_cast<std::uint32_t>(i % 32)), false, t_w});
+  for (int i = 0; i < 400; ++i) {  // reads arriving with the write; their acceptance is not needed
+    core.submit({id++, at(core, 0, 0, 1, static_cast<std::uint32_t>(i % 32)), false, t_w});
   }
   core.drain();
   const auto& log = core.command_log();
@@ -513,7 +513,7 @@ Mixed mixed(const HbmConfig& cfg, bool same_bank, std::size_t n) {
   Mixed m{std::make_unique<HbmCore>(cfg), {}};
   std::vector<TraceEntry> trace(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t s = static_cast<std::uint32_t>(i % 3);
+    const auto s = static_cast<std::uint32_t>(i % 3);
     DecodedAddress base;
     base.bank = Bank{same_bank ? 0 : s};
     base.row = Row{1000 * s};
