@@ -24,6 +24,7 @@ namespace {
 
 struct FreshContext {  // NOTES.md: a fresh sc_simcontext per test case; declared first
   ~FreshContext() {
+    // NOLINTNEXTLINE(bugprone-unhandled-exception-at-new): out of memory ends the test run
     sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
     sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
   }
@@ -77,7 +78,7 @@ TEST_CASE("AT path completes every request at the cycle HbmCore gives") {
 namespace {
 struct Initiator : sc_core::sc_module {
   tlm_utils::simple_initiator_socket<Initiator> socket{"socket"};
-  explicit Initiator(sc_core::sc_module_name n) : sc_core::sc_module(n) {}
+  explicit Initiator(const sc_core::sc_module_name& n) : sc_core::sc_module(n) {}
 };
 }  // namespace
 
@@ -168,7 +169,7 @@ struct RandomInitiator : sc_core::sc_module {
   tlm_utils::simple_initiator_socket<RandomInitiator> socket{"socket"};
   static constexpr std::uint64_t kBase = 0x10000, kWindow = 0x10000;
 
-  RandomInitiator(sc_core::sc_module_name n, std::size_t count)
+  RandomInitiator(const sc_core::sc_module_name& n, std::size_t count)
       : sc_core::sc_module(n), count_(count), shadow(kWindow, 0) {
     socket.register_nb_transport_bw(this, &RandomInitiator::nb_transport_bw);
     SC_HAS_PROCESS(RandomInitiator);

@@ -112,6 +112,7 @@ TEST_CASE("schedule equals the closed form of docs/TIMING.md", "[mxu]") {
     mxu::FoldScheduler s(cfg);
     const std::uint64_t M = 2;
     std::vector<mxu::FoldTiming> t;
+    t.reserve(6);
     for (int f = 0; f < 6; ++f) t.push_back(s.schedule(M));
     for (int f = 2; f < 6; ++f) {
       const auto& two_back = t[f - 2];
@@ -131,11 +132,14 @@ TEST_CASE("the schedule's constraints are tight: one cycle earlier corrupts resu
   cfg.cols = 4;
   cfg.pe_latency_cycles = 1;
   std::vector<FoldData> data;
+  data.reserve(3);
   for (int f = 0; f < 3; ++f) data.push_back(random_fold(rng, cfg, 2, 0));
   std::vector<mxu::FoldSpec> specs;
+  specs.reserve(data.size());
   for (auto& d : data) specs.push_back(d.spec());
   mxu::FoldScheduler s(cfg);
   std::vector<mxu::FoldTiming> t;
+  t.reserve(specs.size());
   for (auto& sp : specs) t.push_back(s.schedule(sp.m));
   const auto ok = mxu::run_stepped(cfg, specs, t);
   for (std::size_t f = 0; f < specs.size(); ++f) CHECK(ok.outs[f] == definition(cfg, specs[f]));

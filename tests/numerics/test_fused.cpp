@@ -36,7 +36,7 @@ Val fp8_value(Fp8Format f, std::uint8_t c) {
     v.mag = static_cast<std::uint64_t>(m);
     v.exp = 1 - bias - mb;
   } else {
-    v.mag = static_cast<std::uint64_t>(m + (1 << mb));
+    v.mag = static_cast<std::uint64_t>(m) + (std::uint64_t{1} << mb);
     v.exp = e - bias - mb;
   }
   return v;

@@ -33,11 +33,11 @@ TEST_CASE("MX quantisation: scales and elements follow the closed forms", "[nume
       for (const MxScaleMode mode : {MxScaleMode::kFloor, MxScaleMode::kCeil}) {
         const std::size_t rows = 9, cols = static_cast<std::size_t>(block) * 3;
         std::vector<float> v(rows * cols);
-        for (std::size_t i = 0; i < v.size(); ++i) {
+        for (float& x : v) {
           // Magnitudes over a wide exponent range, including FP32 subnormals and exact zeros.
           const int e = static_cast<int>(rng() % 288) - 160;  // up to 2^127: finite
           const double m = 1.0 + static_cast<double>(rng() % 1000) / 1000.0;
-          v[i] = (rng() % 17 == 0) ? 0.0F : static_cast<float>(std::ldexp((rng() & 1) ? -m : m, e));
+          x = (rng() % 17 == 0) ? 0.0F : static_cast<float>(std::ldexp((rng() & 1) ? -m : m, e));
         }
         std::fill_n(v.begin() + static_cast<std::ptrdiff_t>(cols), cols, 0.0F);  // all-zero row
         std::vector<std::uint8_t> codes(rows * cols), scales(rows * cols / block);
