@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 
 namespace mxemu::ici {
 
@@ -13,7 +14,7 @@ Ps now_ps() {
 
 namespace {
 sc_core::sc_time ps_time(Ps ps) {
-  return sc_core::sc_time(static_cast<double>(ps), sc_core::SC_PS);
+  return {static_cast<double>(ps), sc_core::SC_PS};
 }
 }  // namespace
 
@@ -50,7 +51,8 @@ void Router::link_failed(std::uint32_t port) {
       back.push_back(std::move(e));
     }
   }
-  for (auto it = back.rbegin(); it != back.rend(); ++it) local_.push_front(std::move(*it));
+  local_.insert(local_.begin(), std::make_move_iterator(back.begin()),
+                std::make_move_iterator(back.end()));  // ahead of the rest, in order
   p.out = nullptr;
   p.in = nullptr;
   kick();

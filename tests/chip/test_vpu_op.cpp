@@ -14,7 +14,6 @@
 
 using namespace mxemu;
 namespace regs = chip::regs;
-using regs::VpuFmt;
 using regs::VpuFn;
 
 namespace {
