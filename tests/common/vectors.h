@@ -13,6 +13,7 @@
 namespace mxemu::test {
 
 inline std::string vectors_dir() {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read-only, no thread changes the environment
   if (const char* d = std::getenv("MXEMU_VECTORS_DIR")) return d;
   return "../shared/vectors";
 }

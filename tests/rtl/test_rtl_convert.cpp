@@ -119,7 +119,7 @@ TEST_CASE("converter RTL equals the C++ reference on 10,000,000 random FP32 inpu
   for (std::uint64_t base = 0; base < kInputs; base += kLanes) {
     for (auto& x : in) {
       const std::uint64_t r = rng();
-      std::uint32_t bits = static_cast<std::uint32_t>(r);
+      auto bits = static_cast<std::uint32_t>(r);
       if ((r >> 32) % 2 == 0) {
         // Half the inputs near the FP8 ranges: biased exponents 100..160 (2^-27 .. 2^33).
         const std::uint32_t e = 100 + static_cast<std::uint32_t>((r >> 40) % 61);

@@ -28,11 +28,13 @@ void run_tile(int size, int latency, std::uint64_t seed) {
   cfg.pe_latency_cycles = latency;
   std::mt19937_64 rng(seed);
   // M values: single rows, shorter than the load, around the hiding threshold 2R + C, longer.
-  const std::size_t r = static_cast<std::size_t>(size);
+  const auto r = static_cast<std::size_t>(size);
   const std::vector<std::size_t> ms = {1, 2, r - 1, r, 3 * r, 2 * r + 1, 7, 5 * r, 1, 3, 4 * r};
   std::vector<cosim::FoldData> data;
+  data.reserve(ms.size());
   for (std::size_t m : ms) data.push_back(cosim::random_fold(rng, cfg, m));
   std::vector<mxu::FoldSpec> specs;
+  specs.reserve(data.size());
   for (auto& d : data) specs.push_back(d.spec());
   auto top = std::make_unique<Top>();
   const auto rep = cosim::cosim_tile(*top, cfg, specs);
