@@ -284,22 +284,59 @@ void Chip::timeline_events(nlohmann::json& events) const {
                     {"args", {{"name", fmt::format("chip{} ({})", pid, cfg_.name)}}}});
   events.push_back(
       {{"ph", "M"}, {"name", "process_sort_index"}, {"pid", pid}, {"args", {{"sort_index", pid}}}});
+  // Descriptors of one queue overlap in time (an engine dispatches the next before the last has
+  // completed), so each queue gets as many tracks as it has descriptors in flight at once: a
+  // slice goes on the first of its queue's tracks that is free by its start. Slices on a track
+  // therefore never overlap. Track tid = queue + 100 x lane; "DMA", "DMA #2", ...
+  std::vector<const TimelineEvent*> order;
+  order.reserve(state_.timeline.size());
+  for (const TimelineEvent& e : state_.timeline) order.push_back(&e);
+  std::stable_sort(order.begin(), order.end(), [](const TimelineEvent* a, const TimelineEvent* b) {
+    return a->start_cycle < b->start_cycle;
+  });
+  std::map<std::uint32_t, std::vector<std::uint64_t>> lane_free;  // per queue: end of each lane
+  std::map<std::uint32_t, std::string> queue_names;
+  for (const auto& e : engines_) queue_names[e->queue_index()] = e->queue_name();
+  const auto track_name = [&](std::uint32_t q, std::size_t lane) {
+    const std::string base =
+        queue_names.count(q) != 0 ? queue_names[q] : fmt::format("queue {}", q);
+    return lane == 0 ? base : fmt::format("{} #{}", base, lane + 1);
+  };
   for (const auto& e : engines_) {
+    lane_free[e->queue_index()];
     events.push_back({{"ph", "M"},
                       {"name", "thread_name"},
                       {"pid", pid},
                       {"tid", e->queue_index()},
                       {"args", {{"name", e->queue_name()}}}});
   }
-  for (const TimelineEvent& e : state_.timeline) {
-    events.push_back(
-        {{"ph", "X"},
-         {"name", e.name},
-         {"pid", pid},
-         {"tid", e.queue},
-         {"ts", static_cast<double>(e.start_cycle) * us_per_cycle},
-         {"dur", static_cast<double>(e.end_cycle - e.start_cycle) * us_per_cycle},
-         {"args", {{"seq", e.seq}, {"start_cycle", e.start_cycle}, {"end_cycle", e.end_cycle}}}});
+  for (const TimelineEvent* e : order) {
+    std::vector<std::uint64_t>& lanes = lane_free[e->queue];
+    std::size_t lane = 0;
+    while (lane < lanes.size() && lanes[lane] > e->start_cycle) ++lane;
+    if (lane == lanes.size()) {
+      lanes.push_back(0);
+      if (lane > 0) {
+        events.push_back({{"ph", "M"},
+                          {"name", "thread_name"},
+                          {"pid", pid},
+                          {"tid", e->queue + 100 * lane},
+                          {"args", {{"name", track_name(e->queue, lane)}}}});
+      }
+    }
+    lanes[lane] = e->end_cycle;
+    events.push_back({{"ph", "X"},
+                      {"name", e->label.empty() ? e->name : e->label},
+                      {"pid", pid},
+                      {"tid", e->queue + 100 * lane},
+                      {"ts", static_cast<double>(e->start_cycle) * us_per_cycle},
+                      {"dur", static_cast<double>(e->end_cycle - e->start_cycle) * us_per_cycle},
+                      {"args",
+                       {{"op", e->name},
+                        {"queue", e->queue},
+                        {"seq", e->seq},
+                        {"start_cycle", e->start_cycle},
+                        {"end_cycle", e->end_cycle}}}});
   }
 }
 

@@ -54,10 +54,11 @@ struct EngineFault {
 
 struct TimelineEvent {
   std::uint32_t queue = 0;
-  std::string name;
+  std::string name;  // the opcode's name (MXU_MATMUL, NOP)
   std::uint64_t start_cycle = 0;
   std::uint64_t end_cycle = 0;
   std::uint64_t seq = 0;
+  std::string label;  // the slice's name: operation and size (Engine::slice_name)
 };
 
 // Where a chip sits in its pod (DESIGN §6): firmware reads it from the control registers and the

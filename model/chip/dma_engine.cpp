@@ -15,6 +15,17 @@ std::string DmaEngine::op_name(std::uint32_t opcode) const {
   return opcode == regs::kOpDmaCopy ? "DMA_COPY" : fmt::format("op{}", opcode);
 }
 
+std::string DmaEngine::slice_name(const Desc& d) const {
+  if (regs::hdr::kOpcode.get(d.data()) != regs::kOpDmaCopy) return Engine::slice_name(d);
+  const dma::Copy cp = dma::decode(d);
+  const auto space = [&](std::uint64_t addr, std::uint64_t span) {
+    const std::string s = describe(state_.resolve(addr, span, "DMA"));
+    return s.substr(0, s.find('+'));
+  };
+  return fmt::format("DMA {}->{} {}", space(cp.src, cp.src_span()), space(cp.dst, cp.dst_span()),
+                     size_label(cp.total_bytes()));
+}
+
 Engine::Timing DmaEngine::execute(const Desc& d, std::uint64_t now) {
   const dma::Copy cp = dma::decode(d);
   const SpaceAddr s0 = state_.resolve(cp.src, cp.src_span(), "DMA source");

@@ -1,5 +1,6 @@
 #include "model/chip/engine.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 
 namespace mxemu::chip {
@@ -135,14 +136,25 @@ void Engine::retire_thread() {
       ++state_.sem_events;
     }
     if (state_.record_timeline) {
-      state_.timeline.push_back(TimelineEvent{queue_index_,
-                                              op_name(regs::hdr::kOpcode.get(p.desc.data())),
-                                              p.start, p.complete, p.seq});
+      const std::uint32_t opcode = regs::hdr::kOpcode.get(p.desc.data());
+      state_.timeline.push_back(TimelineEvent{queue_index_, opcode == 0 ? "NOP" : op_name(opcode),
+                                              p.start, p.complete, p.seq,
+                                              opcode == 0 ? "NOP" : slice_name(p.desc)});
     }
     --in_flight_;
     ++done_;
     state_.notify_changed();
   }
+}
+
+std::string Engine::slice_name(const Desc& d) const {
+  return op_name(regs::hdr::kOpcode.get(d.data()));
+}
+
+std::string size_label(std::uint64_t bytes) {
+  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
+  if (bytes >= 1024 && bytes % 1024 == 0) return fmt::format("{} KiB", bytes >> 10);
+  return fmt::format("{} B", bytes);
 }
 
 }  // namespace mxemu::chip

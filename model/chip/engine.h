@@ -69,6 +69,9 @@ class Engine : public sc_core::sc_module {
   // >= now). Throws EngineError for an invalid descriptor. NOPs are handled by the base class.
   virtual Timing execute(const Desc& d, std::uint64_t now) = 0;
   virtual std::string op_name(std::uint32_t opcode) const = 0;
+  // The timeline slice's name: the operation and its size ("DMA HBM->VMEM 64 KiB", "VPU add
+  // 1x8192", "MXU matmul M=500", "ICI send 32 KiB to chip 3"); NOPs and unknown opcodes: op_name.
+  virtual std::string slice_name(const Desc& d) const;
   // Adds the engine's own counters (bytes, elements, MACs) to its statistics.
   virtual void extra_stats(nlohmann::json& /*j*/) const {}
 
@@ -103,5 +106,8 @@ class Engine : public sc_core::sc_module {
   std::map<std::uint64_t, std::uint64_t> async_done_;  // seq -> completion cycle
   std::optional<std::pair<std::uint32_t, std::uint32_t>> blocked_on_;
 };
+
+// "64 KiB", "3 MiB", "100 B": a size for slice names.
+std::string size_label(std::uint64_t bytes);
 
 }  // namespace mxemu::chip

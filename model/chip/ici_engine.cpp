@@ -51,6 +51,24 @@ std::string IciEngine::op_name(std::uint32_t opcode) const {
   }
 }
 
+std::string IciEngine::slice_name(const Desc& d) const {
+  const std::uint32_t opcode = regs::hdr::kOpcode.get(d.data());
+  const std::uint32_t peer = regs::ici_send::kPeer.get(d.data());
+  switch (opcode) {
+    case regs::kOpIciSend:
+      return fmt::format("ICI send {} to chip {}", size_label(regs::ici_send::kBytes.get(d.data())),
+                         peer);
+    case regs::kOpIciRecv:
+      return fmt::format("ICI recv {} from chip {}",
+                         size_label(regs::ici_send::kBytes.get(d.data())), peer);
+    case regs::kOpIciSignal:
+      return fmt::format("ICI signal sem {} of chip {}", regs::ici_signal::kSem.get(d.data()),
+                         peer);
+    default:
+      return Engine::slice_name(d);
+  }
+}
+
 bool IciEngine::busy() const {
   // Never by itself: a message waits for other chips. Its packets leaving and arriving are the
   // progress the deadlock watchdog sees instead (progress()).

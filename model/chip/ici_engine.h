@@ -34,6 +34,7 @@ class IciEngine : public Engine, public ici::RouterSink {
  protected:
   Timing execute(const Desc& d, std::uint64_t now) override;
   std::string op_name(std::uint32_t opcode) const override;
+  std::string slice_name(const Desc& d) const override;
   void extra_stats(nlohmann::json& j) const override;
 
  private:

@@ -33,6 +33,18 @@ std::string MxuEngine::op_name(std::uint32_t opcode) const {
   return fmt::format("op{}", opcode);
 }
 
+std::string MxuEngine::slice_name(const Desc& d) const {
+  const std::uint32_t opcode = regs::hdr::kOpcode.get(d.data());
+  if (opcode == regs::kOpMxuLoadW) {
+    return fmt::format("MXU load weights {}x{}", regs::mxu_load_w::kK.get(d.data()),
+                       regs::mxu_load_w::kN.get(d.data()));
+  }
+  if (opcode == regs::kOpMxuMatmul) {
+    return fmt::format("MXU matmul M={}", regs::mxu_matmul::kM.get(d.data()));
+  }
+  return Engine::slice_name(d);
+}
+
 Engine::Timing MxuEngine::execute(const Desc& d, std::uint64_t now) {
   const std::uint32_t opcode = regs::hdr::kOpcode.get(d.data());
   if (opcode == regs::kOpMxuLoadW) return load_weights(d, now);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 
@@ -28,6 +29,14 @@ VpuEngine::VpuEngine(const sc_core::sc_module_name& name, ChipState& state)
 
 std::string VpuEngine::op_name(std::uint32_t opcode) const {
   return opcode == regs::kOpVpuOp ? "VPU_OP" : fmt::format("op{}", opcode);
+}
+
+std::string VpuEngine::slice_name(const Desc& d) const {
+  if (regs::hdr::kOpcode.get(d.data()) != regs::kOpVpuOp) return Engine::slice_name(d);
+  const vpu::Op op = vpu::decode(d);
+  std::string fn = vpu::fn_name(static_cast<std::uint32_t>(op.func));
+  for (char& ch : fn) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return fmt::format("VPU {} {}x{}", fn, op.rows, op.cols);
 }
 
 Engine::Timing VpuEngine::execute(const Desc& d, std::uint64_t now) {

@@ -16,6 +16,7 @@ class VpuEngine : public Engine {
  protected:
   Timing execute(const Desc& d, std::uint64_t now) override;
   std::string op_name(std::uint32_t opcode) const override;
+  std::string slice_name(const Desc& d) const override;
   void extra_stats(nlohmann::json& j) const override { j["elements"] = elements_; }
 
  private:

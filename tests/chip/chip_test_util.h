@@ -154,9 +154,12 @@ inline std::size_t require_well_nested(const std::string& timeline) {
     const std::string name = e["name"];
     INFO("slice " << e.dump());
     REQUIRE(name.find('_') == std::string::npos);  // not DMA_COPY, VPU_OP, MXU_MATMUL, ...
-    const double ts = e["ts"], dur = e["dur"];
-    tracks[{e["pid"].get<std::int64_t>(), e.value("tid", std::int64_t{0})}].emplace_back(ts,
-                                                                                         ts + dur);
+    // Chip slices carry their cycles (exact); others: ts and dur, whose sum rounds.
+    const bool cycles = e.contains("args") && e["args"].contains("start_cycle");
+    const double b = cycles ? e["args"]["start_cycle"].get<double>() : e["ts"].get<double>();
+    const double end =
+        cycles ? e["args"]["end_cycle"].get<double>() : b + e["dur"].get<double>() - 1e-9;
+    tracks[{e["pid"].get<std::int64_t>(), e.value("tid", std::int64_t{0})}].emplace_back(b, end);
     ++n;
   }
   for (auto& [track, slices] : tracks) {

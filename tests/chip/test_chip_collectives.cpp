@@ -658,3 +658,32 @@ TEST_CASE("a collective on buffers of different sizes is refused, naming both ch
   CHECK(all.find("from chip 2") != std::string::npos);
   CHECK(all.find("matched a message of 3000 bytes") != std::string::npos);
 }
+
+TEST_CASE("a pod's timeline: named slices on properly nested tracks, a track per link",
+          "[chip][ici][timeline]") {
+  Case c;
+  c.shape = {2, 2, 2};
+  c.algo = Algo::kTorus;
+  c.elements = 8192;
+  c.chunk = 4096;
+  const Ref ref(c);
+  const Vecs in = random_inputs(c, ref.chips, 3);
+  sim::PodJob job = make_job(c, in, ref);
+  job.record_timeline = true;
+  const Run r = run_job(job, ref);
+  REQUIRE(test::require_well_nested(r.pod.timeline_json) > 0);
+  const auto t = nlohmann::json::parse(r.pod.timeline_json);
+  bool send = false, reduce = false, load = false, link = false;
+  for (const auto& e : t["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    const std::string n = e["name"];
+    send |= n == "ICI send 4 KiB to chip 1" && e["pid"] == 0;  // 4096-byte chunks
+    reduce |= n == "VPU add 1x1024";
+    load |= n.rfind("DMA HBM->VMEM ", 0) == 0;
+    link |= n.find(" packets, ") != std::string::npos;
+  }
+  CHECK(send);
+  CHECK(reduce);
+  CHECK(load);
+  CHECK(link);
+}

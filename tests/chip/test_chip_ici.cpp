@@ -125,8 +125,8 @@ struct Slice {
 Slice slice(const std::string& timeline, int pid, const std::string& name) {
   const auto t = nlohmann::json::parse(timeline);
   for (const auto& e : t["traceEvents"]) {
-    if (e["ph"] == "X" && e["pid"] == pid && e["tid"] == chip::regs::kQueueIci &&
-        e["name"] == name) {
+    if (e["ph"] == "X" && e["pid"] == pid && e["args"]["queue"] == chip::regs::kQueueIci &&
+        e["args"]["op"] == name) {
       return {e["args"]["start_cycle"].get<std::uint64_t>(),
               e["args"]["end_cycle"].get<std::uint64_t>()};
     }

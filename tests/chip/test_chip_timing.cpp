@@ -27,8 +27,8 @@ std::vector<MxuEvent> mxu0_events(const std::string& timeline) {
   const auto j = nlohmann::json::parse(timeline);
   std::vector<MxuEvent> ev;
   for (const auto& e : j["traceEvents"]) {
-    if (e["ph"] != "X" || e["tid"] != chip::regs::kQueueMxu0) continue;
-    ev.push_back({e["name"], e["args"]["start_cycle"], e["args"]["end_cycle"]});
+    if (e["ph"] != "X" || e["args"]["queue"] != chip::regs::kQueueMxu0) continue;
+    ev.push_back({e["args"]["op"], e["args"]["start_cycle"], e["args"]["end_cycle"]});
   }
   return ev;
 }
@@ -53,6 +53,7 @@ TEST_CASE("isolated GEMM on one MXU takes the closed-form cycles", "[chip][timin
     test::require_bit_exact(r.outputs.at("C"), g);
 
     // The recurrence of docs/TIMING.md, written out here: weight loads S_f, streams T_f.
+    test::require_well_nested(r.timeline_json);
     const auto ev = mxu0_events(r.timeline_json);
     std::vector<MxuEvent> loads, mms;
     for (const auto& e : ev)
