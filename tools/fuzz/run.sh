@@ -11,7 +11,7 @@
 #   --build-dir  default build-fuzz (corpora in DIR/corpus/<harness>, logs in DIR/logs,
 #                findings in DIR/artifacts/<harness>/)
 #   --report     also write the table to FILE
-#   HARNESS      npy elf trace_dramsys trace_ramulator gdb_packet (default: all)
+#   HARNESS      npy elf trace_dramsys trace_ramulator gdb_packet config desc (default: all)
 #
 # Environment: CC/CXX (default clang-14/clang++-14), JOBS (build jobs, default 2), NICE (default
 # 19: campaigns run at the lowest priority on shared machines), FUZZ_FLAGS (more libFuzzer flags).
@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
     *) harnesses+=("$1"); shift ;;
   esac
 done
-all=(npy elf trace_dramsys trace_ramulator gdb_packet)
+all=(npy elf trace_dramsys trace_ramulator gdb_packet config desc)
 [ ${#harnesses[@]} -eq 0 ] && harnesses=("${all[@]}")
 for h in "${harnesses[@]}"; do
   [ -d "$top/tools/fuzz/corpus/$h" ] || { echo "fuzz: error: unknown harness '$h'" >&2; exit 2; }
