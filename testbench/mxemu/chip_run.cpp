@@ -587,7 +587,7 @@ int pod_demo(std::uint64_t seed, const std::string& config, unsigned threads) {
       }) / 1e6);
   fmt::print("  step 2: all-reduce (sum) of the {} KiB C_i, torus algorithm, collective firmware\n",
              kM * kN * 4 / 1024);
-  const double coll_ns = static_cast<double>(coll_end - coll_start);
+  const auto coll_ns = static_cast<double>(coll_end - coll_start);
   fmt::print(
       "    cycles: {} of collective ({} in all, with its plan); links: {:.1f} MB over {} "
       "directions, {:.1f} GB/s per direction on average, {} retransmissions\n",

@@ -57,7 +57,7 @@ std::string describe(const Case& c) {
 // BF16 round to nearest even, from the two neighbours' exact distances (not the model's code).
 std::uint16_t bf16_rne(float f) {
   if (std::isnan(f)) return 0x7FC0;
-  const std::uint32_t bits = std::bit_cast<std::uint32_t>(f);
+  const auto bits = std::bit_cast<std::uint32_t>(f);
   const auto lo = static_cast<std::uint16_t>(bits >> 16);
   if ((bits & 0xFFFFu) == 0) return lo;
   const auto hi = static_cast<std::uint16_t>(lo + 1);
@@ -226,7 +226,7 @@ struct Ref {
 
 // ---- running the kernel ----
 
-struct Run {
+struct Run {  // NOLINT(bugprone-exception-escape): as sim::PodResult (moves of json, maps)
   sim::PodResult pod;
   std::vector<std::vector<std::uint8_t>> y;  // per chip, raw bytes
   std::uint64_t start = 0, end = 0;          // over every chip: the last to start, the last to end
@@ -264,7 +264,8 @@ sim::PodJob make_job(const Case& c, const Vecs& in, const Ref& ref) {
     const Span x = c.op == Op::kAllGather ? ref.own(chip) : Span{0, c.elements};
     std::vector<std::uint8_t> bytes = to_bytes(c, in[chip], x);
     if (c.bf16) {
-      p.inputs.emplace_back("X", make_u8({bytes.size()}, std::move(bytes)));
+      const std::size_t n = bytes.size();
+      p.inputs.emplace_back("X", make_u8({n}, std::move(bytes)));
     } else {
       std::vector<float> f(in[chip].begin() + x.off, in[chip].begin() + x.off + x.len);
       p.inputs.emplace_back("X", make_f32({f.size()}, f));
