@@ -19,6 +19,7 @@
 #include "model/common/npy.h"
 #include "model/core/runner.h"
 #include "model/sim/runner.h"
+#include "model/sim/sc_context.h"
 #include "model/sim/sim_config.h"
 #include "python/src/bindings.h"
 #include "testbench/mxemu/bundled.h"
@@ -112,20 +113,7 @@ sim::ChipJobResult run_job(sim::ChipJob& job, const RunOptions& o) {
   SimulationLock& lock = simulation_lock();
   const pb::gil_scoped_release release;
   const std::lock_guard<std::mutex> guard(lock.mutex);
-  // The context of this run, deleted after it (the model's modules are gone by then).
-  struct Context {
-    Context() {
-      sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
-      sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
-    }
-    ~Context() {
-      delete sc_core::sc_curr_simcontext;
-      sc_core::sc_curr_simcontext = nullptr;
-      sc_core::sc_default_global_context = nullptr;
-    }
-    Context(const Context&) = delete;
-    Context& operator=(const Context&) = delete;
-  } const context;
+  const sim::OwnScContext context;  // this run's, deleted after it
   // sc_stop() is how a run ends, not news (as in the CLI).
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
                                           sc_core::SC_DO_NOTHING);

@@ -17,6 +17,7 @@
 #include "model/numerics/gemm.h"
 #include "model/numerics/mx.h"
 #include "model/sim/runner.h"
+#include "model/sim/sc_context.h"
 #include "model/sim/sim_config.h"
 #include "testbench/mxemu/bundled.h"
 #include "testbench/mxemu/options.h"
@@ -444,21 +445,7 @@ namespace {
 // A pod job in a SystemC context of its own (a process elaborates once per context), deleted
 // after the run (the model's modules are gone by then).
 sim::PodResult run_pod_in_own_context(const sim::PodJob& job) {
-  struct Context {
-    Context() {
-      sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
-      sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
-    }
-    ~Context() {
-      delete sc_core::sc_curr_simcontext;
-      sc_core::sc_curr_simcontext = nullptr;
-      sc_core::sc_default_global_context = nullptr;
-    }
-    Context(const Context&) = delete;
-    Context& operator=(const Context&) = delete;
-    Context(Context&&) = delete;
-    Context& operator=(Context&&) = delete;
-  } const context;
+  const sim::OwnScContext context;
   return sim::run_pod_job(job);
 }
 
