@@ -160,7 +160,7 @@ double bf16_value(std::uint16_t b) {
 
 std::uint16_t bf16_rne_reference(float f) {
   if (std::isnan(f)) return 0x7FC0;
-  const std::uint32_t bits = std::bit_cast<std::uint32_t>(f);
+  const auto bits = std::bit_cast<std::uint32_t>(f);
   const auto lo = static_cast<std::uint16_t>(bits >> 16);  // toward zero
   if ((bits & 0xFFFFu) == 0) return lo;
   const auto hi = static_cast<std::uint16_t>(lo + 1);  // away from zero (may become Inf)
