@@ -130,7 +130,8 @@ inline constexpr Field kScaled{8, 1, 1};
 inline constexpr Field kAccumulate{8, 2, 1};
 }  // namespace mxu_matmul
 
-// VPU: elementwise / reduction / conversion over a rows x cols FP32 region (see docs/CHIP.md)
+// VPU: elementwise / reduction / conversion over a rows x cols region (docs/VPU.md: every function,
+// its operands and bounds)
 inline constexpr std::uint32_t kOpVpuOp = 1;
 namespace vpu_op {
 inline constexpr Field kFunc{1, 0, 8};
@@ -149,6 +150,10 @@ inline constexpr Field kXStride{10, 0, 32};
 inline constexpr Field kYStride{11, 0, 32};
 inline constexpr Field kZStride{12, 0, 32};
 inline constexpr Field kImm{13, 0, 32};
+inline constexpr Field kBcast{14, 0, 4};
+inline constexpr Field kXFmt{14, 4, 2};
+inline constexpr Field kYFmt{14, 6, 2};
+inline constexpr Field kZFmt{14, 8, 2};
 }  // namespace vpu_op
 
 // ICI: send BYTES from a VMEM, ACC or HBM region to chip PEER as the next message with TAG;
@@ -199,12 +204,32 @@ enum class VpuFn : std::uint32_t {
   kWidenBf16 = 15,
   kAddBf16 = 16,
   kMaxBf16 = 17,
+  kRecip = 18,
+  kDiv = 19,
+  kRsqrt = 20,
+  kTanh = 21,
+  kGeluTanh = 22,
+  kGeluErf = 23,
+  kSigmoid = 24,
+  kSilu = 25,
+  kSub = 26,
+  kOnlineSoftmax = 27,
 };
 enum class VpuFmt : std::uint32_t {
   kE4M3 = 0,
   kE5M2 = 1,
   kBf16 = 2,
   kFp32 = 3,
+};
+enum class VpuBcast : std::uint32_t {
+  kNone = 0,
+  kRow = 1,
+  kCol = 2,
+  kScalar = 3,
+};
+enum class VpuElem : std::uint32_t {
+  kFp32 = 0,
+  kBf16 = 1,
 };
 enum class Fault : std::uint32_t {
   kNone = 0,

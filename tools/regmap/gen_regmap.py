@@ -74,6 +74,10 @@ def c_header(m):
         o.append(f"#define MX_VPU_FN_{k} {v}u\n")
     for k, v in m["vpu_formats"].items():
         o.append(f"#define MX_VPU_FMT_{k} {v}u\n")
+    for k, v in m["vpu_bcast"].items():
+        o.append(f"#define MX_VPU_BCAST_{k} {v}u\n")
+    for k, v in m["vpu_elem"].items():
+        o.append(f"#define MX_VPU_ELEM_{k} {v}u\n")
     o.append("\n/* Engine fault codes */\n")
     for k, v in m["faults"].items():
         o.append(f"#define MX_FAULT_{k} {v}u\n")
@@ -154,6 +158,12 @@ def cpp_header(m):
         o.append(f"  k{''.join(w.title() for w in k.split('_'))} = {v},\n")
     o.append("};\nenum class VpuFmt : std::uint32_t {\n")
     for k, v in m["vpu_formats"].items():
+        o.append(f"  k{k.title()} = {v},\n")
+    o.append("};\nenum class VpuBcast : std::uint32_t {\n")
+    for k, v in m["vpu_bcast"].items():
+        o.append(f"  k{k.title()} = {v},\n")
+    o.append("};\nenum class VpuElem : std::uint32_t {\n")
+    for k, v in m["vpu_elem"].items():
         o.append(f"  k{k.title()} = {v},\n")
     o.append("};\nenum class Fault : std::uint32_t {\n")
     for k, v in m["faults"].items():

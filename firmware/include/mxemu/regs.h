@@ -195,7 +195,8 @@ extern "C" {
 #define MX_MXU_MATMUL_ACCUMULATE_LSB 2u
 #define MX_MXU_MATMUL_ACCUMULATE_WIDTH 1u
 
-/* VPU: elementwise / reduction / conversion over a rows x cols FP32 region (see docs/CHIP.md) */
+/* VPU: elementwise / reduction / conversion over a rows x cols region (docs/VPU.md: every function,
+ * its operands and bounds) */
 #define MX_OP_VPU_OP 1u
 #define MX_VPU_OP_FUNC_WORD 1u /* VPU function (VPU_FN_*) */
 #define MX_VPU_OP_FUNC_LSB 0u
@@ -242,9 +243,21 @@ extern "C" {
 #define MX_VPU_OP_Z_STRIDE_WORD 12u
 #define MX_VPU_OP_Z_STRIDE_LSB 0u
 #define MX_VPU_OP_Z_STRIDE_WIDTH 32u
-#define MX_VPU_OP_IMM_WORD 13u /* FP32 immediate (scale factor) */
+#define MX_VPU_OP_IMM_WORD 13u /* FP32 immediate (SCALE factor, RSQRT epsilon) */
 #define MX_VPU_OP_IMM_LSB 0u
 #define MX_VPU_OP_IMM_WIDTH 32u
+#define MX_VPU_OP_BCAST_WORD 14u /* shape of Y for a binary function (VPU_BCAST_*) */
+#define MX_VPU_OP_BCAST_LSB 0u
+#define MX_VPU_OP_BCAST_WIDTH 4u
+#define MX_VPU_OP_X_FMT_WORD 14u /* X element format (VPU_ELEM_*) */
+#define MX_VPU_OP_X_FMT_LSB 4u
+#define MX_VPU_OP_X_FMT_WIDTH 2u
+#define MX_VPU_OP_Y_FMT_WORD 14u /* Y element format (inputs only) */
+#define MX_VPU_OP_Y_FMT_LSB 6u
+#define MX_VPU_OP_Y_FMT_WIDTH 2u
+#define MX_VPU_OP_Z_FMT_WORD 14u /* Z element format (BF16: the FP32 result, RNE) */
+#define MX_VPU_OP_Z_FMT_LSB 8u
+#define MX_VPU_OP_Z_FMT_WIDTH 2u
 
 /* ICI: send BYTES from a VMEM, ACC or HBM region to chip PEER as the next message with TAG;
  * completes when its last packet has left the chip */
@@ -312,10 +325,26 @@ extern "C" {
 #define MX_VPU_FN_WIDEN_BF16 15u
 #define MX_VPU_FN_ADD_BF16 16u
 #define MX_VPU_FN_MAX_BF16 17u
+#define MX_VPU_FN_RECIP 18u
+#define MX_VPU_FN_DIV 19u
+#define MX_VPU_FN_RSQRT 20u
+#define MX_VPU_FN_TANH 21u
+#define MX_VPU_FN_GELU_TANH 22u
+#define MX_VPU_FN_GELU_ERF 23u
+#define MX_VPU_FN_SIGMOID 24u
+#define MX_VPU_FN_SILU 25u
+#define MX_VPU_FN_SUB 26u
+#define MX_VPU_FN_ONLINE_SOFTMAX 27u
 #define MX_VPU_FMT_E4M3 0u
 #define MX_VPU_FMT_E5M2 1u
 #define MX_VPU_FMT_BF16 2u
 #define MX_VPU_FMT_FP32 3u
+#define MX_VPU_BCAST_NONE 0u
+#define MX_VPU_BCAST_ROW 1u
+#define MX_VPU_BCAST_COL 2u
+#define MX_VPU_BCAST_SCALAR 3u
+#define MX_VPU_ELEM_FP32 0u
+#define MX_VPU_ELEM_BF16 1u
 
 /* Engine fault codes */
 #define MX_FAULT_NONE 0u
