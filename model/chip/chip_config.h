@@ -49,14 +49,25 @@ struct VpuConfig {
   std::uint32_t latency_cycles = 8;         // pipeline depth added to every operation
   std::uint32_t exp_cycles = 4;             // cycles per lane-group for exp (iterative unit)
   std::uint32_t reduce_latency_cycles = 7;  // log2(lanes) adder tree on reductions
+  // Cycles per lane group of the iterative functions (docs/VPU.md): each lane group's VMEM cycles
+  // are multiplied by these. Divide and square root share one iterative unit; tanh, sigmoid, SiLU
+  // and tanh-GELU are an exp followed by a divide; erf-GELU adds a longer polynomial.
+  std::uint32_t div_cycles = 4;         // RECIP, DIV, RSQRT
+  std::uint32_t activation_cycles = 8;  // TANH, SIGMOID, SILU, GELU_TANH (exp + divide)
+  std::uint32_t gelu_erf_cycles = 12;   // GELU_ERF
 
   template <typename V>
   void visit(V& v) {
     v.field("lanes", lanes, 1, 65536, "FP32 elements per cycle");
     v.field("latency_cycles", latency_cycles, 0, 100000, "pipeline depth of every operation");
-    v.field("exp_cycles", exp_cycles, 1, 1000, "cycles per lane group for exp");
+    v.field("exp_cycles", exp_cycles, 1, 1000,
+            "cycles per lane group for exp (ONLINE_SOFTMAX: 1 + exp_cycles)");
     v.field("reduce_latency_cycles", reduce_latency_cycles, 0, 100000,
             "adder-tree latency of reductions");
+    v.field("div_cycles", div_cycles, 1, 1000, "cycles per lane group for RECIP, DIV, RSQRT");
+    v.field("activation_cycles", activation_cycles, 1, 1000,
+            "cycles per lane group for TANH, SIGMOID, SILU, GELU_TANH");
+    v.field("gelu_erf_cycles", gelu_erf_cycles, 1, 1000, "cycles per lane group for GELU_ERF");
   }
 };
 

@@ -13,8 +13,6 @@ namespace mxemu::chip {
 
 namespace {
 
-using regs::VpuFn;
-
 // A rows x cols operand: element (r, c) of `elem_bytes` at base + r * stride + c * elem_bytes.
 struct Operand {
   SpaceAddr at;
@@ -58,14 +56,36 @@ Engine::Timing VpuEngine::execute(const Desc& d, std::uint64_t now) {
   const Operand x = operand(l.x), y = operand(l.y), z = operand(l.z);
   vpu::execute(op, vpu::View{x.p, x.stride}, vpu::View{y.p, y.stride}, vpu::View{z.p, z.stride});
   const std::uint64_t rows = op.rows, cols = op.cols;
-  const VpuFn func = op.func;
   const bool two_inputs = l.two_inputs, row_reduce = l.row_reduce, col_reduce = l.col_reduce;
   const std::uint32_t out_bytes = l.out_bytes;
   elements_ += rows * cols;
 
-  // Timing: per row, groups of `lanes` elements; each group costs the worst bank cycles of its
-  // accesses (accumulators have a full-width port: 1 cycle).
+  // Timing (docs/VPU.md): per row, groups of `lanes` elements; each group costs the worst bank
+  // cycles of its accesses (accumulators have a full-width port: 1 cycle), times the cycles per
+  // group of the function's unit. A streamed Y (BCAST NONE) counts like X; broadcast operands
+  // and ONLINE_SOFTMAX's per-row state sit in the unit's broadcast registers (no VMEM cycles).
   const VpuConfig& c = state_.cfg.vpu;
+  const vpu::Unit unit = vpu::unit(op.func);
+  std::uint64_t per_group = 1;
+  switch (unit) {
+    case vpu::Unit::kSimple:
+      break;
+    case vpu::Unit::kExp:
+      per_group = c.exp_cycles;
+      break;
+    case vpu::Unit::kDiv:
+      per_group = c.div_cycles;
+      break;
+    case vpu::Unit::kActivation:
+      per_group = c.activation_cycles;
+      break;
+    case vpu::Unit::kGeluErf:
+      per_group = c.gelu_erf_cycles;
+      break;
+    case vpu::Unit::kOnlineSoftmax:
+      per_group = 1 + std::uint64_t{c.exp_cycles};  // a max pass, then an exp-and-sum pass
+      break;
+  }
   const auto group_cycles = [&](const Operand& o, std::uint64_t r, std::uint64_t c0,
                                 std::uint64_t n, std::uint32_t eb) -> std::uint64_t {
     if (o.p == nullptr || o.at.kind != SpaceKind::kVmem) return 1;
@@ -77,13 +97,13 @@ Engine::Timing VpuEngine::execute(const Desc& d, std::uint64_t now) {
     for (std::uint64_t c0 = 0; c0 < cols; c0 += c.lanes) {
       const std::uint64_t n = std::min<std::uint64_t>(c.lanes, cols - c0);
       std::uint64_t g = group_cycles(x, r, c0, n, l.in_bytes);
-      if (two_inputs) g = std::max(g, group_cycles(y, r, c0, n, l.in_bytes));
+      if (two_inputs) g = std::max(g, group_cycles(y, r, c0, n, l.y_bytes));
       if (!row_reduce && !col_reduce) g = std::max(g, group_cycles(z, r, c0, n, out_bytes));
-      if (func == VpuFn::kExp) g *= c.exp_cycles;
-      cycles += g;
+      cycles += g * per_group;
     }
   }
   if (row_reduce || col_reduce) cycles += c.reduce_latency_cycles;
+  if (unit == vpu::Unit::kOnlineSoftmax) cycles += 2 * std::uint64_t{c.reduce_latency_cycles};
   stats_.busy_cycles += cycles;
   return Timing{now + cycles, now + cycles};
 }

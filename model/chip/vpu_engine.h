@@ -1,7 +1,9 @@
-// The vector unit behind its queue (VPU_OP): elementwise FP32 operations, row/column reductions,
-// exp, conversions and MX quantisation over a rows x cols region of VMEM or an accumulator.
-// Arithmetic is model/vpu; timing: latency_cycles + for each group of `lanes` elements of a row,
-// the VMEM bank cycles of its accesses (x exp_cycles for exp), + reduce_latency for reductions.
+// The vector unit behind its queue (VPU_OP): elementwise operations (with broadcast operands),
+// row/column reductions, exp, divide, rsqrt, activations, an online-softmax step, conversions and
+// MX quantisation over a rows x cols region of VMEM or an accumulator (docs/VPU.md). Arithmetic
+// is model/vpu; timing: latency_cycles + for each group of `lanes` elements of a row, the VMEM
+// bank cycles of its accesses x the function's cycles per group ([vpu] exp_cycles, div_cycles,
+// activation_cycles, gelu_erf_cycles), + reduce_latency_cycles per reduction.
 #pragma once
 
 #include "model/chip/engine.h"

@@ -1,7 +1,9 @@
 // The vector unit's functional core without SystemC: decoding, operand shapes, and the semantics
 // of each function on host buffers against references written here.
+#include <fmt/core.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
@@ -10,6 +12,7 @@
 #include <random>
 
 #include "model/chip/regs.h"
+#include "model/vpu/vpu_core.h"
 #include "model/vpu/vpu_op.h"
 
 using namespace mxemu;
@@ -164,7 +167,10 @@ std::uint16_t bf16_rne_reference(float f) {
   const auto lo = static_cast<std::uint16_t>(bits >> 16);  // toward zero
   if ((bits & 0xFFFFu) == 0) return lo;
   const auto hi = static_cast<std::uint16_t>(lo + 1);  // away from zero (may become Inf)
-  const double v = f, dlo = std::abs(v - bf16_value(lo)), dhi = std::abs(bf16_value(hi) - v);
+  // Rounding treats Inf as the next value after the largest finite one: 2^128 (IEEE 754 §4.3).
+  const double hv =
+      (hi & 0x7FFF) == 0x7F80 ? std::copysign(std::ldexp(1.0, 128), f) : bf16_value(hi);
+  const double v = f, dlo = std::abs(v - bf16_value(lo)), dhi = std::abs(hv - v);
   if (dlo < dhi) return lo;
   if (dhi < dlo) return hi;
   return (lo & 1) == 0 ? lo : hi;
@@ -235,4 +241,392 @@ TEST_CASE("VPU BF16 functions: widen exactly, add with one FP32 then one BF16 ro
   std::uint16_t inf;
   std::memcpy(&inf, &sum[4], 2);
   CHECK(inf == 0x7F80);
+}
+
+// ---- Broadcast operands, element formats, divide, the new functions, bad descriptors. ----
+
+namespace {
+
+// A descriptor with word 14 (BCAST, X_FMT, Y_FMT, Z_FMT) and strides given.
+std::array<std::uint32_t, 16> desc14(VpuFn fn, std::uint32_t rows, std::uint32_t cols,
+                                     regs::VpuBcast bcast, std::uint32_t xf, std::uint32_t yf,
+                                     std::uint32_t zf) {
+  auto d = desc(fn, rows, cols);
+  d[14] = static_cast<std::uint32_t>(bcast) | xf << 4 | yf << 6 | zf << 8;
+  return d;
+}
+
+// a / b correctly rounded to FP32 (nearest even) from exact integer arithmetic: the significands
+// are normalised to [2^23, 2^24), their quotient taken to 39+ bits with a sticky remainder, and
+// rounded at the FP32 quantum of the result's binade (2^-149 below the normal range).
+float div_reference(float a, float b) {
+  const bool neg = std::signbit(a) != std::signbit(b);
+  const float inf = std::numeric_limits<float>::infinity();
+  const auto nan = std::bit_cast<float>(0x7FC00000u);
+  if (std::isnan(a) || std::isnan(b)) return nan;
+  if (std::isinf(a)) return std::isinf(b) ? nan : (neg ? -inf : inf);
+  if (std::isinf(b)) return neg ? -0.0F : 0.0F;
+  if (b == 0) return a == 0 ? nan : (neg ? -inf : inf);
+  if (a == 0) return neg ? -0.0F : 0.0F;
+  const auto split = [](float f, std::uint64_t& m, int& e) {
+    const auto bits = std::bit_cast<std::uint32_t>(f);
+    const std::uint32_t be = (bits >> 23) & 0xFF;
+    m = bits & 0x7FFFFFu;
+    e = be == 0 ? -149 : static_cast<int>(be) - 150;
+    if (be != 0) m |= 0x800000u;
+    while (m < 0x800000u) m <<= 1, --e;  // normalise subnormals
+  };
+  std::uint64_t ma, mb;
+  int ea, eb;
+  split(a, ma, ea);
+  split(b, mb, eb);
+  const std::uint64_t q = (ma << 40) / mb;
+  const bool sticky = (ma << 40) % mb != 0;
+  const int q_exp = ea - eb - 40;  // a / b = (q + frac) * 2^q_exp
+  const int lead = 63 - std::countl_zero(q);
+  const int e = lead + q_exp;  // 2^e <= |a / b| < 2^(e+1)
+  if (e > 127) return neg ? -inf : inf;
+  if (e < -150) return neg ? -0.0F : 0.0F;
+  const int quantum = std::max(e, -126) - 23;
+  const int s = quantum - q_exp;  // bits of q below the quantum (1 .. lead + 1)
+  std::uint64_t kept = q >> s;
+  const std::uint64_t dropped = q & ((std::uint64_t{1} << s) - 1),
+                      half = std::uint64_t{1} << (s - 1);
+  if (dropped > half || (dropped == half && (sticky || (kept & 1u) != 0))) ++kept;
+  const auto r =
+      static_cast<float>(std::ldexp(static_cast<double>(kept), quantum));  // exact or Inf
+  return neg ? -r : r;
+}
+
+// Random FP32 operands of every kind: specials, subnormals, and pairs whose quotient or product
+// over- or underflows.
+float random_operand(std::mt19937& rng) {
+  switch (rng() % 8) {
+    case 0:
+      return std::bit_cast<float>(static_cast<std::uint32_t>(rng()));  // any pattern
+    case 1:
+      return std::bit_cast<float>(static_cast<std::uint32_t>(rng() & 0x807FFFFFu));  // subnormal
+    case 2: {
+      const float specials[] = {0.0F,
+                                -0.0F,
+                                std::numeric_limits<float>::infinity(),
+                                -std::numeric_limits<float>::infinity(),
+                                NAN,
+                                std::numeric_limits<float>::max(),
+                                1.0F,
+                                -3.0F};
+      return specials[rng() % 8];
+    }
+    default: {
+      std::uniform_real_distribution<float> m(1.0F, 2.0F);
+      const float v = std::ldexp(m(rng), static_cast<int>(rng() % 280) - 140);
+      return (rng() & 1u) != 0 ? -v : v;
+    }
+  }
+}
+
+bool same_bits(float a, float b) {
+  return std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b);
+}
+
+}  // namespace
+
+TEST_CASE("VPU_OP decode refuses bad broadcast modes, element formats and reserved bits",
+          "[chip][vpu]") {
+  using B = regs::VpuBcast;
+  CHECK_THAT(error_of(desc14(VpuFn::kAdd, 2, 8, static_cast<B>(5), 0, 0, 0)),
+             Catch::Contains("ADD: unknown BCAST 5 (0 NONE, 1 ROW, 2 COL, 3 SCALAR)"));
+  CHECK_THAT(error_of(desc14(VpuFn::kExp, 2, 8, B::kRow, 0, 0, 0)),
+             Catch::Contains("EXP: BCAST ROW needs a binary function (ADD, SUB, MUL, MAX, DIV)"));
+  CHECK_THAT(error_of(desc14(VpuFn::kAddRow, 2, 8, B::kCol, 0, 0, 0)),
+             Catch::Contains("ADD_ROW: BCAST COL needs a binary function"));
+  CHECK_THAT(error_of(desc14(VpuFn::kTanh, 2, 8, B::kNone, 2, 0, 0)),
+             Catch::Contains("TANH: unknown X_FMT 2 (0 FP32, 1 BF16)"));
+  CHECK_THAT(error_of(desc14(VpuFn::kAdd, 2, 8, B::kNone, 0, 3, 0)),
+             Catch::Contains("ADD: unknown Y_FMT 3"));
+  CHECK_THAT(error_of(desc14(VpuFn::kAdd, 2, 8, B::kNone, 0, 0, 2)),
+             Catch::Contains("ADD: unknown Z_FMT 2"));
+  CHECK_THAT(error_of(desc14(VpuFn::kExp, 2, 8, B::kNone, 0, 1, 0)),
+             Catch::Contains("EXP: Y_FMT BF16, but EXP reads no Y input"));
+  CHECK_THAT(error_of(desc14(VpuFn::kOnlineSoftmax, 2, 8, B::kNone, 0, 1, 0)),
+             Catch::Contains("ONLINE_SOFTMAX: Y_FMT BF16, but ONLINE_SOFTMAX reads no Y input"));
+  CHECK_THAT(error_of(desc14(VpuFn::kConvert, 2, 8, B::kNone, 0, 0, 1)),
+             Catch::Contains("CONVERT: Z_FMT must be FP32 (0): OUT_FMT sets the output format"));
+  auto mq = desc14(VpuFn::kMxQuant, 1, 64, B::kNone, 0, 0, 1);
+  mq[1] |= 32u << 17;
+  CHECK_THAT(error_of(mq), Catch::Contains("MX_QUANT: Z_FMT must be FP32 (0)"));
+  CHECK_THAT(error_of(desc14(VpuFn::kAddBf16, 2, 8, B::kNone, 1, 0, 0)),
+             Catch::Contains("ADD_BF16: X_FMT, Y_FMT and Z_FMT must be 0"));
+  auto res = desc(VpuFn::kAdd, 2, 8);
+  res[14] = 1u << 12;
+  CHECK_THAT(error_of(res), Catch::Contains("ADD: reserved bits 0x1000 of word 14 are set"));
+  auto fn = desc(VpuFn::kAdd, 2, 8);
+  fn[1] = 28;
+  CHECK(error_of(fn) == "unknown VPU function 28");
+  // Broadcast shapes: a column vector needs one element per row, the softmax state three.
+  auto col = desc14(VpuFn::kDiv, 3, 8, B::kCol, 0, 0, 0);
+  col[11] = 2;
+  CHECK_THAT(error_of(col), Catch::Contains("DIV: column vector Y stride 2 < row bytes 4"));
+  col[11] = 4;
+  CHECK(error_of(col).empty());
+  auto sm = desc(VpuFn::kOnlineSoftmax, 3, 8);
+  sm[11] = 8;
+  CHECK_THAT(error_of(sm),
+             Catch::Contains("ONLINE_SOFTMAX: state Y (m, s, alpha) stride 8 < row bytes 12"));
+}
+
+TEST_CASE("VPU operand shapes of broadcast modes, element formats and the softmax state",
+          "[chip][vpu]") {
+  using B = regs::VpuBcast;
+  const auto lay = [](const std::array<std::uint32_t, 16>& d) {
+    return vpu::layout(vpu::decode(d));
+  };
+  const vpu::Layout none = lay(desc14(VpuFn::kSub, 5, 7, B::kNone, 1, 1, 1));
+  CHECK(none.two_inputs);
+  CHECK(none.in_bytes == 2);
+  CHECK(none.y_bytes == 2);
+  CHECK(none.out_bytes == 2);
+  CHECK(none.x.row_bytes == 14);
+  CHECK(none.y.rows == 5);
+  CHECK(none.z.row_bytes == 14);
+  const vpu::Layout row = lay(desc14(VpuFn::kMul, 5, 7, B::kRow, 0, 1, 0));
+  CHECK_FALSE(row.two_inputs);
+  CHECK(row.y.rows == 1);
+  CHECK(row.y.row_bytes == 14);
+  const vpu::Layout colv = lay(desc14(VpuFn::kDiv, 5, 7, B::kCol, 0, 0, 0));
+  CHECK(colv.y.rows == 5);
+  CHECK(colv.y.row_bytes == 4);
+  const vpu::Layout sc = lay(desc14(VpuFn::kMax, 5, 7, B::kScalar, 0, 0, 0));
+  CHECK(sc.y.rows == 1);
+  CHECK(sc.y.row_bytes == 4);
+  const vpu::Layout sm = lay(desc14(VpuFn::kOnlineSoftmax, 5, 7, B::kNone, 1, 0, 1));
+  CHECK(sm.y.rows == 5);
+  CHECK(sm.y.row_bytes == 12);
+  CHECK(sm.z.row_bytes == 14);
+  const vpu::Layout rs = lay(desc14(VpuFn::kRowSum, 5, 7, B::kNone, 1, 0, 1));
+  CHECK(rs.z.row_bytes == 2);
+  CHECK_FALSE(lay(desc(VpuFn::kTanh, 5, 7)).y.used);
+  CHECK(vpu::unit(VpuFn::kDiv) == vpu::Unit::kDiv);
+  CHECK(vpu::unit(VpuFn::kGeluErf) == vpu::Unit::kGeluErf);
+  CHECK(vpu::unit(VpuFn::kSilu) == vpu::Unit::kActivation);
+  CHECK(vpu::unit(VpuFn::kAdd) == vpu::Unit::kSimple);
+}
+
+TEST_CASE("VPU DIV and RECIP are correctly rounded: bit-exact against integer division",
+          "[chip][vpu]") {
+  constexpr std::uint32_t C = 1 << 16;
+  std::mt19937 rng(31);
+  std::vector<float> x(C), y(C);
+  for (std::uint32_t i = 0; i < C; ++i) {
+    x[i] = random_operand(rng);
+    y[i] = random_operand(rng);
+  }
+  y[0] = std::numeric_limits<float>::denorm_min(), x[0] = 1.0F;  // 2^149: overflows
+  x[1] = std::numeric_limits<float>::denorm_min(), y[1] = 3.0F;  // underflows, rounds to 0
+  x[2] = std::numeric_limits<float>::denorm_min(), y[2] = 1.5F;  // 2/3 quantum: rounds up
+  x[3] = std::bit_cast<float>(0x00000003u), y[3] = 2.0F;         // 1.5 quanta: tie to even (2)
+  std::uint32_t tested = 0;
+  for (int rep = 0; rep < 16; ++rep) {
+    if (rep > 0) {
+      for (std::uint32_t i = 0; i < C; ++i) {
+        x[i] = random_operand(rng);
+        y[i] = random_operand(rng);
+      }
+    }
+    Buf xb{x}, yb{y}, zd{std::vector<float>(C)}, zr{std::vector<float>(C)};
+    vpu::execute(vpu::decode(desc(VpuFn::kDiv, 1, C)), xb.view(C), yb.view(C), zd.view(C));
+    vpu::execute(vpu::decode(desc(VpuFn::kRecip, 1, C)), yb.view(C), vpu::View{}, zr.view(C));
+    for (std::uint32_t i = 0; i < C; ++i) {
+      INFO(fmt::format("{:a} / {:a}", x[i], y[i]));
+      REQUIRE(same_bits(zd.v[i], div_reference(x[i], y[i])));
+      REQUIRE(same_bits(zr.v[i], div_reference(1.0F, y[i])));
+      ++tested;
+    }
+  }
+  CHECK(tested == 16 * C);
+}
+
+TEST_CASE("VPU binary functions with every broadcast mode and element format", "[chip][vpu]") {
+  using B = regs::VpuBcast;
+  constexpr std::uint32_t R = 5, C = 37;
+  std::mt19937 rng(32);
+  std::vector<std::uint32_t> xbits(R * C), ybits(R * C);
+  for (auto& v : xbits) v = std::bit_cast<std::uint32_t>(random_operand(rng));
+  for (auto& v : ybits) v = std::bit_cast<std::uint32_t>(random_operand(rng));
+  // An operand in format f (1: BF16, the upper half of each random FP32 value).
+  const auto buffer = [&](const std::vector<std::uint32_t>& bits, std::uint32_t f) {
+    std::vector<std::uint8_t> b(bits.size() * (f != 0 ? 2 : 4));
+    for (std::size_t i = 0; i < bits.size(); ++i) {
+      if (f != 0) {
+        const auto h = static_cast<std::uint16_t>(bits[i] >> 16);
+        std::memcpy(&b[2 * i], &h, 2);
+      } else {
+        std::memcpy(&b[4 * i], &bits[i], 4);
+      }
+    }
+    return b;
+  };
+  const auto value = [](const std::vector<std::uint32_t>& bits, std::size_t i, std::uint32_t f) {
+    return f != 0 ? static_cast<float>(bf16_value(static_cast<std::uint16_t>(bits[i] >> 16)))
+                  : std::bit_cast<float>(bits[i]);
+  };
+  const auto ref = [](VpuFn fn, float a, float b) {
+    float r = 0.0F;
+    switch (fn) {
+      case VpuFn::kAdd:
+        r = a + b;
+        break;
+      case VpuFn::kSub:
+        r = a - b;
+        break;
+      case VpuFn::kMul:
+        r = a * b;
+        break;
+      case VpuFn::kDiv:
+        return div_reference(a, b);
+      default:
+        if (std::isnan(a) || std::isnan(b)) return std::bit_cast<float>(0x7FC00000u);
+        r = a > b ? a : b > a ? b : std::signbit(a) ? b : a;
+        break;
+    }
+    return std::isnan(r) ? std::bit_cast<float>(0x7FC00000u) : r;
+  };
+  int cases = 0;
+  for (const VpuFn fn : {VpuFn::kAdd, VpuFn::kSub, VpuFn::kMul, VpuFn::kMax, VpuFn::kDiv}) {
+    for (const B mode : {B::kNone, B::kRow, B::kCol, B::kScalar}) {
+      for (std::uint32_t fmts = 0; fmts < 8; ++fmts) {
+        const std::uint32_t xf = fmts & 1u, yf = (fmts >> 1) & 1u, zf = (fmts >> 2) & 1u;
+        INFO(fmt::format("{} BCAST {} X_FMT {} Y_FMT {} Z_FMT {}",
+                         vpu::fn_name(static_cast<std::uint32_t>(fn)), static_cast<int>(mode), xf,
+                         yf, zf));
+        auto d = desc14(fn, R, C, mode, xf, yf, zf);
+        const std::uint32_t xs = C * (xf != 0 ? 2 : 4), zs = C * (zf != 0 ? 2 : 4);
+        // Y's rows: a full matrix (NONE), one row (ROW, SCALAR) or one element per row, 12 bytes
+        // apart (COL: a column of a wider buffer).
+        const std::uint32_t ys = mode == B::kCol ? 12 : C * (yf != 0 ? 2 : 4);
+        d[10] = xs, d[11] = ys, d[12] = zs;
+        auto xb = buffer(xbits, xf), yb = buffer(ybits, yf);
+        std::vector<std::uint8_t> z(R * zs, 0xEE);
+        const vpu::Op op = vpu::decode(d);
+        vpu::execute(op, vpu::View{xb.data(), xs}, vpu::View{yb.data(), ys},
+                     vpu::View{z.data(), zs});
+        for (std::uint32_t r = 0; r < R; ++r) {
+          for (std::uint32_t c = 0; c < C; ++c) {
+            // Y's element for (r, c), as an index into the packed Y buffer.
+            std::size_t yi = r * C + c;
+            if (mode == B::kRow) yi = c;
+            if (mode == B::kScalar) yi = 0;
+            if (mode == B::kCol) yi = r * ys / (yf != 0 ? 2 : 4);
+            const float want = ref(fn, value(xbits, r * C + c, xf), value(ybits, yi, yf));
+            if (zf != 0) {
+              std::uint16_t got;
+              std::memcpy(&got, &z[r * zs + 2 * c], 2);
+              REQUIRE(got == bf16_rne_reference(want));
+            } else {
+              float got;
+              std::memcpy(&got, &z[r * zs + 4 * c], 4);
+              REQUIRE(same_bits(got, want));
+            }
+          }
+        }
+        ++cases;
+      }
+    }
+  }
+  CHECK(cases == 5 * 4 * 8);
+}
+
+TEST_CASE("VPU unary functions, reductions and softmax through execute: BF16 in and out, in place",
+          "[chip][vpu]") {
+  using B = regs::VpuBcast;
+  constexpr std::uint32_t R = 4, C = 300;
+  std::mt19937 rng(33);
+  std::normal_distribution<float> nd(0.0F, 6.0F);
+  std::vector<float> x(R * C);
+  for (auto& v : x) v = nd(rng);
+  x[3] = NAN, x[4] = std::numeric_limits<float>::infinity(), x[5] = -0.0F;
+  struct U {
+    VpuFn fn;
+    float (*f)(float);
+  };
+  const U us[] = {{VpuFn::kTanh, vpu::tanh_f32},        {VpuFn::kSigmoid, vpu::sigmoid_f32},
+                  {VpuFn::kSilu, vpu::silu_f32},        {VpuFn::kGeluTanh, vpu::gelu_tanh_f32},
+                  {VpuFn::kGeluErf, vpu::gelu_erf_f32}, {VpuFn::kExp, vpu::exp_f32}};
+  for (const U& u : us) {
+    // FP32 in, BF16 out (RNE of the FP32 result); then BF16 in place (Z == X).
+    auto d = desc14(u.fn, R, C, B::kNone, 0, 0, 1);
+    d[12] = C * 2;
+    Buf xb{x};
+    std::vector<std::uint16_t> z(R * C);
+    vpu::execute(vpu::decode(d), xb.view(C), vpu::View{},
+                 vpu::View{reinterpret_cast<std::uint8_t*>(z.data()), C * 2});
+    for (std::uint32_t i = 0; i < R * C; ++i) REQUIRE(z[i] == bf16_rne_reference(u.f(x[i])));
+    auto d2 = desc14(u.fn, R, C, B::kNone, 1, 0, 1);
+    d2[10] = d2[12] = C * 2;
+    std::vector<std::uint16_t> w = z;
+    vpu::View wv{reinterpret_cast<std::uint8_t*>(w.data()), C * 2};
+    vpu::execute(vpu::decode(d2), wv, vpu::View{}, wv);
+    for (std::uint32_t i = 0; i < R * C; ++i) {
+      REQUIRE(w[i] == bf16_rne_reference(u.f(static_cast<float>(bf16_value(z[i])))));
+    }
+  }
+  // RSQRT takes its epsilon from IMM.
+  {
+    auto d = desc(VpuFn::kRsqrt, R, C);
+    d[13] = std::bit_cast<std::uint32_t>(0.25F);
+    Buf xb{x}, zb{std::vector<float>(R * C)};
+    vpu::execute(vpu::decode(d), xb.view(C), vpu::View{}, zb.view(C));
+    for (std::uint32_t i = 0; i < R * C; ++i) {
+      REQUIRE(same_bits(zb.v[i], vpu::rsqrt_f32(x[i], 0.25F)));
+    }
+  }
+  // SUB with a column vector in place (Z == X): each row minus its own element.
+  {
+    std::vector<float> xv(x.begin(), x.end()), col = {1.5F, -2.0F, 1e30F, 0.0F};
+    auto d = desc14(VpuFn::kSub, R, C, B::kCol, 0, 0, 0);
+    d[11] = 4;
+    vpu::View v{reinterpret_cast<std::uint8_t*>(xv.data()), C * 4};
+    vpu::execute(vpu::decode(d), v, vpu::View{reinterpret_cast<std::uint8_t*>(col.data()), 4}, v);
+    for (std::uint32_t r = 0; r < R; ++r) {
+      for (std::uint32_t c = 0; c < C; ++c) {
+        const float want = x[r * C + c] - col[r];
+        REQUIRE((std::isnan(want) ? std::bit_cast<std::uint32_t>(xv[r * C + c]) == 0x7FC00000u
+                                  : same_bits(xv[r * C + c], want)));
+      }
+    }
+  }
+  // ONLINE_SOFTMAX over two blocks with its state (m, s, alpha) in rows of 16 bytes; P in place.
+  {
+    std::vector<float> xv(x.begin(), x.end());
+    for (auto& v : xv) {
+      if (std::isnan(v) || std::isinf(v)) v = 1.0F;
+    }
+    const float inf = std::numeric_limits<float>::infinity();
+    std::vector<float> state(R * 4);
+    for (std::uint32_t r = 0; r < R; ++r) state[4 * r] = -inf, state[4 * r + 1] = 0.0F;
+    std::vector<float> ms(R, -inf), ss(R, 0.0F), alphas(R);
+    for (std::uint32_t half = 0; half < 2; ++half) {
+      auto d = desc(VpuFn::kOnlineSoftmax, R, C / 2);
+      d[10] = d[12] = C * 4;
+      d[11] = 16;
+      std::vector<float> before = xv;
+      vpu::View xvw{reinterpret_cast<std::uint8_t*>(xv.data() + half * (C / 2)), C * 4};
+      vpu::execute(vpu::decode(d), xvw,
+                   vpu::View{reinterpret_cast<std::uint8_t*>(state.data()), 16}, xvw);
+      for (std::uint32_t r = 0; r < R; ++r) {
+        std::vector<float> in(before.begin() + r * C + half * (C / 2),
+                              before.begin() + r * C + half * (C / 2) + C / 2),
+            p(C / 2);
+        const vpu::SoftmaxState st = vpu::online_softmax_row(in, ms[r], ss[r], p);
+        ms[r] = st.m, ss[r] = st.s;
+        REQUIRE(same_bits(state[4 * r], st.m));
+        REQUIRE(same_bits(state[4 * r + 1], st.s));
+        REQUIRE(same_bits(state[4 * r + 2], st.alpha));
+        REQUIRE(state[4 * r + 3] == 0.0F);  // the padding is not touched
+        for (std::uint32_t c = 0; c < C / 2; ++c) {
+          REQUIRE(same_bits(xv[r * C + half * (C / 2) + c], p[c]));
+        }
+      }
+    }
+  }
 }

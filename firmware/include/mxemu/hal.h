@@ -149,12 +149,16 @@ static inline void mx_matmul(uint32_t mxu, uint32_t a, uint32_t a_stride, uint32
   mx_push(MX_Q_MXU(mxu), &d);
 }
 
-/* Vector-unit operation over rows x cols FP32 elements. */
+/* Vector-unit operation over rows x cols elements (docs/VPU.md: every function, its operands and
+ * bounds). bcast: the shape of Y for ADD, SUB, MUL, MAX, DIV (MX_VPU_BCAST_*); x_fmt, y_fmt,
+ * z_fmt: element formats (MX_VPU_ELEM_FP32 or _BF16). Zero-initialise the struct: 0 is FP32 and
+ * no broadcast. */
 typedef struct {
   uint32_t func, out_fmt, nonsat, block;
   uint64_t x, y, z;
   uint32_t rows, cols, x_stride, y_stride, z_stride;
   float imm;
+  uint32_t bcast, x_fmt, y_fmt, z_fmt;
 } mx_vpu_args_t;
 
 static inline void mx_vpu(const mx_vpu_args_t* a, mx_sync_t sy) {
@@ -181,6 +185,10 @@ static inline void mx_vpu(const mx_vpu_args_t* a, mx_sync_t sy) {
   MX_SET(&d, MX_VPU_OP_Y_STRIDE, a->y_stride);
   MX_SET(&d, MX_VPU_OP_Z_STRIDE, a->z_stride);
   MX_SET(&d, MX_VPU_OP_IMM, imm.u);
+  MX_SET(&d, MX_VPU_OP_BCAST, a->bcast);
+  MX_SET(&d, MX_VPU_OP_X_FMT, a->x_fmt);
+  MX_SET(&d, MX_VPU_OP_Y_FMT, a->y_fmt);
+  MX_SET(&d, MX_VPU_OP_Z_FMT, a->z_fmt);
   mx_push(MX_Q_VPU, &d);
 }
 
