@@ -8,7 +8,8 @@
 
 namespace mxemu::bundled {
 
-// The ELF bytes of kernel `name` ("gemm", "quantize", "linear_relu", "demo"); empty if unknown.
+// The ELF bytes of kernel `name` ("gemm", "quantize", "linear_relu", "demo", "collective",
+// "softmax", "layernorm", "rmsnorm"); empty if unknown.
 std::span<const std::uint8_t> find(std::string_view name);
 
 inline std::vector<std::uint8_t> elf(std::string_view name) {
