@@ -140,9 +140,7 @@ Op decode(std::span<const std::uint32_t> desc) {
     }
     op.x_elem = op.y_elem = VpuElem::kBf16;
     op.z_elem = op.func == VpuFn::kWidenBf16 ? VpuElem::kFp32 : VpuElem::kBf16;
-    return op;
-  }
-  if (op.y_elem == VpuElem::kBf16 && !is_binary(op.func) && op.func != VpuFn::kAddRow) {
+  } else if (op.y_elem == VpuElem::kBf16 && !is_binary(op.func) && op.func != VpuFn::kAddRow) {
     bad(
         fmt::format("{}: Y_FMT BF16, but {} reads no Y input (Y_FMT is for ADD, SUB, MUL, MAX, "
                     "DIV and ADD_ROW)",

@@ -630,3 +630,19 @@ TEST_CASE("VPU unary functions, reductions and softmax through execute: BF16 in 
     }
   }
 }
+
+TEST_CASE("VPU_OP decode keeps addresses and strides for every function", "[chip][vpu]") {
+  for (std::uint32_t fn = 1; fn <= static_cast<std::uint32_t>(VpuFn::kOnlineSoftmax); ++fn) {
+    INFO(vpu::fn_name(fn));
+    auto d = desc(static_cast<VpuFn>(fn), 2, 64, 0, fn == 12 ? 32 : 0);
+    d[2] = 0x100, d[3] = 0x1, d[4] = 0x2000, d[5] = 0x2, d[6] = 0x30000, d[7] = 0x3;
+    d[10] = 1000, d[11] = 2000, d[12] = 3000;
+    const vpu::Op op = vpu::decode(d);
+    CHECK(op.x_addr == 0x100000100ull);
+    CHECK(op.y_addr == 0x200002000ull);
+    CHECK(op.z_addr == 0x300030000ull);
+    CHECK(op.x_stride == 1000);
+    CHECK(op.y_stride == 2000);
+    CHECK(op.z_stride == 3000);
+  }
+}
