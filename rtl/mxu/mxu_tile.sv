@@ -40,19 +40,25 @@ module mxu_tile #(
   localparam int unsigned Latency = NumPipeRegs + 1;
   localparam int unsigned ActBits = 1 + 1 + 1 + 8 + 8;  // valid, bank, fmt, code, scale
 
-  // Inter-PE wires: activations [row][col] enter PE(row,col); the extra column is the right edge.
-  logic     act_valid [NumRows][NumCols+1];
-  logic     act_bank  [NumRows][NumCols+1];
-  fp8_pkg::fp8_fmt_e act_fmt   [NumRows][NumCols+1];
-  logic [7:0] act     [NumRows][NumCols+1];
-  logic [7:0] act_s   [NumRows][NumCols+1];
+  // Inter-PE wires. split_var makes Verilator keep each element a variable of its own. Kept as
+  // one variable per array, the few elements that depend combinationally on the ports (row 0
+  // and column 0 enter with no skew; the weight chain's bank select is w_bank_i) made every PE
+  // reading the array input-dependent, and all R*C fused steps were re-evaluated at every eval()
+  // (docs/RTL.md, "Verilator builds"). The arrays are indexed only with constants (generate
+  // loops), which split_var needs.
+  // Activations [row][col] enter PE(row,col); the extra column is the right edge.
+  logic              act_valid [NumRows][NumCols+1] /*verilator split_var*/;
+  logic              act_bank  [NumRows][NumCols+1] /*verilator split_var*/;
+  fp8_pkg::fp8_fmt_e act_fmt   [NumRows][NumCols+1] /*verilator split_var*/;
+  logic [7:0]        act       [NumRows][NumCols+1] /*verilator split_var*/;
+  logic [7:0]        act_s     [NumRows][NumCols+1] /*verilator split_var*/;
   // Partial sums [row][col] enter PE(row,col) from the top; row NumRows is the bottom edge.
-  logic [31:0] psum   [NumRows+1][NumCols];
-  logic        psum_v [NumRows+1][NumCols];
+  logic [31:0]       psum      [NumRows+1][NumCols] /*verilator split_var*/;
+  logic              psum_v    [NumRows+1][NumCols] /*verilator split_var*/;
   // Weight shift chain [row][col] enters PE(row,col) from the top.
-  fp8_pkg::fp8_fmt_e   wch_fmt [NumRows+1][NumCols];
-  logic [7:0] wch     [NumRows+1][NumCols];
-  logic [7:0] wch_s   [NumRows+1][NumCols];
+  fp8_pkg::fp8_fmt_e wch_fmt   [NumRows+1][NumCols] /*verilator split_var*/;
+  logic [7:0]        wch       [NumRows+1][NumCols] /*verilator split_var*/;
+  logic [7:0]        wch_s     [NumRows+1][NumCols] /*verilator split_var*/;
 
   // ------------------------------------------------------------------------------------------
   // Edges: skew the activations (row k by k * Latency) and the partial sums (column n by n).
@@ -130,17 +136,15 @@ module mxu_tile #(
 
   // The right edge of the activations, the bottom of the weight chain and the top valid row
   // (psum_v[0]) are not consumed: activations and weights fall off the array's edges.
-  logic unused_edges;
-  always_comb begin
-    unused_edges = 1'b0;
-    for (int k = 0; k < NumRows; k++) begin
-      unused_edges ^= act_valid[k][NumCols] ^ act_bank[k][NumCols] ^ act_fmt[k][NumCols]
-                    ^ (^act[k][NumCols]) ^ (^act_s[k][NumCols]);
-    end
-    for (int n = 0; n < NumCols; n++) begin
-      unused_edges ^= wch_fmt[NumRows][n] ^ (^wch[NumRows][n]) ^ (^wch_s[NumRows][n])
+  for (genvar k = 0; k < NumRows; k++) begin : gen_right_edge
+    logic unused_act;
+    assign unused_act = act_valid[k][NumCols] ^ act_bank[k][NumCols] ^ act_fmt[k][NumCols]
+                      ^ (^act[k][NumCols]) ^ (^act_s[k][NumCols]);
+  end
+  for (genvar n = 0; n < NumCols; n++) begin : gen_bottom_edge
+    logic unused_w;
+    assign unused_w = wch_fmt[NumRows][n] ^ (^wch[NumRows][n]) ^ (^wch_s[NumRows][n])
                     ^ psum_v[0][n];
-    end
   end
 
 endmodule

@@ -1,18 +1,25 @@
 // Benchmark: simulated cycles per host second of the Verilated 16x16 systolic tile against the
-// model/mxu fast path (SystolicCore::run_fold) on the same GEMM, measured in one run.
+// baseline Verilated tile (Vmxu_tile16_base: the RTL and Verilator options before the speed work
+// of issue 12, tools/bench/tile/CMakeLists.txt) and the model/mxu fast path
+// (SystolicCore::run_fold) on the same GEMM, all measured in one run.
 //
 // The GEMM is --folds folds of a 16x16 weight tile with --m activation rows each, back to back
-// (double-buffered). The RTL run is driven from port values precomputed per cycle, so only the
+// (double-buffered). The RTL runs are driven from port values precomputed per cycle, so only the
 // Verilated eval()s are timed; the fast path is timed over all its folds (values and schedule).
-// Before timing, one untimed lock-step run checks that both give the same bits on the same cycles.
+// Before timing, untimed lock-step runs check that both tiles give the model's bits on the model's
+// cycles. Each repetition times the three in turn; the best of each is reported.
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <random>
+#include <vector>
 
 #include "Vmxu_tile16.h"
+#include "Vmxu_tile16_base.h"
 #include "model/common/error.h"
 #include "testbench/cosim/random_folds.h"
 #include "testbench/cosim/tile_harness.h"
@@ -21,8 +28,63 @@ using namespace mxemu;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// Port values of one cycle, packed as the Verilated ports hold them.
+struct Ports {
+  bool wv, wb, wf, av, ab, af;
+  std::uint32_t w[4], ws[4], a[4], as[4], psum[16];
+};
+
+// Seconds to clock a fresh `Top` through `prog` (two eval()s per cycle, one output read).
+template <typename Top>
+double time_tile(const std::vector<Ports>& prog, std::uint32_t& sink) {
+  auto top = std::make_unique<Top>();
+  top->rst_ni = 0;
+  top->clk_i = 0;
+  top->eval();
+  top->rst_ni = 1;
+  top->eval();
+  const auto t0 = Clock::now();
+  for (std::size_t c = 0; c < prog.size(); ++c) {
+    const Ports& p = prog[c];
+    top->w_valid_i = p.wv;
+    top->w_bank_i = p.wb;
+    top->w_fmt_i = p.wf;
+    top->a_valid_i = p.av;
+    top->a_bank_i = p.ab;
+    top->a_fmt_i = p.af;
+    for (int i = 0; i < 4; ++i) {
+      top->w_i[i] = p.w[i];
+      top->ws_i[i] = p.ws[i];
+      top->a_i[i] = p.a[i];
+      top->as_i[i] = p.as[i];
+    }
+    for (int n = 0; n < 16; ++n) top->psum_i[n] = p.psum[n];
+    top->clk_i = 0;
+    top->eval();
+    sink ^= top->out_o[c % 16];
+    top->clk_i = 1;
+    top->eval();
+  }
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Untimed lock-step check of one tile against the model; false (reported) on a mismatch.
+template <typename Top>
+bool agrees(const char* name, const mxu::SystolicConfig& cfg,
+            const std::vector<mxu::FoldSpec>& specs) {
+  auto top = std::make_unique<Top>();
+  const auto rep = cosim::cosim_tile(*top, cfg, specs);
+  if (rep.ok()) return true;
+  for (const auto& s : rep.mismatches) fmt::print(stderr, "{}\n", s);
+  fmt::print(stderr, "{}{} and the model disagree\n", kErrorPrefix, name);
+  return false;
+}
+
 int bench_main(int argc, char** argv) {
-  CLI::App app{"Verilated 16x16 tile vs model/mxu fast path: simulated cycles per host second"};
+  CLI::App app{
+      "Verilated 16x16 tile vs its pre-issue-12 baseline and the model/mxu fast path: simulated "
+      "cycles per host second"};
   int folds = 16;
   std::size_t m = 256;
   int repeats = 3;
@@ -49,16 +111,9 @@ int bench_main(int argc, char** argv) {
   specs.reserve(data.size());
   for (auto& d : data) specs.push_back(d.spec());
 
-  // Untimed: both agree.
-  {
-    auto top = std::make_unique<Vmxu_tile16>();
-    const auto rep = cosim::cosim_tile(*top, cfg, specs);
-    if (!rep.ok()) {
-      for (const auto& s : rep.mismatches) fmt::print(stderr, "{}\n", s);
-      fmt::print(stderr, "{}RTL and model disagree\n", kErrorPrefix);
-      return 1;
-    }
-  }
+  // Untimed: both tiles agree with the model.
+  if (!agrees<Vmxu_tile16>("the Verilated tile", cfg, specs)) return 1;
+  if (!agrees<Vmxu_tile16_base>("the baseline Verilated tile", cfg, specs)) return 1;
 
   // Port values per cycle.
   mxu::SystolicCore sched_core(cfg);
@@ -69,10 +124,6 @@ int bench_main(int argc, char** argv) {
     driver.add(s, sched_core.run_fold(s, scratch));
   }
   const std::uint64_t cycles = driver.end_cycle();
-  struct Ports {
-    bool wv, wb, wf, av, ab, af;
-    std::uint32_t w[4], ws[4], a[4], as[4], psum[16];
-  };
   std::vector<Ports> prog(cycles);
   mxu::CycleInputs in;
   for (std::uint64_t c = 0; c < cycles; ++c) {
@@ -96,38 +147,11 @@ int bench_main(int argc, char** argv) {
     for (int n = 0; n < 16; ++n) p.psum[n] = in.psum[n];
   }
 
-  double best_rtl = 1e30, best_fast = 1e30;
+  double best_base = 1e30, best_rtl = 1e30, best_fast = 1e30;
   std::uint32_t sink = 0;
   for (int r = 0; r < repeats; ++r) {
-    auto top = std::make_unique<Vmxu_tile16>();
-    top->rst_ni = 0;
-    top->clk_i = 0;
-    top->eval();
-    top->rst_ni = 1;
-    top->eval();
-    const auto t0 = Clock::now();
-    for (std::uint64_t c = 0; c < cycles; ++c) {
-      const Ports& p = prog[c];
-      top->w_valid_i = p.wv;
-      top->w_bank_i = p.wb;
-      top->w_fmt_i = p.wf;
-      top->a_valid_i = p.av;
-      top->a_bank_i = p.ab;
-      top->a_fmt_i = p.af;
-      for (int i = 0; i < 4; ++i) {
-        top->w_i[i] = p.w[i];
-        top->ws_i[i] = p.ws[i];
-        top->a_i[i] = p.a[i];
-        top->as_i[i] = p.as[i];
-      }
-      for (int n = 0; n < 16; ++n) top->psum_i[n] = p.psum[n];
-      top->clk_i = 0;
-      top->eval();
-      sink ^= top->out_o[c % 16];
-      top->clk_i = 1;
-      top->eval();
-    }
-    best_rtl = std::min(best_rtl, std::chrono::duration<double>(Clock::now() - t0).count());
+    best_base = std::min(best_base, time_tile<Vmxu_tile16_base>(prog, sink));
+    best_rtl = std::min(best_rtl, time_tile<Vmxu_tile16>(prog, sink));
 
     mxu::SystolicCore core(cfg);
     std::vector<std::vector<float>> outs(specs.size());
@@ -144,13 +168,17 @@ int bench_main(int argc, char** argv) {
     }
     sink ^= num::f32_bits(outs.back().back());
   }
+  const double base_cps = static_cast<double>(cycles) / best_base;
   const double rtl_cps = static_cast<double>(cycles) / best_rtl;
   const double fast_cps = static_cast<double>(cycles) / best_fast;
   fmt::print("GEMM: {} folds x (16x16 weights, m = {}), {} simulated cycles, {} MACs\n", folds, m,
              cycles, static_cast<std::uint64_t>(folds) * m * 256);
-  fmt::print("Verilated 16x16 tile : {:12.0f} cycles/s ({:.3f} s)\n", rtl_cps, best_rtl);
-  fmt::print("model/mxu fast path  : {:12.0f} cycles/s ({:.6f} s)\n", fast_cps, best_fast);
-  fmt::print("fast path / RTL      : {:.0f}x   (checksum {:08x})\n", fast_cps / rtl_cps, sink);
+  fmt::print("baseline Verilated 16x16 tile : {:12.0f} cycles/s ({:.3f} s)\n", base_cps, best_base);
+  fmt::print("Verilated 16x16 tile          : {:12.0f} cycles/s ({:.3f} s)\n", rtl_cps, best_rtl);
+  fmt::print("model/mxu fast path           : {:12.0f} cycles/s ({:.6f} s)\n", fast_cps, best_fast);
+  fmt::print("tile / baseline               : {:.1f}x\n", rtl_cps / base_cps);
+  fmt::print("fast path / tile              : {:.0f}x   (checksum {:08x})\n", fast_cps / rtl_cps,
+             sink);
   return 0;
 }
 
