@@ -44,7 +44,7 @@ const char* kind_name(ChipEnd::Kind k) {
 
 Chip::Chip(const sc_core::sc_module_name& name, const ChipIdentity& id, const ChipConfig& chip,
            const core::CoreConfig& core, const hbm::HbmConfig& hbm, const ici::IciConfig& ici,
-           std::uint64_t max_cycles, ChipObserver* owner, ThreadPool* pool)
+           std::uint64_t max_cycles, ChipObserver* owner, ThreadPool* pool, const RtlPlugins* rtl)
     : sc_core::sc_module(name),
       cfg_(chip),
       ici_cfg_(ici),
@@ -55,6 +55,7 @@ Chip::Chip(const sc_core::sc_module_name& name, const ChipIdentity& id, const Ch
       max_cycles_(max_cycles),
       owner_(owner) {
   state_.pool = pool;
+  state_.rtl = rtl;
   state_.on_fault = [this] { engine_fault(); };
   // The engine registry: queue order (tools/regmap: DMA, VPU, then MXU i at kQueueMxu0 + i).
   engines_.push_back(std::make_unique<DmaEngine>("dma", state_));
@@ -131,6 +132,8 @@ void Chip::core_done() {
       e.message =
           fmt::format("firmware exited (code {}) at cycle {} while engines still had work: {}",
                       e.exit_code, e.cycle, deadlock_report());
+    } else {
+      for (const auto& eng : engines_) eng->end_checks();
     }
   } catch (const Error& err) {
     e.kind = err.code() == ExitCode::kLimit ? ChipEnd::Kind::kLimit : ChipEnd::Kind::kFault;

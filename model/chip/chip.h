@@ -68,10 +68,12 @@ class Chip : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Chip);
   // Elaborates the chip (every submodule is its child). pool: host threads for the MXUs' GEMMs
-  // (nullptr: none). owner: told when the run ends (nullptr: nobody).
+  // (nullptr: none). owner: told when the run ends (nullptr: nobody). rtl: the Verilated RTL
+  // the [rtl] table may put in the loop (nullptr: none; a config asking for RTL is refused).
   Chip(const sc_core::sc_module_name& name, const ChipIdentity& id, const ChipConfig& chip,
        const core::CoreConfig& core, const hbm::HbmConfig& hbm, const ici::IciConfig& ici,
-       std::uint64_t max_cycles, ChipObserver* owner = nullptr, ThreadPool* pool = nullptr);
+       std::uint64_t max_cycles, ChipObserver* owner = nullptr, ThreadPool* pool = nullptr,
+       const RtlPlugins* rtl = nullptr);
 
   // Attaches a debugger (the GDB stub) to the core; before the simulation starts.
   void set_debugger(core::DebugAgent* debugger) { core_->set_debugger(debugger); }

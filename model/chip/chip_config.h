@@ -17,6 +17,9 @@ struct MxuConfig {
   std::uint32_t rows = 128;            // R: K per weight tile
   std::uint32_t cols = 128;            // C: N per weight tile
   std::uint64_t acc_bytes = 4u << 20;  // FP32 accumulators per MXU
+  // L: partial-sum latency of one PE in cycles (the RTL's NumPipeRegs + 1); the array's outputs
+  // leave rows * L cycles after their row entered (docs/TIMING.md).
+  std::uint32_t pe_latency_cycles = 1;
   // Cycle-by-cycle mode steps the systolic array (model/mxu) instead of the closed form.
   bool cycle_accurate = false;
 
@@ -26,6 +29,8 @@ struct MxuConfig {
     v.field("rows", rows, 1, 1024, "systolic rows (K per weight tile)");
     v.field("cols", cols, 1, 1024, "systolic columns (N per weight tile)");
     v.field("acc_bytes", acc_bytes, 4096, regs::space::kAccStride, "FP32 accumulators per MXU");
+    v.field("pe_latency_cycles", pe_latency_cycles, 1, 16,
+            "partial-sum latency of one PE (the RTL's NumPipeRegs + 1)");
     v.field("cycle_accurate", cycle_accurate,
             "true: step the array cycle by cycle (same results and cycles, slower)");
   }
@@ -111,6 +116,30 @@ struct MxConfig {
   }
 };
 
+// RTL in the loop (docs/RTL.md "RTL in the chip"): Verilated RTL run in lock step with the model,
+// every result compared bit for bit; the first mismatch ends the run with a fault.
+struct RtlConfig {
+  // "off"; "tile": each MXU's folds also run through a Verilated mxu_tile of the array's shape
+  // (values and cycles checked; shapes among those built); "datapath": every MAC of every fold
+  // through the Verilated fp8_fused (values checked; any shape, 128 x 128 included).
+  std::string mxu = "off";
+  // "off"; "convert": every element of the VPU's CONVERT to E4M3 / E5M2 also through the Verilated
+  // fp8_from_fp32 (codes checked).
+  std::string vpu = "off";
+
+  template <typename V>
+  void visit(V& v) {
+    v.field("mxu", mxu,
+            "RTL in the MXU loop: off, tile (Verilated mxu_tile) or datapath (fp8_fused)");
+    v.check(mxu == "off" || mxu == "tile" || mxu == "datapath", "mxu",
+            "= \"" + mxu + "\" is not one of off, tile, datapath");
+    v.field("vpu", vpu, "RTL in the VPU loop: off, convert (Verilated fp8_from_fp32)");
+    v.check(vpu == "off" || vpu == "convert", "vpu",
+            "= \"" + vpu + "\" is not one of off, convert");
+  }
+  bool any() const { return mxu != "off" || vpu != "off"; }
+};
+
 struct ChipConfig {
   std::string name = "mx1";
   std::uint64_t clock_hz = 1'000'000'000;
@@ -124,6 +153,7 @@ struct ChipConfig {
   VpuConfig vpu;
   DmaConfig dma;
   QueueConfig queue;
+  RtlConfig rtl;
 
   Clock clock() const { return Clock::from_hz(clock_hz); }
   double peak_macs_per_cycle() const {
@@ -155,6 +185,8 @@ struct ChipConfig {
     v.table("vpu", "Vector unit", [&] { vpu.visit(v); });
     v.table("dma", "DMA engine", [&] { dma.visit(v); });
     v.table("queue", "Descriptor queues", [&] { queue.visit(v); });
+    v.table("rtl", "RTL in the loop (Verilated RTL checked against the model)",
+            [&] { rtl.visit(v); });
   }
 };
 

@@ -24,6 +24,8 @@ class ThreadPool;
 
 namespace mxemu::chip {
 
+class RtlPlugins;
+
 using Desc = std::array<std::uint32_t, regs::kDescWords>;
 
 // The chip's view of HBM: functional storage and a timing engine, in chip cycles.
@@ -95,6 +97,8 @@ class ChipState {
   }
   // Host threads for the MXUs' GEMMs (the simulation's pool; nullptr: the caller's thread only).
   ThreadPool* pool = nullptr;
+  // The Verilated RTL the config's [rtl] table may put in the loop (nullptr: none in this build).
+  const RtlPlugins* rtl = nullptr;
   // The interconnect's epoch and state as firmware reads them (ICI_EPOCH, ICI_STATE).
   std::uint32_t ici_epoch = 0;
   std::uint32_t ici_state = 0;  // 0 healthy, 1 degraded (being rewired around a failed chip)

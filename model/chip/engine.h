@@ -51,6 +51,9 @@ class Engine : public sc_core::sc_module {
   virtual std::string waiting_on() const { return {}; }
   // The engine's statistics as JSON: descriptors, busy and stall cycles, plus its own counters.
   nlohmann::json stats_json() const;
+  // Checks that end with the run (e.g. RTL in the loop draining what it still holds), called
+  // when the firmware exits normally. Throws mxemu::Error (kSimFault) when one fails.
+  virtual void end_checks() {}
 
  protected:
   // A completion that execute() cannot know yet (it depends on other chips): the engine calls

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "model/chip/rtl_plugins.h"
 #include "model/common/error.h"
 
 namespace mxemu::chip {
@@ -17,6 +18,7 @@ mxu::SystolicConfig systolic_config(const ChipState& st) {
   // The fast path's GEMM runs on the simulation's thread pool (results do not depend on it).
   s.gemm_threads = 1;
   s.pool = st.pool;
+  s.pe_latency_cycles = static_cast<int>(st.cfg.mxu.pe_latency_cycles);
   return s;
 }
 }  // namespace
@@ -25,7 +27,33 @@ MxuEngine::MxuEngine(const sc_core::sc_module_name& name, ChipState& state, std:
     : Engine(name, state, regs::kQueueMxu0 + index, fmt::format("MXU{}", index)),
       index_(index),
       sys_cfg_(systolic_config(state)),
-      core_(sys_cfg_) {}
+      core_(sys_cfg_) {
+  const std::string& mode = state.cfg.rtl.mxu;
+  if (mode != "off") {
+    if (state.rtl == nullptr) {
+      throw_bad_input(
+          "[rtl] mxu = \"{}\": this build has no Verilated RTL (configured with "
+          "MXEMU_ENABLE_RTL=OFF, or a library without it)",
+          mode);
+    }
+    rtl_ = state.rtl->mxu_check(mode, sys_cfg_, this->name());
+  }
+}
+
+void MxuEngine::end_checks() {
+  if (rtl_) rtl_->drain();
+}
+
+void MxuEngine::extra_stats(nlohmann::json& j) const {
+  j["macs"] = macs_;
+  if (rtl_) {
+    j["rtl"] = {{"mode", state_.cfg.rtl.mxu},
+                {"checker", rtl_->description()},
+                {"outputs_checked", rtl_->outputs_checked()},
+                {"macs_checked", rtl_->macs_checked()},
+                {"cycles_evaluated", rtl_->cycles_evaluated()}};
+  }
+}
 
 std::string MxuEngine::op_name(std::uint32_t opcode) const {
   if (opcode == regs::kOpMxuLoadW) return "MXU_LOAD_W";
@@ -208,6 +236,14 @@ Engine::Timing MxuEngine::matmul(const Desc& d, std::uint64_t now) {
                           num::f32_bits(out_[idx]), t.out_cycle(i, static_cast<int>(c)))};
         }
       }
+    }
+  }
+  if (rtl_) {
+    // RTL in the loop: the first disagreement faults the engine (and ends the chip's run).
+    try {
+      rtl_->fold(fold, t, out_, now);
+    } catch (const Error& e) {
+      throw EngineError{regs::Fault::kRtlMismatch, e.what()};
     }
   }
   for (std::uint64_t i = 0; i < m; ++i)

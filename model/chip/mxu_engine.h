@@ -4,11 +4,14 @@
 // and accumulates into this MXU's accumulators. Array timing (weight double-buffering, skew,
 // drain) is model/mxu's FoldScheduler (docs/TIMING.md); values come from its fast path, or, with
 // [mxu] cycle_accurate, from the cycle-stepped array, which must agree in values and cycles.
+// With [rtl] mxu = "tile" or "datapath", every fold also runs through Verilated RTL (a
+// mxu::FoldCheck from the chip's RtlPlugins) that checks the model's outputs bit for bit.
 #pragma once
 
 #include <memory>
 
 #include "model/chip/engine.h"
+#include "model/mxu/fold_check.h"
 #include "model/mxu/systolic.h"
 
 namespace mxemu::chip {
@@ -19,12 +22,13 @@ class MxuEngine : public Engine {
   std::uint64_t macs() const { return macs_; }  // useful MACs (K_used x N_used per row)
   std::uint64_t stream_cycles() const { return stream_cycles_; }  // array busy streaming
   std::uint64_t last_out_cycle() const { return last_out_; }
+  void end_checks() override;
 
  protected:
   Timing execute(const Desc& d, std::uint64_t now) override;
   std::string op_name(std::uint32_t opcode) const override;
   std::string slice_name(const Desc& d) const override;
-  void extra_stats(nlohmann::json& j) const override { j["macs"] = macs_; }
+  void extra_stats(nlohmann::json& j) const override;
 
  private:
   Timing load_weights(const Desc& d, std::uint64_t now);
@@ -33,6 +37,7 @@ class MxuEngine : public Engine {
   std::uint32_t index_;
   mxu::SystolicConfig sys_cfg_;
   mxu::SystolicCore core_;
+  std::unique_ptr<mxu::FoldCheck> rtl_;  // RTL in the loop ([rtl] mxu), or none
   // The staged weight tile, padded to rows x cols (zeros outside K_used x N_used).
   struct Staged {
     bool valid = false;

@@ -237,6 +237,7 @@ enum class Fault : std::uint32_t {
   kBadAddress = 2,
   kBadField = 3,
   kDeadlock = 4,
+  kRtlMismatch = 5,
 };
 
 namespace launch {

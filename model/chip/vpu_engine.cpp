@@ -6,7 +6,10 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
+#include <span>
+#include <vector>
 
+#include "model/common/error.h"
 #include "model/vpu/vpu_op.h"
 
 namespace mxemu::chip {
@@ -23,7 +26,27 @@ struct Operand {
 }  // namespace
 
 VpuEngine::VpuEngine(const sc_core::sc_module_name& name, ChipState& state)
-    : Engine(name, state, regs::kQueueVpu, "VPU") {}
+    : Engine(name, state, regs::kQueueVpu, "VPU") {
+  const std::string& mode = state.cfg.rtl.vpu;
+  if (mode != "off") {
+    if (state.rtl == nullptr) {
+      throw_bad_input(
+          "[rtl] vpu = \"{}\": this build has no Verilated RTL (configured with "
+          "MXEMU_ENABLE_RTL=OFF, or a library without it)",
+          mode);
+    }
+    rtl_ = state.rtl->vpu_check(mode, this->name());
+  }
+}
+
+void VpuEngine::extra_stats(nlohmann::json& j) const {
+  j["elements"] = elements_;
+  if (rtl_) {
+    j["rtl"] = {{"mode", state_.cfg.rtl.vpu},
+                {"checker", rtl_->description()},
+                {"conversions_checked", rtl_->conversions_checked()}};
+  }
+}
 
 std::string VpuEngine::op_name(std::uint32_t opcode) const {
   return opcode == regs::kOpVpuOp ? "VPU_OP" : fmt::format("op{}", opcode);
@@ -54,7 +77,40 @@ Engine::Timing VpuEngine::execute(const Desc& d, std::uint64_t now) {
     return o;
   };
   const Operand x = operand(l.x), y = operand(l.y), z = operand(l.z);
+  // RTL in the loop: CONVERT's inputs as FP32 bits, read before the op (Z may overwrite X).
+  const bool check = rtl_ && op.func == vpu::VpuFn::kConvert &&
+                     (op.out_fmt == vpu::VpuFmt::kE4M3 || op.out_fmt == vpu::VpuFmt::kE5M2);
+  std::vector<std::uint32_t> in;
+  if (check) {
+    in.resize(op.rows * op.cols);
+    for (std::uint64_t r = 0; r < op.rows; ++r) {
+      for (std::uint64_t c = 0; c < op.cols; ++c) {
+        std::uint32_t b = 0;
+        if (op.x_elem == vpu::VpuElem::kBf16) {
+          std::uint16_t h = 0;
+          std::memcpy(&h, x.p + r * x.stride + 2 * c, 2);
+          b = std::uint32_t{h} << 16;  // BF16 widens exactly
+        } else {
+          std::memcpy(&b, x.p + r * x.stride + 4 * c, 4);
+        }
+        in[r * op.cols + c] = b;
+      }
+    }
+  }
   vpu::execute(op, vpu::View{x.p, x.stride}, vpu::View{y.p, y.stride}, vpu::View{z.p, z.stride});
+  if (check) {
+    const num::Fp8Format f =
+        op.out_fmt == vpu::VpuFmt::kE4M3 ? num::Fp8Format::kE4M3 : num::Fp8Format::kE5M2;
+    const num::SatMode sat = op.nonsat ? num::SatMode::kNonSat : num::SatMode::kSatFinite;
+    try {
+      for (std::uint64_t r = 0; r < op.rows; ++r) {
+        rtl_->convert(f, sat, std::span(in).subspan(r * op.cols, op.cols),
+                      std::span<const std::uint8_t>(z.p + r * z.stride, op.cols), r);
+      }
+    } catch (const Error& e) {
+      throw EngineError{regs::Fault::kRtlMismatch, e.what()};
+    }
+  }
   const std::uint64_t rows = op.rows, cols = op.cols;
   const bool two_inputs = l.two_inputs, row_reduce = l.row_reduce, col_reduce = l.col_reduce;
   const std::uint32_t out_bytes = l.out_bytes;

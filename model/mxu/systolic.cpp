@@ -130,6 +130,20 @@ void FoldDriver::add(const FoldSpec& fold, const FoldTiming& timing) {
   end_ = std::max(end_, timing.last_out_cycle() + 1);
 }
 
+void FoldDriver::retire_before(std::uint64_t cycle) {
+  const auto rows = static_cast<std::uint64_t>(cfg_.rows);
+  std::size_t keep = 0;
+  for (std::size_t f = 0; f < folds_.size(); ++f) {
+    const FoldTiming& t = timings_[f];
+    if (t.load_start + rows <= cycle && t.stream_start + folds_[f].m <= cycle) continue;
+    folds_[keep] = folds_[f];
+    timings_[keep] = timings_[f];
+    ++keep;
+  }
+  folds_.resize(keep);
+  timings_.resize(keep);
+}
+
 void FoldDriver::inputs_at(std::uint64_t cycle, CycleInputs& in) const {
   const auto rows = static_cast<std::size_t>(cfg_.rows);
   const auto cols = static_cast<std::size_t>(cfg_.cols);

@@ -129,6 +129,10 @@ class FoldDriver {
   void inputs_at(std::uint64_t cycle, CycleInputs& in) const;
   // One past the last cycle any added fold produces an output.
   std::uint64_t end_cycle() const { return end_; }
+  // Forgets the folds whose port inputs all lie before `cycle`, so that a driver fed fold after
+  // fold for a whole run stays small (the caller keeps the spans of the others valid).
+  void retire_before(std::uint64_t cycle);
+  std::size_t size() const { return folds_.size(); }
 
  private:
   SystolicConfig cfg_;

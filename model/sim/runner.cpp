@@ -202,7 +202,8 @@ PodResult run_pod_job(const PodJob& job) {
   for (const ChipProgram& p : job.programs)
     elfs.push_back(core::parse_elf(p.firmware_elf, p.firmware_name));
 
-  Simulation sim("pod", cfg, job.max_cycles, job.threads, job.gdb_port ? 0.0 : job.max_seconds);
+  Simulation sim("pod", cfg, job.max_cycles, job.threads, job.gdb_port ? 0.0 : job.max_seconds,
+                 job.rtl);
   sim.set_monitor(Simulation::Monitor{job.progress && !job.gdb_port, job.interrupt});
   const bool record = job.record_timeline || !job.timeline_path.empty();
   // Spare s stands ready with the program of the s-th chip to fail (the faults are known).

@@ -52,6 +52,8 @@ struct RunSettings {
   std::string timeline_path;
   bool progress = false;                         // a progress line on stderr (terminals only)
   const std::atomic<bool>* interrupt = nullptr;  // set asynchronously (SIGINT): the run ends
+  // The Verilated RTL the config's [rtl] table may put in the loop (rtl/loop; nullptr: none).
+  const chip::RtlPlugins* rtl = nullptr;
 };
 
 // A single-chip job (the common case): one program and its settings.

@@ -26,7 +26,8 @@ chip::ChipIdentity chip_identity(std::uint32_t index, const std::vector<std::uin
 }
 
 Simulation::Simulation(const sc_core::sc_module_name& name, SimConfig config,
-                       std::uint64_t max_cycles, unsigned threads, double max_host_seconds)
+                       std::uint64_t max_cycles, unsigned threads, double max_host_seconds,
+                       const chip::RtlPlugins* rtl)
     : sc_core::sc_module(name),
       cfg_(std::move(config)),
       pool_(threads),
@@ -40,7 +41,7 @@ Simulation::Simulation(const sc_core::sc_module_name& name, SimConfig config,
     id.index = i;  // a spare: its own number until it takes a failed chip's place
     chips_.push_back(std::make_unique<chip::Chip>(fmt::format("chip{}", i).c_str(), id, cfg_.chip,
                                                   cfg_.core, cfg_.hbm, cfg_.ici, max_cycles, this,
-                                                  &pool_));
+                                                  &pool_, rtl));
     if (i >= n) chips_.back()->park();
     if (i < n) logical_.push_back(i);
   }

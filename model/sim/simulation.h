@@ -26,9 +26,11 @@ class Simulation : public sc_core::sc_module, public chip::ChipObserver {
   // Elaborates config.pod.chips() chips named chip0, chip1, ... under this module. Must be
   // constructed in a fresh SystemC context. threads: host threads (0: one per host core).
   // max_host_seconds: a wall-clock limit (0: none); chips still running when it is reached end
-  // with the cycle-limit status (4).
+  // with the cycle-limit status (4). rtl: the Verilated RTL a config's [rtl] table may put in
+  // the loop (nullptr: none in this build).
   Simulation(const sc_core::sc_module_name& name, SimConfig config, std::uint64_t max_cycles,
-             unsigned threads = 0, double max_host_seconds = 0);
+             unsigned threads = 0, double max_host_seconds = 0,
+             const chip::RtlPlugins* rtl = nullptr);
   ~Simulation() override;
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;

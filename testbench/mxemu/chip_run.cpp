@@ -21,6 +21,7 @@
 #include "model/sim/sim_config.h"
 #include "testbench/mxemu/bundled.h"
 #include "testbench/mxemu/options.h"
+#include "testbench/mxemu/rtl_option.h"
 
 namespace mxemu::cli {
 
@@ -147,6 +148,9 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
     throw_bad_input("a pod of {} chips is more than the limit ({})", pod.chips(),
                     sim::PodConfig::kMaxChips);
   }
+  apply_rtl_option(a.rtl, *job.config);
+  const std::unique_ptr<chip::RtlPlugins> rtl = make_rtl_plugins();
+  job.rtl = rtl.get();
   const std::uint32_t n = pod.chips();
   job.max_cycles = a.max_cycles;
   job.max_seconds = a.max_seconds;
@@ -173,7 +177,7 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
   if (!a.kernel.empty()) {
     const std::vector<std::uint8_t> elf = bundled::elf(a.kernel);
     if (elf.empty())
-      throw_bad_input("no bundled kernel '{}' (gemm, linear_relu, quantize)", a.kernel);
+      throw_bad_input("no bundled kernel '{}' (bundled: {})", a.kernel, MXEMU_BUNDLED_KERNELS);
     for (auto& p : progs) {
       p.firmware_name = a.kernel + " (bundled)";
       p.firmware_elf = elf;

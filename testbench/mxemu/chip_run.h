@@ -24,7 +24,7 @@ inline constexpr int kFirmwareFailedStatus = 1;
 
 struct ChipRunArgs {
   std::vector<std::string> firmware;  // [C:]F.elf
-  std::string kernel;  // a bundled kernel instead of --firmware: gemm, linear_relu, quantize
+  std::string kernel;  // a bundled kernel instead of --firmware (testbench/mxemu/CMakeLists.txt)
   std::string config;
   std::uint64_t max_cycles = 0;             // 0: no limit
   double max_seconds = 0;                   // wall-clock limit (0: none)
@@ -37,6 +37,7 @@ struct ChipRunArgs {
   std::string timeline;
   std::string gdb;  // [C:]PORT
   bool cycle_accurate = false;
+  std::vector<std::string> rtl;  // --rtl: mxu, datapath, vpu, off (none: the config's [rtl])
   bool quiet = false;
   ExitCodeMode exit_mode = ExitCodeMode::kStatus;
   std::vector<std::string> inputs;               // [C:]NAME=FILE.npy

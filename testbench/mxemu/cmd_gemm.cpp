@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "model/common/error.h"
 #include "model/common/npy.h"
@@ -14,6 +15,7 @@
 #include "testbench/mxemu/bundled.h"
 #include "testbench/mxemu/commands.h"
 #include "testbench/mxemu/options.h"
+#include "testbench/mxemu/rtl_option.h"
 
 namespace mxemu::cli {
 
@@ -25,6 +27,7 @@ struct GemmOptions {
   int block = -1;  // -1: the config's [mx] block
   std::string max_cycles = "20000000000", max_seconds = "600";
   bool cycle_accurate = false;
+  std::vector<std::string> rtl;
 };
 
 int run_gemm(const GemmOptions& o) {
@@ -36,11 +39,14 @@ int run_gemm(const GemmOptions& o) {
   if (!o.c0.empty()) g.c0 = read_npy(o.c0);
   g.fmt_a = o.fmt_a;
   g.fmt_b = o.fmt_b;
-  const sim::SimConfig config = sim::load_sim_config(o.config);
+  sim::SimConfig config = sim::load_sim_config(o.config);
+  apply_rtl_option(o.rtl, config);
   g.block = o.block != -1 ? o.block : static_cast<int>(config.chip.mx.block);
   sim::ChipJob job = sim::make_gemm_job(g, bundled::elf("gemm"));
   job.config = config;
   job.cycle_accurate = o.cycle_accurate;
+  const std::unique_ptr<chip::RtlPlugins> rtl = make_rtl_plugins();
+  job.rtl = rtl.get();
   job.max_cycles = parse_uint_option(o.max_cycles, "--max-cycles", 0, kMaxCycleLimit);
   job.max_seconds = parse_seconds_option(o.max_seconds, "--max-seconds");
   job.timeline_path = o.timeline;
@@ -103,6 +109,9 @@ void register_gemm_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_flag("--cycle-accurate", o->cycle_accurate,
                 "Step the core and MXU arrays cycle by cycle (same results and cycles, slower)");
+  cmd->add_option("--rtl", o->rtl, kRtlOptionHelp)
+      ->delimiter(',')
+      ->check(CLI::IsMember(rtl_modes()));
   cmd->callback([&action, o] { action = [o] { return run_gemm(*o); }; });
 }
 

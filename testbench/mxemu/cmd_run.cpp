@@ -12,6 +12,7 @@
 #include "testbench/mxemu/chip_run.h"
 #include "testbench/mxemu/commands.h"
 #include "testbench/mxemu/options.h"
+#include "testbench/mxemu/rtl_option.h"
 
 namespace mxemu::cli {
 
@@ -38,8 +39,8 @@ void register_run_command(CLI::App& app, Action& action) {
       cmd->add_option("--firmware", a->firmware,
                       "[C:]F.elf: RV32IM ELF for the control core (of every chip, or of chip C)");
   cmd->add_option("--kernel", a->kernel,
-                  "A bundled kernel instead of --firmware: gemm, linear_relu or quantize "
-                  "(docs/KERNELS.md lists their tensors and scalars)")
+                  "A bundled kernel instead of --firmware: " MXEMU_BUNDLED_KERNELS
+                  " (docs/KERNELS.md lists their tensors and scalars)")
       ->excludes(fw_opt);
   cmd->add_option("--config", a->config,
                   "Config (TOML: the chip's tables, [core], [hbm], [pod]; default: mx1; "
@@ -72,6 +73,9 @@ void register_run_command(CLI::App& app, Action& action) {
   cmd->add_flag("--lockstep,--cycle-accurate", a->cycle_accurate,
                 "Cycle-by-cycle mode: the core syncs after every instruction and MXU folds are "
                 "stepped cycle by cycle (same results and cycles, slower)");
+  cmd->add_option("--rtl", a->rtl, kRtlOptionHelp)
+      ->delimiter(',')
+      ->check(CLI::IsMember(rtl_modes()));
   cmd->add_option("--in", a->inputs,
                   "[C:]NAME=FILE.npy: an input tensor placed in HBM by name ({chip} in FILE: "
                   "one file per chip)");
@@ -99,10 +103,10 @@ void register_run_command(CLI::App& app, Action& action) {
         parse();
         if (!a->stats.empty() || !a->gdb.empty() || a->cycle_accurate || !a->inputs.empty() ||
             !a->outputs.empty() || !a->scalars.empty() || !a->timeline.empty() || a->chips > 0 ||
-            !a->pod.empty() || !a->stacked_inputs.empty()) {
+            !a->pod.empty() || !a->stacked_inputs.empty() || !a->rtl.empty()) {
           throw_bad_input(
-              "--stats, --timeline, --gdb, --lockstep, --in, --out, --scalar and --chips need "
-              "--firmware or --kernel");
+              "--stats, --timeline, --gdb, --lockstep, --rtl, --in, --out, --scalar and --chips "
+              "need --firmware or --kernel");
         }
         if (*demo == "chip") return chip_demo(*seed, a->config);
         return pod_demo(*seed, a->config, a->threads);

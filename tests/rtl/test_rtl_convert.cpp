@@ -1,7 +1,8 @@
 // The converter RTL (rtl/fp8/fp8_from_fp32.sv, ue8m0_from_fp32.sv; Verilated as 32 parallel
 // lanes, each converting to every format and mode) against every row of the shared golden vectors
-// (../shared/vectors, CUDA columns) and against the C++ reference on 10,000,000 random FP32
-// inputs (uniform bit patterns and values concentrated around the FP8 ranges).
+// (../shared/vectors, CUDA columns) and against the C++ reference on the directed corners of
+// testbench/cosim/cvt_harness.h and on 10,000,000 random FP32 inputs (uniform bit patterns and
+// values concentrated around the FP8 ranges).
 #include <fmt/core.h>
 #include <catch2/catch.hpp>
 
@@ -10,60 +11,26 @@
 
 #include "Vfp8_cvt_lanes.h"
 #include "model/numerics/fp8.h"
-#include "testbench/cosim/tile_harness.h"
+#include "testbench/cosim/cvt_harness.h"
 #include "tests/common/vectors.h"
 
 using namespace mxemu;
-using num::Fp8Format;
-using num::SatMode;
-using num::Ue8m0Round;
 
 namespace {
 
-constexpr int kLanes = 32;
+constexpr int kLanes = cosim::kCvtLanes;
+using Converter = cosim::Converter<Vfp8_cvt_lanes>;
+using cosim::CvtOuts;
 
-struct Outs {
-  std::uint8_t e4m3_sat, e4m3_nonsat, e5m2_sat, e5m2_nonsat, rz_sat, rz_nonsat, rp_sat, rp_nonsat;
-};
-
-template <typename Port>
-std::uint8_t byte_of(const Port& p, int lane) {
-  return static_cast<std::uint8_t>(p[static_cast<std::size_t>(lane / 4)] >> (8 * (lane % 4)));
-}
-
-// Converts up to kLanes inputs in one eval.
-class Converter {
- public:
-  Converter() : top_(std::make_unique<Vfp8_cvt_lanes>()) {}
-  void run(const std::vector<std::uint32_t>& in, std::vector<Outs>& out) {
-    std::vector<std::uint32_t> words(kLanes, 0);
-    std::copy(in.begin(), in.end(), words.begin());
-    cosim::put_words(top_->f32_i, words);
-    top_->eval();
-    out.resize(in.size());
-    for (std::size_t l = 0; l < in.size(); ++l) {
-      const int i = static_cast<int>(l);
-      out[l] = {byte_of(top_->e4m3_sat_o, i),     byte_of(top_->e4m3_nonsat_o, i),
-                byte_of(top_->e5m2_sat_o, i),     byte_of(top_->e5m2_nonsat_o, i),
-                byte_of(top_->ue8m0_rz_sat_o, i), byte_of(top_->ue8m0_rz_nonsat_o, i),
-                byte_of(top_->ue8m0_rp_sat_o, i), byte_of(top_->ue8m0_rp_nonsat_o, i)};
-    }
-  }
-
- private:
-  std::unique_ptr<Vfp8_cvt_lanes> top_;
-};
-
-// Runs a golden table's rows through the RTL: `cols` names (column, getter) pairs.
-template <typename Get>
-void check_table(const std::string& file, const std::vector<std::pair<std::string, Get>>& cols) {
+// Runs a golden table's rows through the RTL: `cols` names (column, index into CvtOuts) pairs.
+void check_table(const std::string& file, const std::vector<std::pair<std::string, int>>& cols) {
   const auto t = test::read_table(file);
   REQUIRE(t.rows.size() > 1000);
   const std::size_t in_col = t.col("in_f32");
   Converter cvt;
   std::uint64_t mismatches = 0;
   std::vector<std::uint32_t> in;
-  std::vector<Outs> out;
+  std::vector<CvtOuts> out;
   for (std::size_t base = 0; base < t.rows.size(); base += kLanes) {
     in.clear();
     for (std::size_t r = base; r < std::min(t.rows.size(), base + kLanes); ++r) {
@@ -71,9 +38,9 @@ void check_table(const std::string& file, const std::vector<std::pair<std::strin
     }
     cvt.run(in, out);
     for (std::size_t l = 0; l < in.size(); ++l) {
-      for (const auto& [name, get] : cols) {
+      for (const auto& [name, k] : cols) {
         const auto want = static_cast<std::uint8_t>(test::hex(t.rows[base + l][t.col(name)]));
-        const std::uint8_t got = get(out[l]);
+        const std::uint8_t got = out[l][static_cast<std::size_t>(k)];
         if (got != want && ++mismatches <= 10) {
           FAIL_CHECK(fmt::format("{} column {}: input {:08x}: expected {:02x}, got {:02x}", file,
                                  name, in[l], want, got));
@@ -84,28 +51,30 @@ void check_table(const std::string& file, const std::vector<std::pair<std::strin
   CHECK(mismatches == 0);
 }
 
-using Get = std::uint8_t (*)(const Outs&);
-
 }  // namespace
 
 TEST_CASE("FP32 -> E4M3 RTL equals every row of fp32_to_e4m3.tsv", "[rtl][convert]") {
-  check_table<Get>("fp32_to_e4m3.tsv",
-                   {{"cuda_sat", [](const Outs& o) { return o.e4m3_sat; }},
-                    {"cuda_nosat", [](const Outs& o) { return o.e4m3_nonsat; }}});
+  check_table("fp32_to_e4m3.tsv", {{"cuda_sat", 0}, {"cuda_nosat", 1}});
 }
 
 TEST_CASE("FP32 -> E5M2 RTL equals every row of fp32_to_e5m2.tsv", "[rtl][convert]") {
-  check_table<Get>("fp32_to_e5m2.tsv",
-                   {{"cuda_sat", [](const Outs& o) { return o.e5m2_sat; }},
-                    {"cuda_nosat", [](const Outs& o) { return o.e5m2_nonsat; }}});
+  check_table("fp32_to_e5m2.tsv", {{"cuda_sat", 2}, {"cuda_nosat", 3}});
 }
 
 TEST_CASE("FP32 -> UE8M0 RTL equals every row of fp32_to_ue8m0.tsv", "[rtl][convert]") {
-  check_table<Get>("fp32_to_ue8m0.tsv",
-                   {{"cuda_rz_sat", [](const Outs& o) { return o.rz_sat; }},
-                    {"cuda_rz_nosat", [](const Outs& o) { return o.rz_nonsat; }},
-                    {"cuda_rp_sat", [](const Outs& o) { return o.rp_sat; }},
-                    {"cuda_rp_nosat", [](const Outs& o) { return o.rp_nonsat; }}});
+  check_table("fp32_to_ue8m0.tsv",
+              {{"cuda_rz_sat", 4}, {"cuda_rz_nosat", 5}, {"cuda_rp_sat", 6}, {"cuda_rp_nosat", 7}});
+}
+
+TEST_CASE("converter RTL equals the C++ reference on the directed corners", "[rtl][convert]") {
+  Converter cvt;
+  const std::vector<std::uint32_t> in = cosim::converter_corners();
+  cosim::CvtReport rep;
+  cosim::check_converter(cvt, in, rep);
+  for (const auto& m : rep.mismatches) FAIL_CHECK(m);
+  CHECK(rep.checked == in.size() * 8);
+  CHECK(in.size() > 2000);
+  CHECK(rep.ok());
 }
 
 TEST_CASE("converter RTL equals the C++ reference on 10,000,000 random FP32 inputs",
@@ -113,8 +82,7 @@ TEST_CASE("converter RTL equals the C++ reference on 10,000,000 random FP32 inpu
   std::mt19937_64 rng(2024);
   Converter cvt;
   std::vector<std::uint32_t> in(kLanes);
-  std::vector<Outs> out;
-  std::uint64_t checked = 0, mismatches = 0;
+  cosim::CvtReport rep;
   constexpr std::uint64_t kInputs = 10'000'000;
   for (std::uint64_t base = 0; base < kInputs; base += kLanes) {
     for (auto& x : in) {
@@ -127,32 +95,9 @@ TEST_CASE("converter RTL equals the C++ reference on 10,000,000 random FP32 inpu
       }
       x = bits;
     }
-    cvt.run(in, out);
-    for (int l = 0; l < kLanes; ++l) {
-      const float f = num::f32_from_bits(in[l]);
-      const Outs want{num::encode(Fp8Format::kE4M3, f, SatMode::kSatFinite),
-                      num::encode(Fp8Format::kE4M3, f, SatMode::kNonSat),
-                      num::encode(Fp8Format::kE5M2, f, SatMode::kSatFinite),
-                      num::encode(Fp8Format::kE5M2, f, SatMode::kNonSat),
-                      num::encode_ue8m0(f, Ue8m0Round::kTowardZero, true),
-                      num::encode_ue8m0(f, Ue8m0Round::kTowardZero, false),
-                      num::encode_ue8m0(f, Ue8m0Round::kUp, true),
-                      num::encode_ue8m0(f, Ue8m0Round::kUp, false)};
-      const Outs& got = out[l];
-      const std::uint8_t* w = &want.e4m3_sat;
-      const std::uint8_t* g = &got.e4m3_sat;
-      static constexpr const char* kNames[] = {
-          "e4m3 satfinite", "e4m3 nonsat",     "e5m2 satfinite", "e5m2 nonsat",
-          "ue8m0 rz sat",   "ue8m0 rz nonsat", "ue8m0 rp sat",   "ue8m0 rp nonsat"};
-      for (int k = 0; k < 8; ++k) {
-        ++checked;
-        if (w[k] != g[k] && ++mismatches <= 10) {
-          FAIL_CHECK(fmt::format("{}: input {:08x}: expected {:02x}, got {:02x}", kNames[k], in[l],
-                                 w[k], g[k]));
-        }
-      }
-    }
+    cosim::check_converter(cvt, in, rep);
   }
-  CHECK(checked == kInputs * 8);
-  CHECK(mismatches == 0);
+  for (const auto& m : rep.mismatches) FAIL_CHECK(m);
+  CHECK(rep.checked == kInputs * 8);
+  CHECK(rep.ok());
 }

@@ -352,6 +352,7 @@ extern "C" {
 #define MX_FAULT_BAD_ADDRESS 2u
 #define MX_FAULT_BAD_FIELD 3u
 #define MX_FAULT_DEADLOCK 4u
+#define MX_FAULT_RTL_MISMATCH 5u
 
 /* Launch block */
 #define MX_LAUNCH_BASE 0x30000000u
