@@ -29,15 +29,8 @@ MxuEngine::MxuEngine(const sc_core::sc_module_name& name, ChipState& state, std:
       sys_cfg_(systolic_config(state)),
       core_(sys_cfg_) {
   const std::string& mode = state.cfg.rtl.mxu;
-  if (mode != "off") {
-    if (state.rtl == nullptr) {
-      throw_bad_input(
-          "[rtl] mxu = \"{}\": this build has no Verilated RTL (configured with "
-          "MXEMU_ENABLE_RTL=OFF, or a library without it)",
-          mode);
-    }
-    rtl_ = state.rtl->mxu_check(mode, sys_cfg_, this->name());
-  }
+  if (mode != "off")
+    rtl_ = require_rtl(state.rtl, "mxu", mode).mxu_check(mode, sys_cfg_, this->name());
 }
 
 void MxuEngine::end_checks() {

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 
+#include "model/common/error.h"
 #include "model/mxu/fold_check.h"
 #include "model/mxu/systolic.h"
 #include "model/numerics/fp8.h"
@@ -43,5 +44,18 @@ class RtlPlugins {
   // The RTL this build can put in the loop, in words (for messages and `mxemu --version`).
   virtual std::string available() const = 0;
 };
+
+// The provider for `[rtl] key = mode`: `rtl` itself, or bad input naming the key when the build
+// has no Verilated RTL (rtl == nullptr).
+inline const RtlPlugins& require_rtl(const RtlPlugins* rtl, const char* key,
+                                     const std::string& mode) {
+  if (rtl == nullptr) {
+    throw_bad_input(
+        "[rtl] {} = \"{}\": this build has no Verilated RTL (configured with "
+        "MXEMU_ENABLE_RTL=OFF, or a library without it)",
+        key, mode);
+  }
+  return *rtl;
+}
 
 }  // namespace mxemu::chip

@@ -28,15 +28,7 @@ struct Operand {
 VpuEngine::VpuEngine(const sc_core::sc_module_name& name, ChipState& state)
     : Engine(name, state, regs::kQueueVpu, "VPU") {
   const std::string& mode = state.cfg.rtl.vpu;
-  if (mode != "off") {
-    if (state.rtl == nullptr) {
-      throw_bad_input(
-          "[rtl] vpu = \"{}\": this build has no Verilated RTL (configured with "
-          "MXEMU_ENABLE_RTL=OFF, or a library without it)",
-          mode);
-    }
-    rtl_ = state.rtl->vpu_check(mode, this->name());
-  }
+  if (mode != "off") rtl_ = require_rtl(state.rtl, "vpu", mode).vpu_check(mode, this->name());
 }
 
 void VpuEngine::extra_stats(nlohmann::json& j) const {
