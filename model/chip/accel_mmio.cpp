@@ -131,6 +131,23 @@ core::AccessResult AccelMmio::read(std::uint32_t offset, unsigned size, std::uin
   return {false, 0};
 }
 
+core::AccessResult AccelMmio::debug_read(std::uint32_t offset, std::uint32_t& value,
+                                         std::uint64_t cycle) {
+  if (offset == kCtrlWindow + regs::ctrl::kFence) offset = kCtrlWindow + regs::ctrl::kFault;
+  return read(offset, 4, value, cycle);  // no other register's read waits or changes anything
+}
+
+core::AccessResult AccelMmio::debug_write(std::uint32_t offset, std::uint32_t value,
+                                          std::uint64_t cycle) {
+  if (offset >= kQueueWindow && offset < kQueueWindow + queues_.size() * regs::kQueueStride) {
+    const std::uint32_t q = (offset - kQueueWindow) / regs::kQueueStride;
+    const std::uint32_t reg = (offset - kQueueWindow) % regs::kQueueStride;
+    const bool push = reg == regs::qreg::kPush || reg == regs::qreg::kPushAddr;
+    if (push && (queues_[q] == nullptr || queues_[q]->full())) return {false, 0};
+  }
+  return write(offset, 4, value, cycle);
+}
+
 core::AccessResult AccelMmio::write(std::uint32_t offset, unsigned size, std::uint32_t value,
                                     std::uint64_t /*cycle*/) {
   if (size != 4) return {false, 0};

@@ -22,6 +22,14 @@ class AccelMmio : public core::Device {
   core::AccessResult write(std::uint32_t offset, unsigned size, std::uint32_t value,
                            std::uint64_t cycle) override;
   bool needs_sync() const override { return true; }
+  // The debugger's access (GDB stub; docs/CORE.md "Debug windows"). Every register reads without
+  // side effects except FENCE, whose read waits for the engines to drain: its debug read answers
+  // at once with what FAULT holds (0 or the fault code) and waits for nothing. Writes are the
+  // core's, except that a PUSH / PUSH_ADDR to a full queue is refused instead of waiting.
+  core::AccessResult debug_read(std::uint32_t offset, std::uint32_t& value,
+                                std::uint64_t cycle) override;
+  core::AccessResult debug_write(std::uint32_t offset, std::uint32_t value,
+                                 std::uint64_t cycle) override;
 
   // What the core is blocked on right now ("" when it is not): for deadlock reports.
   const std::string& core_waiting_on() const { return waiting_on_; }

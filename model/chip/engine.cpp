@@ -62,6 +62,7 @@ void Engine::dispatch_thread() {
     queue_.pop_front();
     ++in_flight_;
     const std::uint64_t seq = next_seq_++;
+    dispatching_.emplace(seq, d);
     state_.notify_changed();  // a queue slot is free
 
     if (regs::hdr::kWaitEn.get(d.data()) != 0) {
@@ -111,6 +112,7 @@ void Engine::dispatch_thread() {
       last_complete_ = t.complete;
     }
     retire_.push_back(Pending{t.complete, d, seq, now});
+    dispatching_.reset();
     retire_event_.notify(sc_core::SC_ZERO_TIME);
     // Absolute: execute() may itself have spent time (the DMA over TLM-2.0).
     wait_until(t.dispatch_next);
@@ -145,6 +147,43 @@ void Engine::retire_thread() {
     ++done_;
     state_.notify_changed();
   }
+}
+
+std::vector<Engine::DescriptorView> Engine::debug_view() const {
+  const auto label = [this](const Desc& d) {
+    const std::uint32_t opcode = regs::hdr::kOpcode.get(d.data());
+    if (opcode == 0) return std::string("NOP");
+    try {  // a descriptor still in the queue has not been checked: it may not decode
+      return slice_name(d);
+    } catch (const EngineError&) {
+      return op_name(opcode);
+    } catch (const std::exception&) {
+      return op_name(opcode);
+    }
+  };
+  std::vector<DescriptorView> v;
+  for (const Pending& p : retire_) {
+    v.push_back({p.seq, p.desc, label(p.desc),
+                 p.complete == kAsync
+                     ? std::string("in flight, completes with its transfer")
+                     : fmt::format("in flight, completes at cycle {}", p.complete)});
+  }
+  if (dispatching_) {
+    std::string st = "dispatching";
+    if (state_.fault && state_.fault->queue == queue_name_ &&
+        state_.fault->seq == dispatching_->first) {
+      st = "faulted";
+    } else if (blocked_on_) {
+      st = fmt::format("waits for {} on semaphore {} (value {})", blocked_on_->second,
+                       blocked_on_->first, state_.sems[blocked_on_->first]);
+    } else if (executing_) {
+      st = "executing";
+    }
+    v.push_back({dispatching_->first, dispatching_->second, label(dispatching_->second), st});
+  }
+  std::uint64_t seq = next_seq_;
+  for (const Desc& d : queue_) v.push_back({seq++, d, label(d), "queued"});
+  return v;
 }
 
 std::string Engine::slice_name(const Desc& d) const {

@@ -12,7 +12,9 @@
 #include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "model/chip/chip_state.h"
 
@@ -49,6 +51,16 @@ class Engine : public sc_core::sc_module {
   virtual bool busy() const { return executing_ || !retire_.empty(); }
   // What the engine waits for, when it waits on something outside the chip ("" otherwise).
   virtual std::string waiting_on() const { return {}; }
+  // For the debugger (`monitor queues`; reading changes nothing): the descriptors not yet
+  // retired, oldest first: those dispatched (waiting for their semaphore, executing, or until
+  // their completion) and then those still in the queue.
+  struct DescriptorView {
+    std::uint64_t seq = 0;  // number in this queue, from 0
+    Desc desc{};
+    std::string label;  // the timeline's name ("DMA HBM->VMEM 64 KiB"), or the opcode's name
+    std::string state;  // "queued", "executing", "completes at cycle N", ...
+  };
+  std::vector<DescriptorView> debug_view() const;
   // The engine's statistics as JSON: descriptors, busy and stall cycles, plus its own counters.
   nlohmann::json stats_json() const;
   // Checks that end with the run (e.g. RTL in the loop draining what it still holds), called
@@ -108,6 +120,9 @@ class Engine : public sc_core::sc_module {
   std::uint64_t retired_at_ = 0;
   std::map<std::uint64_t, std::uint64_t> async_done_;  // seq -> completion cycle
   std::optional<std::pair<std::uint32_t, std::uint32_t>> blocked_on_;
+  // The descriptor the dispatch thread holds (taken from the queue, not yet handed to the retire
+  // thread): for debug_view only.
+  std::optional<std::pair<std::uint64_t, Desc>> dispatching_;
 };
 
 // "64 KiB", "3 MiB", "100 B": a size for slice names.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,21 @@ class Device {
   // synchronises SystemC time with the core's cycle before each access, and the device may call
   // sc_core::wait() inside read/write; the time it waits counts as core stall cycles.
   virtual bool needs_sync() const { return false; }
+  // The debugger's access to the naturally aligned 32-bit word at `offset` (the GDB stub, while
+  // the core is stopped). A debug read must have no side effect on simulated state or time: it
+  // never waits, pops, counts or clears anything. The defaults are read()/write() with size 4,
+  // right for devices whose reads have no side effects; a device with a side-effecting or
+  // blocking register overrides them (model/chip's AccelMmio: FENCE, a PUSH to a full queue).
+  virtual AccessResult debug_read(std::uint32_t offset, std::uint32_t& value, std::uint64_t cycle) {
+    return read(offset, 4, value, cycle);
+  }
+  virtual AccessResult debug_write(std::uint32_t offset, std::uint32_t value, std::uint64_t cycle) {
+    return write(offset, 4, value, cycle);
+  }
+  // True for memory behind a device interface (no registers; e.g. sparse HBM): the debugger may
+  // write single bytes of it (it reads the word with debug_read, patches it and writes it back).
+  // Registers (false) are written as whole aligned words only.
+  virtual bool debug_is_memory() const { return false; }
 };
 
 struct Region {
@@ -58,14 +74,29 @@ class Bus {
   const std::vector<Region>& regions() const { return regions_; }
   const std::vector<Region>& overlays() const { return overlays_; }
 
-  // Debugger / loader access: reads or writes host memory of RAM-like regions and goes through
-  // device read/write (at `cycle`) for the others. Returns false when an address is unmapped.
-  bool debug_read(std::uint32_t addr, std::uint8_t& byte, std::uint64_t cycle);
-  bool debug_write(std::uint32_t addr, std::uint8_t byte, std::uint64_t cycle);
+  // Maps a debug window: a region only the debugger sees (debug_read/debug_write), invisible to
+  // the core's fetches, loads and stores and to find(). For memories the core cannot address
+  // (the chip's VMEM, accumulators, HBM). It must not overlap any region, overlay or window.
+  void map_debug(std::uint32_t base, std::uint32_t size, Device& device, std::string name);
+  const std::vector<Region>& debug_windows() const { return debug_; }
+  // The region the debugger sees at `addr`: find(), then the debug windows.
+  const Region* find_debug(std::uint32_t addr) const;
+
+  // Debugger access (the GDB stub) to the core's map and the debug windows, without side
+  // effects on reads: host memory of RAM-like regions directly, devices through
+  // Device::debug_read/debug_write a whole aligned word at a time (a byte read reads its word).
+  // debug_read returns how many bytes from `addr` on it read: it stops at the first byte that is
+  // unmapped or that its device refuses. debug_write first checks that every byte is mapped and
+  // that the bytes on devices form whole aligned words (device registers have no byte lanes);
+  // if not it writes nothing and returns false. A device that refuses a word also ends it with
+  // false, the words before it written.
+  std::uint64_t debug_read(std::uint32_t addr, std::span<std::uint8_t> out, std::uint64_t cycle);
+  bool debug_write(std::uint32_t addr, std::span<const std::uint8_t> in, std::uint64_t cycle);
 
  private:
   std::vector<Region> regions_;
   std::vector<Region> overlays_;
+  std::vector<Region> debug_;
 };
 
 }  // namespace mxemu::core

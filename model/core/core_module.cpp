@@ -105,8 +105,14 @@ void CoreModule::thread() {
     if (edge > sc_core::sc_time_stamp()) sc_core::wait(edge - sc_core::sc_time_stamp());
   }
   synced_cycle_ = hart_.cycle();
-  // Resuming from the debugger never re-hits a breakpoint at the pc it stopped at.
+  // Resuming from the debugger never re-hits a breakpoint at the pc it stopped at. Before the
+  // debugger looks, SystemC time is brought up to the core's cycle (as before an MMIO access), so
+  // what it reads of the chip (queues, semaphores, CYCLE) is the state at the stopped
+  // instruction; like any sync this changes no result (decoupled and lock-step runs agree).
   auto ask = [this](int signal) {
+    if (period_ * static_cast<double>(hart_.cycle()) > sc_core::sc_time_stamp()) {
+      sync_before(hart_.cycle());
+    }
     const DebugAgent::Resume m = dbg_->on_stop(signal);
     hart_.skip_breakpoint_once();
     return m;
@@ -155,6 +161,9 @@ void CoreModule::thread() {
       // Let the user look at the faulting state before the run ends.
       const bool illegal = hart_.fault().rfind("illegal", 0) == 0;
       exit_signal = illegal ? kSigIll : 11;
+      if (period_ * static_cast<double>(hart_.cycle()) > sc_core::sc_time_stamp()) {
+        sync_before(hart_.cycle());
+      }
       dbg_->on_stop(exit_signal);
     }
     break;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "model/core/hart.h"
 
@@ -168,6 +169,18 @@ std::string target_xml() {
   return x + "</feature></target>";
 }
 
+std::uint64_t GdbTarget::read_block(std::uint32_t address, std::span<std::uint8_t> out) {
+  std::uint64_t n = 0;
+  while (n < out.size() && read_memory(static_cast<std::uint32_t>(address + n), out[n])) ++n;
+  return n;
+}
+
+bool GdbTarget::write_block(std::uint32_t address, std::span<const std::uint8_t> in) {
+  for (std::uint64_t i = 0; i < in.size(); ++i)
+    if (!write_memory(static_cast<std::uint32_t>(address + i), in[i])) return false;
+  return true;
+}
+
 std::string GdbCommands::memory_read(std::string_view args) {
   const auto comma = args.find(',');
   std::uint32_t addr = 0;
@@ -176,15 +189,16 @@ std::string GdbCommands::memory_read(std::string_view args) {
       !parse_hex(args.substr(comma + 1), len) || len > kMaxMemoryBytes ||
       addr + len > kAddressSpace)
     return "E01";
+  std::vector<std::uint8_t> bytes(len);
+  const std::uint64_t n = std::min<std::uint64_t>(t_.read_block(addr, bytes), len);
+  // A partial read ends at the first byte that cannot be read; none at all is an error.
+  if (n == 0 && len != 0) return "E14";
   constexpr std::string_view kHex = "0123456789abcdef";
   std::string out;
-  out.reserve(2 * len);
-  for (std::uint64_t i = 0; i < len; ++i) {
-    std::uint8_t b = 0;
-    if (!t_.read_memory(static_cast<std::uint32_t>(addr + i), b))
-      return out.empty() ? "E14" : out;  // a partial read ends at the first unmapped byte
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
+  out.reserve(2 * n);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    out += kHex[bytes[i] >> 4];
+    out += kHex[bytes[i] & 15];
   }
   return out;
 }
@@ -202,11 +216,42 @@ std::string GdbCommands::memory_write(std::string_view args) {
   if (data.size() != 2 * len) return "E01";
   for (const char c : data)
     if (hexval(c) < 0) return "E01";
-  for (std::uint64_t i = 0; i < len; ++i) {
-    const auto b = static_cast<std::uint8_t>(hexval(data[2 * i]) << 4 | hexval(data[2 * i + 1]));
-    if (!t_.write_memory(static_cast<std::uint32_t>(addr + i), b)) return "E14";
+  std::vector<std::uint8_t> bytes(len);
+  for (std::uint64_t i = 0; i < len; ++i)
+    bytes[i] = static_cast<std::uint8_t>(hexval(data[2 * i]) << 4 | hexval(data[2 * i + 1]));
+  return t_.write_block(addr, bytes) ? "OK" : "E14";
+}
+
+std::string GdbCommands::monitor(std::string_view hex_command) {
+  // "qRcmd,<hex of the command line>"; gdb shows the reply's hex text.
+  if (hex_command.size() % 2 != 0) return "E01";
+  std::string cmd;
+  cmd.reserve(hex_command.size() / 2);
+  for (std::size_t i = 0; i < hex_command.size(); i += 2) {
+    const int hi = hexval(hex_command[i]), lo = hexval(hex_command[i + 1]);
+    if (hi < 0 || lo < 0) return "E01";
+    cmd.push_back(static_cast<char>(hi << 4 | lo));
   }
-  return "OK";
+  const std::optional<std::string> text = t_.monitor(cmd);
+  if (!text) return "";
+  if (text->empty()) return "OK";
+  constexpr std::string_view kHex = "0123456789abcdef";
+  constexpr std::string_view kCut = "... (cut: more than one packet)\n";
+  std::string_view shown = *text;
+  if (2 * shown.size() > kMaxPacketBytes)
+    shown = shown.substr(0, kMaxPacketBytes / 2 - kCut.size());
+  std::string out;
+  out.reserve(2 * (shown.size() + kCut.size()));
+  const auto put = [&](std::string_view part) {
+    for (const char c : part) {
+      const auto b = static_cast<unsigned char>(c);
+      out += kHex[b >> 4];
+      out += kHex[b & 15];
+    }
+  };
+  put(shown);
+  if (shown.size() < text->size()) put(kCut);
+  return out;
 }
 
 std::string GdbCommands::breakpoint(std::string_view p) {
@@ -351,6 +396,8 @@ CommandResult GdbCommands::handle(std::string_view p) {
         r.reply = "1";
       } else if (starts_with(p, "qSymbol")) {
         r.reply = "OK";
+      } else if (starts_with(p, "qRcmd,")) {
+        r.reply = monitor(p.substr(std::string_view("qRcmd,").size()));
       } else {
         r.reply = "";
       }

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -66,6 +67,14 @@ class GdbTarget {
   virtual bool write_memory(std::uint32_t address, std::uint8_t byte) = 0;
   virtual void add_breakpoint(std::uint32_t address) = 0;
   virtual void remove_breakpoint(std::uint32_t address) = 0;
+  // One m packet: the number of bytes read from `address` on (it stops at the first byte it
+  // cannot read). One M packet: true when every byte was written. The defaults go byte by byte
+  // through read_memory / write_memory; a target with word-wide registers overrides them.
+  virtual std::uint64_t read_block(std::uint32_t address, std::span<std::uint8_t> out);
+  virtual bool write_block(std::uint32_t address, std::span<const std::uint8_t> in);
+  // A `monitor` command (qRcmd): the text to show, or nullopt when the target has no monitor
+  // commands at all (the packet then gets the empty reply: unsupported).
+  virtual std::optional<std::string> monitor(std::string_view /*command*/) { return std::nullopt; }
 };
 
 // One command's outcome: the reply to send (when `reply` is set) and what the target does next.
@@ -77,7 +86,8 @@ struct CommandResult {
 
 // The commands of NOTES.md's list: qSupported, ?, g/G, p/P, m/M, Z0/Z1/z0/z1, c/s [addr], H, T,
 // qfThreadInfo/qsThreadInfo, qC, qAttached, qSymbol, qXfer:features:read:target.xml, D, k and
-// QStartNoAckMode. Anything else gets the empty reply (gdb falls back); malformed arguments get
+// QStartNoAckMode, plus qRcmd (gdb's `monitor`; the reply is the hex of the target's text, cut to
+// fit one packet). Anything else gets the empty reply (gdb falls back); malformed arguments get
 // E01, unmapped memory E14. Addresses must fit in 32 bits; m/M move at most kMaxMemoryBytes.
 class GdbCommands {
  public:
@@ -93,6 +103,7 @@ class GdbCommands {
   std::string memory_write(std::string_view args);
   std::string breakpoint(std::string_view p);
   std::string features(std::string_view annex_range);
+  std::string monitor(std::string_view hex_command);
 
   GdbTarget& t_;
   int last_signal_ = 5;

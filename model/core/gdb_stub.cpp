@@ -8,9 +8,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+#include <vector>
 
 #include "model/common/error.h"
 
@@ -28,7 +30,8 @@ using gdb::kRegCsrEnd;
 using gdb::kRegPc;
 using gdb::PacketDecoder;
 
-GdbStub::GdbStub(Machine& machine, std::uint16_t port) : target_(machine), commands_(target_) {
+GdbStub::GdbStub(Machine& machine, std::uint16_t port, DebugMonitor* monitor)
+    : target_(machine, monitor), commands_(target_) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   if (listen_fd_ < 0) throw_bad_input("gdb: cannot create a socket: {}", errno_text());
   const int one = 1;
@@ -140,15 +143,72 @@ bool GdbStub::Target::write_register(unsigned n, std::uint32_t v) {
     h.set_pc(v & ~3u);
     return true;
   }
-  return false;  // CSRs are read-only through the debugger
+  // As CSRRW would write it (WARL rules); read-only and unknown CSRs answer an error.
+  if (n >= kRegCsrBase && n < kRegCsrEnd) return h.debug_write_csr(n - kRegCsrBase, v);
+  return false;
 }
 
+// Debug reads and writes happen at the core's current cycle; the core is stopped and SystemC
+// time stands at that cycle (CoreModule syncs before every debugger stop).
 bool GdbStub::Target::read_memory(std::uint32_t address, std::uint8_t& byte) {
-  return m_.bus().debug_read(address, byte, m_.hart().cycle());
+  return m_.bus().debug_read(address, std::span<std::uint8_t>(&byte, 1), m_.hart().cycle()) == 1;
 }
 
 bool GdbStub::Target::write_memory(std::uint32_t address, std::uint8_t byte) {
-  return m_.bus().debug_write(address, byte, m_.hart().cycle());
+  return m_.bus().debug_write(address, std::span<const std::uint8_t>(&byte, 1), m_.hart().cycle());
+}
+
+std::uint64_t GdbStub::Target::read_block(std::uint32_t address, std::span<std::uint8_t> out) {
+  return m_.bus().debug_read(address, out, m_.hart().cycle());
+}
+
+bool GdbStub::Target::write_block(std::uint32_t address, std::span<const std::uint8_t> in) {
+  return m_.bus().debug_write(address, in, m_.hart().cycle());
+}
+
+std::string GdbStub::Target::map_text() const {
+  const Bus& b = m_.bus();
+  std::vector<const Region*> all;
+  for (const Region& r : b.regions()) all.push_back(&r);
+  for (const Region& r : b.overlays()) all.push_back(&r);
+  for (const Region& r : b.debug_windows()) all.push_back(&r);
+  std::sort(all.begin(), all.end(), [](const Region* x, const Region* y) {
+    return x->base != y->base ? x->base < y->base : x->size > y->size;
+  });
+  std::string s = "address range            what\n";
+  for (const Region* r : all) {
+    const bool debug_only = std::any_of(b.debug_windows().begin(), b.debug_windows().end(),
+                                        [&](const Region& d) { return &d == r; });
+    s += fmt::format("0x{:08x}-0x{:08x}    {}{}\n", r->base,
+                     static_cast<std::uint64_t>(r->base) + r->size - 1, r->name,
+                     debug_only                            ? " (debug window)"
+                     : r->device->host_memory() != nullptr ? ""
+                                                           : " (device registers, 32-bit words)");
+  }
+  return s;
+}
+
+std::optional<std::string> GdbStub::Target::monitor(std::string_view command) {
+  // Words separated by blanks; the first names the command.
+  const auto first = command.find_first_not_of(" \t");
+  if (first == std::string_view::npos)
+    command = "help";
+  else
+    command.remove_prefix(first);
+  const std::string_view word = command.substr(0, command.find_first_of(" \t"));
+  if (word == "help") {
+    std::string s =
+        "mxemu monitor commands:\n"
+        "  help              this list\n"
+        "  map               the address map the debugger sees (core regions, debug windows)\n";
+    if (monitor_ != nullptr) s += monitor_->help();
+    return s;
+  }
+  if (word == "map") return map_text();
+  if (monitor_ != nullptr) {
+    if (std::optional<std::string> out = monitor_->command(command)) return out;
+  }
+  return fmt::format("unknown monitor command '{}' (monitor help lists them)\n", word);
 }
 
 void GdbStub::Target::add_breakpoint(std::uint32_t address) {

@@ -1,7 +1,9 @@
 // GDB remote serial protocol stub for the control core (gdb-multiarch, riscv:rv32). Listens on
-// 127.0.0.1 only. Registers: x0..x31, pc (numbers 0..32), CSRs as 65 + csr number. The protocol
-// itself (framing, commands) is model/core/gdb_packet.h; this class is the socket and the
-// machine behind it.
+// 127.0.0.1 only. Registers: x0..x31, pc (numbers 0..32), CSRs as 65 + csr number (readable and,
+// except the read-only ones, writable). Memory: the core's map and the debug windows on its bus
+// (Bus::debug_read/debug_write: reads have no side effects). `monitor` commands: help, map, and
+// those of a DebugMonitor (the chip's queues and semaphores). The protocol itself (framing,
+// commands) is model/core/gdb_packet.h; this class is the socket and the machine behind it.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +11,7 @@
 #include <string>
 
 #include "model/core/core_module.h"
+#include "model/core/debug_monitor.h"
 #include "model/core/gdb_packet.h"
 #include "model/core/machine.h"
 
@@ -17,7 +20,8 @@ namespace mxemu::core {
 class GdbStub : public DebugAgent {
  public:
   // Binds 127.0.0.1:port (0: a free port chosen by the OS; see port()). Bad input if it cannot.
-  GdbStub(Machine& machine, std::uint16_t port);
+  // monitor: more `monitor` commands (the chip's; nullptr: only the stub's own).
+  GdbStub(Machine& machine, std::uint16_t port, DebugMonitor* monitor = nullptr);
   ~GdbStub() override;
   GdbStub(const GdbStub&) = delete;
   GdbStub& operator=(const GdbStub&) = delete;
@@ -34,16 +38,21 @@ class GdbStub : public DebugAgent {
   // The machine as the protocol's commands see it.
   class Target : public gdb::GdbTarget {
    public:
-    explicit Target(Machine& m) : m_(m) {}
+    Target(Machine& m, DebugMonitor* monitor) : m_(m), monitor_(monitor) {}
     bool read_register(unsigned n, std::uint32_t& value) override;
     bool write_register(unsigned n, std::uint32_t value) override;
     bool read_memory(std::uint32_t address, std::uint8_t& byte) override;
     bool write_memory(std::uint32_t address, std::uint8_t byte) override;
+    std::uint64_t read_block(std::uint32_t address, std::span<std::uint8_t> out) override;
+    bool write_block(std::uint32_t address, std::span<const std::uint8_t> in) override;
     void add_breakpoint(std::uint32_t address) override;
     void remove_breakpoint(std::uint32_t address) override;
+    std::optional<std::string> monitor(std::string_view command) override;
 
    private:
+    std::string map_text() const;
     Machine& m_;
+    DebugMonitor* monitor_;
   };
 
   bool read_packet(std::string& packet);  // false: connection closed

@@ -622,6 +622,16 @@ bool Hart::write_csr(std::uint32_t csr, std::uint32_t v) {
   }
 }
 
+bool Hart::debug_write_csr(std::uint32_t csr, std::uint32_t v) {
+  std::uint32_t old = 0;
+  if (csr >= 4096 || (csr >> 10) == 3 || !read_csr(csr, old)) return false;
+  if (!write_csr(csr, v)) return false;
+  // write_csr absorbs the retirement of the CSR instruction that wrote minstret; none retires
+  // here.
+  if (csr == kCsrMinstret || csr == kCsrMinstreth) ++minstret_offset_;
+  return true;
+}
+
 bool Hart::csr_op(std::uint32_t insn) {
   const std::uint32_t csr = insn >> 20;
   const unsigned rd = (insn >> 7) & 31, rs1 = (insn >> 15) & 31, f3 = (insn >> 12) & 7;

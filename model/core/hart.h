@@ -109,6 +109,11 @@ class Hart {
   std::uint64_t instret() const { return instret_; }
   // Reads a CSR as a CSR instruction would (false: no such CSR).
   bool read_csr(std::uint32_t csr, std::uint32_t& value) const;
+  // Writes a CSR for the debugger as a CSRRW instruction would, with the same WARL rules and
+  // side effects on the hart (mie, mstatus, triggers, PMP), but no instruction retires: a write
+  // to minstret[h] reads back as written. False for an unknown or read-only CSR (number bits
+  // 11:10 = 3: cycle, time, instret, mvendorid ... mhartid); nothing changes then.
+  bool debug_write_csr(std::uint32_t csr, std::uint32_t value);
 
   // Timer (CLINT) state lives with the hart so the interrupt check stays on the hot path.
   std::uint64_t mtime() const;

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "model/chip/chip.h"
+#include "model/chip/chip_debug.h"
 #include "model/common/error.h"
 #include "model/core/elf_loader.h"
 #include "model/core/gdb_stub.h"
@@ -226,13 +227,16 @@ PodResult run_pod_job(const PodJob& job) {
     set_up_chip(sim.chip(i), program(as), elfs[job.programs.size() == 1 ? 0 : as], consoles[i]);
   }
 
+  std::unique_ptr<chip::ChipDebug> chip_debug;  // the debug windows and monitor commands
   std::unique_ptr<core::GdbStub> stub;
   if (job.gdb_port) {
     if (*job.gdb_port < 0 || *job.gdb_port > 65535) {
       throw_bad_input("--gdb port {} is out of range (0..65535)", *job.gdb_port);
     }
+    chip_debug = std::make_unique<chip::ChipDebug>(sim.chip(job.gdb_chip));
     stub = std::make_unique<core::GdbStub>(sim.chip(job.gdb_chip).machine(),
-                                           static_cast<std::uint16_t>(*job.gdb_port));
+                                           static_cast<std::uint16_t>(*job.gdb_port),
+                                           chip_debug.get());
     if (job.on_gdb_listen) job.on_gdb_listen(stub->port());
     stub->accept_connection();
     sim.chip(job.gdb_chip).set_debugger(stub.get());
