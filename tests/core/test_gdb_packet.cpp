@@ -8,8 +8,10 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/core/gdb_packet.h"
@@ -192,4 +194,33 @@ TEST_CASE("gdb packets: regression inputs get E01 and touch nothing", "[core][gd
   const Decoded d = decode(corpus("regress_long_packet.bin"));
   CHECK(d.bad == 1);
   CHECK(d.packets == std::vector<std::string>{"?"});
+}
+
+TEST_CASE("gdb packets: qRcmd (monitor) decodes hex, answers hex text, refuses bad hex",
+          "[core][gdb]") {
+  FakeTarget plain;
+  GdbCommands none(plain);
+  CHECK(*none.handle("qRcmd,68656c70").reply == "");  // a target without monitor commands
+
+  struct MonitorTarget : FakeTarget {
+    std::vector<std::string> seen;
+    std::optional<std::string> monitor(std::string_view command) override {
+      seen.emplace_back(command);
+      if (command == "quiet") return std::string();
+      if (command == "long") return std::string(kMaxPacketBytes, 'a');
+      return std::string("Hi\n");
+    }
+  } t;
+  GdbCommands cmd(t);
+  // "help" = 68 65 6c 70; "Hi\n" = 48 69 0a.
+  CHECK(*cmd.handle("qRcmd,68656c70").reply == "48690a");
+  CHECK(*cmd.handle("qRcmd,717569657").reply == "E01");  // odd number of hex digits
+  CHECK(*cmd.handle("qRcmd,7g").reply == "E01");         // not hex
+  CHECK(*cmd.handle("qRcmd,7175696574").reply == "OK");  // "quiet": no output
+  CHECK(t.seen == std::vector<std::string>{"help", "quiet"});
+  // Output longer than a packet is cut, with a note, to fit one reply.
+  const std::string r = *cmd.handle("qRcmd,6c6f6e67").reply;
+  CHECK(r.size() <= kMaxPacketBytes);
+  CHECK(r.substr(0, 4) == "6161");
+  CHECK(r.find("2e2e2e2028637574") != std::string::npos);  // "... (cut"
 }
