@@ -1,7 +1,8 @@
-// The bundled vector-unit kernels softmax, layernorm and rmsnorm, each against a host reference
-// written here: softmax against the long double softmax of the FP32 inputs within its documented
-// bound; layernorm and rmsnorm bit for bit against an FP32 replica of their documented operation
-// order, and within a derived bound of the long double definition. Shapes include ones that are
+// The bundled vector-unit kernels softmax, layernorm, rmsnorm and gelu, each against a host
+// reference written here: softmax against the long double softmax of the FP32 inputs within its
+// documented bound; layernorm and rmsnorm bit for bit against an FP32 replica of their documented
+// operation order, and within a derived bound of the long double definition; gelu (both forms)
+// against the long double GELU within its ulp bound, specials exactly. Shapes include ones that are
 // not multiples of the 128 lanes and ones that take several VMEM chunks; bad tensors are refused.
 #include <fmt/core.h>
 #include <catch2/catch.hpp>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "model/common/error.h"
+#include "model/numerics/fp8.h"
 #include "testbench/mxemu/bundled.h"
 #include "tests/chip/chip_test_util.h"
 
@@ -207,6 +209,116 @@ TEST_CASE("layernorm and rmsnorm kernels against their FP32 order and long doubl
   }
 }
 
+namespace {
+
+// GELU in long double: the erf form by erfc (no cancellation for x < 0), the tanh form as
+// x / (1 + e^(-2u)), the same value as 0.5 x (1 + tanh(u)) without its cancellation.
+LD gelu_ref(LD x, bool erf_form) {
+  if (erf_form) return 0.5L * x * std::erfc(-x / std::sqrt(2.0L));
+  const LD sqrt_2_over_pi = std::sqrt(2.0L / 3.141592653589793238462643383279502884L);
+  const LD u = sqrt_2_over_pi * (x + 0.044715L * x * x * x);
+  return x / (1.0L + std::exp(-2.0L * u));
+}
+
+// The documented bound of the gelu kernel: the VPU's GELU_TANH / GELU_ERF (an FP64 evaluation
+// rounded once, docs/VPU.md); the kernel adds no arithmetic.
+constexpr double kGeluMaxUlp = 0.501;
+
+// Corner values first, then normal(0, 3) values, values over every binade and random bit
+// patterns (NaN and Inf included).
+std::vector<float> gelu_inputs(std::size_t n, std::uint64_t seed) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float mx = std::numeric_limits<float>::max();
+  const float dmin = std::numeric_limits<float>::denorm_min();
+  const float nmin = std::numeric_limits<float>::min();
+  std::vector<float> v = {0.0F,  -0.0F,  dmin, -dmin, nmin - dmin, -(nmin - dmin), nmin,  -nmin,
+                          1.0F,  -1.0F,  3.0F, -3.0F, 10.0F,       -10.0F,         20.0F, -20.0F,
+                          1e20F, -1e20F, mx,   -mx,   inf,         -inf,           NAN,   -NAN};
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> d(0.0F, 3.0F);
+  std::uniform_int_distribution<int> ex(-150, 10);
+  std::uniform_real_distribution<float> mant(1.0F, 2.0F);
+  while (v.size() < n) {
+    const auto kind = rng() % 10;
+    if (kind < 7) {
+      v.push_back(d(rng));
+    } else if (kind < 9) {
+      const float m = std::ldexp(mant(rng), ex(rng));
+      v.push_back((rng() & 1U) != 0 ? -m : m);
+    } else {
+      v.push_back(std::bit_cast<float>(static_cast<std::uint32_t>(rng())));
+    }
+  }
+  v.resize(n);
+  return v;
+}
+
+sim::ChipJob gelu_job(const std::vector<std::size_t>& dims, const std::vector<float>& x,
+                      std::uint32_t form) {
+  sim::ChipJob job;
+  job.firmware_name = "gelu";
+  job.firmware_elf = bundled::elf("gelu");
+  REQUIRE_FALSE(job.firmware_elf.empty());
+  job.inputs.emplace_back("X", make_f32(dims, x));
+  job.outputs.emplace_back("Y", make_f32(dims, std::vector<float>(x.size())));
+  job.read_back = {"Y"};
+  job.scalars.emplace_back("form", form);
+  return job;
+}
+
+}  // namespace
+
+TEST_CASE("gelu kernel against the long double GELU", "[chip][kernels][vpu]") {
+  // 700 x 1000 floats = 2.8 MB: two of the kernel's 2 MiB chunks.
+  const std::vector<std::vector<std::size_t>> shapes = {
+      {1}, {24}, {5, 77}, {2, 3, 130}, {700, 1000}};
+  for (const auto& dims : shapes) {
+    std::size_t n = 1;
+    for (const std::size_t d : dims) n *= d;
+    const std::vector<float> x = gelu_inputs(n, n);
+    for (const std::uint32_t form : {0U, 1U}) {
+      INFO(fmt::format("{} elements, form {}", n, form));
+      const sim::ChipJobResult r = test::run_job(gelu_job(dims, x, form));
+      REQUIRE(r.exit_code == 0);
+      CHECK(r.outputs.at("Y").shape == dims);
+      const auto y = r.outputs.at("Y").as_f32();
+      CHECK(r.stats["engines"]["VPU"]["elements"].get<std::uint64_t>() == n);
+      double worst = 0;
+      std::size_t finite = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        INFO(fmt::format("x = {:a}, y = {:a}", x[i], y[i]));
+        if (std::isnan(x[i])) {
+          REQUIRE(num::f32_bits(y[i]) == 0x7FC00000U);  // the canonical NaN
+        } else if (std::isinf(x[i])) {
+          REQUIRE(num::f32_bits(y[i]) == num::f32_bits(x[i] > 0 ? x[i] : -0.0F));
+        } else if (x[i] == 0.0F) {
+          REQUIRE(num::f32_bits(y[i]) == num::f32_bits(x[i]));  // the sign of zero is kept
+        } else {
+          const double e = ulp_err(y[i], gelu_ref(x[i], form == 1));
+          REQUIRE(e <= kGeluMaxUlp);
+          worst = std::max(worst, e);
+          ++finite;
+        }
+      }
+      fmt::print("gelu {} {} elements: worst {:.6f} ulp over {} finite inputs\n",
+                 form == 0 ? "tanh" : "erf", n, worst, finite);
+    }
+  }
+}
+
+TEST_CASE("gelu kernel: fast and cycle-by-cycle mode agree", "[chip][kernels][vpu][modes]") {
+  const std::vector<float> x = gelu_inputs(3000, 9);
+  sim::ChipJob job = gelu_job({30, 100}, x, 1);
+  const sim::ChipJobResult fast = test::run_job(job);
+  job.cycle_accurate = true;
+  const sim::ChipJobResult exact = test::run_job(job);
+  REQUIRE(fast.exit_code == 0);
+  REQUIRE(exact.exit_code == 0);
+  CHECK(fast.outputs.at("Y").data == exact.outputs.at("Y").data);
+  CHECK(fast.total_cycles == exact.total_cycles);
+  CHECK(fast.stats["engines"] == exact.stats["engines"]);
+}
+
 TEST_CASE("vector kernels refuse tensors of the wrong dtype or shape", "[chip][kernels][vpu]") {
   const auto error_of = [](const std::string& name, NpyArray x,
                            std::optional<NpyArray> gamma) -> std::string {
@@ -230,4 +342,50 @@ TEST_CASE("vector kernels refuse tensors of the wrong dtype or shape", "[chip][k
   CHECK_THAT(g, Catch::Contains("layernorm: error: gamma must be 8 float32 values"));
   const std::string d1 = error_of("rmsnorm", make_f32({16}, std::vector<float>(16, 1.0F)), {});
   CHECK_THAT(d1, Catch::Contains("rmsnorm: error: X must be a 2-D float32 array (got float32, 1"));
+}
+
+TEST_CASE("gelu kernel refuses bad tensors and scalars", "[chip][kernels][vpu]") {
+  const auto error_of = [](std::optional<NpyArray> x, std::optional<NpyArray> y,
+                           std::optional<std::uint32_t> form) -> std::string {
+    sim::ChipJob job;
+    job.firmware_name = "gelu";
+    job.firmware_elf = bundled::elf("gelu");
+    if (x) job.inputs.emplace_back("X", std::move(*x));
+    if (y) job.outputs.emplace_back("Y", std::move(*y));
+    if (form) job.scalars.emplace_back("form", *form);
+    try {
+      const sim::ChipJobResult r = test::run_job(job);
+      return fmt::format("exit {}: {}", r.exit_code, r.console);
+    } catch (const Error& e) {
+      return fmt::format("error: {}", e.what());
+    }
+  };
+  const auto f32 = [](const std::vector<std::size_t>& dims) {
+    std::size_t n = 1;
+    for (const std::size_t d : dims) n *= d;
+    return make_f32(dims, std::vector<float>(n, 1.0F));
+  };
+  const std::string u8 = error_of(make_u8({2, 8}, std::vector<std::uint8_t>(16)), {}, 0);
+  CHECK_THAT(u8, Catch::Contains("exit 2"));
+  CHECK_THAT(u8, Catch::Contains("gelu: error: X must be a float32 array of 1 to 4 dimensions "
+                                 "(got uint8, 2 dimensions)"));
+  const std::string none = error_of({}, {}, 0);
+  CHECK_THAT(none, Catch::Contains("exit 2"));
+  CHECK_THAT(none, Catch::Contains("gelu: error: launch block lacks X"));
+  const std::string no_form = error_of(f32({4, 4}), {}, {});
+  CHECK_THAT(no_form, Catch::Contains("exit 2"));
+  CHECK_THAT(no_form, Catch::Contains("gelu: error: missing scalar form: 0 (tanh) or 1 (erf)"));
+  const std::string bad_form = error_of(f32({4, 4}), {}, 2);
+  CHECK_THAT(bad_form, Catch::Contains("gelu: error: scalar form must be 0 (tanh) or 1 (erf), "
+                                       "got 2"));
+  const std::string shape = error_of(f32({4, 4}), f32({4, 5}), 1);
+  CHECK_THAT(shape, Catch::Contains("exit 2"));
+  CHECK_THAT(shape, Catch::Contains("gelu: error: Y must be a float32 array of X's shape"));
+  // Without a Y from the runner the kernel declares one of X's shape.
+  sim::ChipJob job = gelu_job({3, 5}, std::vector<float>(15, 1.0F), 0);
+  job.outputs.clear();
+  const sim::ChipJobResult r = test::run_job(job);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.outputs.at("Y").shape == std::vector<std::size_t>{3, 5});
+  CHECK(ulp_err(r.outputs.at("Y").as_f32()[7], gelu_ref(1.0L, false)) <= kGeluMaxUlp);
 }
