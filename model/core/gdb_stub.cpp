@@ -191,10 +191,11 @@ std::string GdbStub::Target::map_text() const {
 std::optional<std::string> GdbStub::Target::monitor(std::string_view command) {
   // Words separated by blanks; the first names the command.
   const auto first = command.find_first_not_of(" \t");
-  if (first == std::string_view::npos)
+  if (first == std::string_view::npos) {
     command = "help";
-  else
+  } else {
     command.remove_prefix(first);
+  }
   const std::string_view word = command.substr(0, command.find_first_of(" \t"));
   if (word == "help") {
     std::string s =
