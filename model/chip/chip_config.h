@@ -126,6 +126,12 @@ struct RtlConfig {
   // "off"; "convert": every element of the VPU's CONVERT to E4M3 / E5M2 also through the Verilated
   // fp8_from_fp32 (codes checked).
   std::string vpu = "off";
+  // Waveforms of the plugged-in tile (mxu = "tile" on an 8x8 array with PE latency 1, the shape
+  // Verilated with tracing): "" none, or FILE.vcd / FILE.fst, written per MXU as
+  // FILE.<chip>.<mxu>.vcd (e.g. t.pod.chip0.mxu1.vcd); cycles [waves_start, waves_end) only
+  // (waves_end 0: to the end of the run).
+  std::string waves;
+  std::uint64_t waves_start = 0, waves_end = 0;
 
   template <typename V>
   void visit(V& v) {
@@ -136,6 +142,18 @@ struct RtlConfig {
     v.field("vpu", vpu, "RTL in the VPU loop: off, convert (Verilated fp8_from_fp32)");
     v.check(vpu == "off" || vpu == "convert", "vpu",
             "= \"" + vpu + "\" is not one of off, convert");
+    v.field("waves", waves,
+            "waveforms of the plugged-in tile: \"\" none, or FILE.vcd / FILE.fst (one per MXU: "
+            "FILE.<chip>.<mxu>.vcd)");
+    v.check(waves.empty() || waves.ends_with(".vcd") || waves.ends_with(".fst"), "waves",
+            "= \"" + waves + "\" must end in .vcd or .fst");
+    v.field("waves_start", waves_start, 0, std::uint64_t{1} << 50,
+            "first cycle the waveforms record");
+    v.field("waves_end", waves_end, 0, std::uint64_t{1} << 50,
+            "cycle the waveforms stop recording before (0: the end of the run)");
+    v.check(waves_end == 0 || waves_end > waves_start, "waves_end",
+            "= " + std::to_string(waves_end) + " must be above waves_start (" +
+                std::to_string(waves_start) + ") or 0");
   }
   bool any() const { return mxu != "off" || vpu != "off"; }
 };

@@ -29,8 +29,16 @@ MxuEngine::MxuEngine(const sc_core::sc_module_name& name, ChipState& state, std:
       sys_cfg_(systolic_config(state)),
       core_(sys_cfg_) {
   const std::string& mode = state.cfg.rtl.mxu;
-  if (mode != "off")
-    rtl_ = require_rtl(state.rtl, "mxu", mode).mxu_check(mode, sys_cfg_, this->name());
+  if (mode != "off") {
+    const RtlConfig& r = state.cfg.rtl;
+    rtl_ =
+        require_rtl(state.rtl, "mxu", mode)
+            .mxu_check(mode, sys_cfg_, this->name(), RtlWaves{r.waves, r.waves_start, r.waves_end});
+  } else if (!state.cfg.rtl.waves.empty()) {
+    throw_bad_input(
+        "[rtl] waves = \"{}\" needs [rtl] mxu = \"tile\" (the waveforms are the tile's)",
+        state.cfg.rtl.waves);
+  }
 }
 
 void MxuEngine::end_checks() {

@@ -29,15 +29,23 @@ class ConvertCheck {
   virtual std::string description() const = 0;
 };
 
+// Waveforms of a checker's RTL ([rtl] waves): "" none, or the file (its extension, .vcd or
+// .fst, picks the format) and the cycles [start, end) to record (end 0: to the end).
+struct RtlWaves {
+  std::string path;
+  std::uint64_t start = 0, end = 0;
+};
+
 class RtlPlugins {
  public:
   virtual ~RtlPlugins() = default;
   // A checker for one MXU of array shape `cfg` in `mode` ([rtl] mxu: "tile" or "datapath");
-  // `where` names the MXU in messages ("pod.chip0.mxu1"). Throws mxemu::Error (kBadInput) when
-  // the build has no such RTL, naming what it has.
+  // `where` names the MXU in messages and waveforms ("pod.chip0.mxu1"). Throws mxemu::Error
+  // (kBadInput) when the build has no such RTL, naming what it has.
   virtual std::unique_ptr<mxu::FoldCheck> mxu_check(const std::string& mode,
                                                     const mxu::SystolicConfig& cfg,
-                                                    const std::string& where) const = 0;
+                                                    const std::string& where,
+                                                    const RtlWaves& waves) const = 0;
   // A checker of the VPU's conversions in `mode` ([rtl] vpu: "convert"), named `where`.
   virtual std::unique_ptr<ConvertCheck> vpu_check(const std::string& mode,
                                                   const std::string& where) const = 0;

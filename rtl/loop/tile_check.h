@@ -12,6 +12,12 @@
 // equal the model's and the cycle equals FoldTiming::out_cycle. The first mismatch, an output too
 // many or one missing throws mxemu::Error (kSimFault) naming the MXU, fold, row, column, cycle,
 // formats, operands and scales, expected and got.
+//
+// With a Trace type (VerilatedVcdC / VerilatedFstC, for the tiles Verilated with tracing) and a
+// waves file, every clocked cycle inside the window is dumped at times 2 * cycle (clock low,
+// inputs applied) and 2 * cycle + 1 (clock high); the model instance is named after the MXU
+// ("pod.chip0.mxu1" as the scopes pod > chip0 > mxu1), so the signals sit under the chip
+// hierarchy.
 #pragma once
 
 #include <verilated.h>
@@ -19,13 +25,16 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <deque>
 #include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "model/chip/rtl_plugins.h"
 #include "model/common/error.h"
 #include "model/mxu/fold_check.h"
 #include "model/mxu/systolic.h"
@@ -34,18 +43,36 @@
 
 namespace mxemu::rtl {
 
-template <typename Top>
+// The file a waves path names for one site: "t.vcd" at "pod.chip0.mxu1" -> "t.pod.chip0.mxu1.vcd".
+inline std::string waves_file(const std::string& path, const std::string& where) {
+  const std::size_t dot = path.rfind('.');
+  return path.substr(0, dot) + "." + where + path.substr(dot);
+}
+
+template <typename Top, typename Trace = void>
 class TileCheck final : public mxu::FoldCheck {
  public:
   // origin: where the RTL came from, appended to description() ("" for the bundled RTL).
-  TileCheck(const mxu::SystolicConfig& cfg, std::string where, std::string origin = "")
+  // waves: only with a Trace type.
+  TileCheck(const mxu::SystolicConfig& cfg, std::string where, std::string origin = "",
+            const chip::RtlWaves& waves = {})
       : cfg_(cfg),
         where_(std::move(where)),
         origin_(std::move(origin)),
+        waves_(waves),
         driver_(cfg),
-        ctx_(std::make_unique<VerilatedContext>()),
-        top_(std::make_unique<Top>(ctx_.get(), "tile")),
+        ctx_(make_context(!waves.path.empty())),
+        top_(std::make_unique<Top>(ctx_.get(), scope_name(where_).c_str())),
         next_(static_cast<std::size_t>(cfg.cols)) {
+    if constexpr (!std::is_void_v<Trace>) {
+      if (!waves_.path.empty()) {
+        file_ = waves_file(waves_.path, where_);
+        trace_ = std::make_unique<Trace>();
+        top_->trace(trace_.get(), 99);
+        trace_->open(file_.c_str());
+        if (!trace_->isOpen()) throw_bad_input("[rtl] waves: cannot write {}", file_);
+      }
+    }
     top_->clk_i = 0;
     top_->rst_ni = 0;
     top_->w_valid_i = 0;
@@ -59,7 +86,12 @@ class TileCheck final : public mxu::FoldCheck {
   }
   TileCheck(const TileCheck&) = delete;
   TileCheck& operator=(const TileCheck&) = delete;
-  ~TileCheck() override { top_->final(); }
+  ~TileCheck() override {
+    if constexpr (!std::is_void_v<Trace>) {
+      if (trace_) trace_->close();
+    }
+    top_->final();
+  }
 
   void fold(const mxu::FoldSpec& f, const mxu::FoldTiming& t, std::span<const float> out,
             std::uint64_t /*now*/) override {
@@ -87,6 +119,19 @@ class TileCheck final : public mxu::FoldCheck {
 
   void drain() override {
     run_until(end_ + kIdleTail);
+    if constexpr (!std::is_void_v<Trace>) {
+      if (trace_) {
+        trace_->close();
+        trace_.reset();
+        if (dumped_ == 0) {
+          std::remove(file_.c_str());  // no file that looks complete
+          throw_bad_input(
+              "[rtl] waves window {}:{}: the tile of {} was not clocked in it (its folds ran in "
+              "cycles {} to {}); {} not written",
+              waves_.start, waves_.end, where_, first_clocked_, cycle_, file_);
+        }
+      }
+    }
     if (!pending_.empty()) {
       const Pending& p = pending_.front();
       for (std::size_t n = 0; n < next_.size(); ++n) {
@@ -111,6 +156,19 @@ class TileCheck final : public mxu::FoldCheck {
 
  private:
   static constexpr std::uint64_t kIdleTail = 4;  // idle cycles after the last output
+
+  // Verilator's waveform writers split a model's name into scopes at spaces: "pod.chip0.mxu1"
+  // becomes the scopes pod > chip0 > mxu1.
+  static std::string scope_name(std::string where) {
+    for (char& c : where) c = c == '.' ? ' ' : c;
+    return where;
+  }
+
+  static std::unique_ptr<VerilatedContext> make_context(bool trace) {
+    auto ctx = std::make_unique<VerilatedContext>();
+    ctx->traceEverOn(trace);  // before the model is built
+    return ctx;
+  }
   struct Pending {
     std::uint64_t seq = 0;
     std::vector<std::uint8_t> w, ws, a, as;
@@ -170,15 +228,28 @@ class TileCheck final : public mxu::FoldCheck {
     cosim::put_words(top.psum_i, in_.psum);
     top.clk_i = 0;
     top.eval();
+    dump(0);
     for (int n = 0; n < cfg_.cols; ++n) {
       if (((static_cast<std::uint64_t>(top.out_valid_o) >> n) & 1u) == 0) continue;
       check_output(n, cosim::get_word(top.out_o, n));
     }
     top.clk_i = 1;
     top.eval();
+    dump(1);
+    if (evaluated_ == 0) first_clocked_ = cycle_;
     ++cycle_;
     ++evaluated_;
     retire();
+  }
+
+  // A waveform sample of the current cycle (edge 0: clock low, 1: clock high) in the window.
+  void dump(int edge) {
+    if constexpr (!std::is_void_v<Trace>) {
+      if (trace_ && cycle_ >= waves_.start && (waves_.end == 0 || cycle_ < waves_.end)) {
+        trace_->dump(2 * cycle_ + static_cast<std::uint64_t>(edge));
+        ++dumped_;
+      }
+    }
   }
 
   void check_output(int n, std::uint32_t got) {
@@ -224,9 +295,14 @@ class TileCheck final : public mxu::FoldCheck {
   mxu::SystolicConfig cfg_;
   std::string where_;
   std::string origin_;
+  chip::RtlWaves waves_;
   mxu::FoldDriver driver_;
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<Top> top_;
+  // Waveforms (a Trace type and a waves path only).
+  std::conditional_t<std::is_void_v<Trace>, int, std::unique_ptr<Trace>> trace_{};
+  std::string file_;
+  std::uint64_t dumped_ = 0, first_clocked_ = 0;
   std::deque<Pending> pending_;  // folds not yet completed by every column, in order
   std::vector<Cursor> next_;     // per column
   mxu::CycleInputs in_;

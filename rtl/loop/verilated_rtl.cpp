@@ -1,11 +1,16 @@
 #include "rtl/loop/verilated_rtl.h"
 
+#include <verilated_fst_c.h>
+#include <verilated_vcd_c.h>
+
 #include <fmt/format.h>
 
 #include "Vmxu_tile16.h"
 #include "Vmxu_tile4.h"
 #include "Vmxu_tile4p1.h"
 #include "Vmxu_tile8.h"
+#include "Vmxu_tile8_fst.h"
+#include "Vmxu_tile8_vcd.h"
 #include "Vmxu_tile8p1.h"
 #include "model/common/error.h"
 #include "rtl/loop/convert_check.h"
@@ -34,7 +39,21 @@ constexpr const char* kOrigin = "";
 
 std::unique_ptr<mxu::FoldCheck> VerilatedRtl::mxu_check(const std::string& mode,
                                                         const mxu::SystolicConfig& cfg,
-                                                        const std::string& where) const {
+                                                        const std::string& where,
+                                                        const chip::RtlWaves& waves) const {
+  if (!waves.path.empty()) {
+    // Waveforms: the tile Verilated with tracing (rtl/CMakeLists.txt, mxemu_vl_trace).
+    if (mode != "tile" || cfg.rows != 8 || cfg.cols != 8 || cfg.pe_latency_cycles != 1) {
+      throw_bad_input(
+          "[rtl] waves: only the 8x8 tile with pe_latency_cycles 1 is Verilated with tracing "
+          "(have [rtl] mxu = \"{}\" on a {}x{} array, pe_latency_cycles {})",
+          mode, cfg.rows, cfg.cols, cfg.pe_latency_cycles);
+    }
+    if (waves.path.ends_with(".fst")) {
+      return std::make_unique<TileCheck<Vmxu_tile8_fst, VerilatedFstC>>(cfg, where, kOrigin, waves);
+    }
+    return std::make_unique<TileCheck<Vmxu_tile8_vcd, VerilatedVcdC>>(cfg, where, kOrigin, waves);
+  }
   if (mode == "datapath") return std::make_unique<DatapathCheck>(cfg, where, kOrigin);
   if (mode != "tile") throw_bad_input("[rtl] mxu = \"{}\" is not one of off, tile, datapath", mode);
   const int r = cfg.rows, c = cfg.cols, l = cfg.pe_latency_cycles;

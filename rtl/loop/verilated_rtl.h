@@ -13,7 +13,8 @@ namespace mxemu::rtl {
 class VerilatedRtl final : public chip::RtlPlugins {
  public:
   std::unique_ptr<mxu::FoldCheck> mxu_check(const std::string& mode, const mxu::SystolicConfig& cfg,
-                                            const std::string& where) const override;
+                                            const std::string& where,
+                                            const chip::RtlWaves& waves) const override;
   std::unique_ptr<chip::ConvertCheck> vpu_check(const std::string& mode,
                                                 const std::string& where) const override;
   std::string available() const override;

@@ -149,6 +149,7 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
                     sim::PodConfig::kMaxChips);
   }
   apply_rtl_option(a.rtl, *job.config);
+  apply_rtl_waves(a.rtl_waves, a.trace_window, *job.config);
   const std::unique_ptr<chip::RtlPlugins> rtl = make_rtl_plugins();
   job.rtl = rtl.get();
   const std::uint32_t n = pod.chips();

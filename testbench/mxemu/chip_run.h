@@ -37,7 +37,8 @@ struct ChipRunArgs {
   std::string timeline;
   std::string gdb;  // [C:]PORT
   bool cycle_accurate = false;
-  std::vector<std::string> rtl;  // --rtl: mxu, datapath, vpu, off (none: the config's [rtl])
+  std::vector<std::string> rtl;         // --rtl: mxu, datapath, vpu, off (none: the config's [rtl])
+  std::string rtl_waves, trace_window;  // --rtl-waves, --trace-window
   bool quiet = false;
   ExitCodeMode exit_mode = ExitCodeMode::kStatus;
   std::vector<std::string> inputs;               // [C:]NAME=FILE.npy

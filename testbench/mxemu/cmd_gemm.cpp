@@ -28,6 +28,7 @@ struct GemmOptions {
   std::string max_cycles = "20000000000", max_seconds = "600";
   bool cycle_accurate = false;
   std::vector<std::string> rtl;
+  std::string rtl_waves, trace_window;
 };
 
 int run_gemm(const GemmOptions& o) {
@@ -41,6 +42,7 @@ int run_gemm(const GemmOptions& o) {
   g.fmt_b = o.fmt_b;
   sim::SimConfig config = sim::load_sim_config(o.config);
   apply_rtl_option(o.rtl, config);
+  apply_rtl_waves(o.rtl_waves, o.trace_window, config);
   g.block = o.block != -1 ? o.block : static_cast<int>(config.chip.mx.block);
   sim::ChipJob job = sim::make_gemm_job(g, bundled::elf("gemm"));
   job.config = config;
@@ -112,6 +114,8 @@ void register_gemm_command(CLI::App& app, Action& action) {
   cmd->add_option("--rtl", o->rtl, kRtlOptionHelp)
       ->delimiter(',')
       ->check(CLI::IsMember(rtl_modes()));
+  cmd->add_option("--rtl-waves", o->rtl_waves, kRtlWavesHelp);
+  cmd->add_option("--trace-window", o->trace_window, kTraceWindowHelp);
   cmd->callback([&action, o] { action = [o] { return run_gemm(*o); }; });
 }
 

@@ -1,6 +1,7 @@
 #include "testbench/mxemu/rtl_option.h"
 
 #include "model/common/error.h"
+#include "testbench/mxemu/options.h"
 #ifdef MXEMU_HAVE_RTL_LOOP
 #include "rtl/loop/verilated_rtl.h"
 #endif
@@ -32,6 +33,34 @@ void apply_rtl_option(const std::vector<std::string>& modes, sim::SimConfig& cfg
     }
   }
   cfg.chip.rtl = r;
+}
+
+const char* const kRtlWavesHelp =
+    "Waveforms of the plugged-in tile (--rtl mxu on an 8x8 array): FILE.vcd or FILE.fst, one per "
+    "MXU as FILE.<chip>.<mxu>.vcd";
+const char* const kTraceWindowHelp =
+    "START:END: record waveforms for cycles START to END-1 only (END empty: to the end)";
+
+void apply_rtl_waves(const std::string& file, const std::string& window, sim::SimConfig& cfg) {
+  if (!file.empty()) {
+    if (!file.ends_with(".vcd") && !file.ends_with(".fst"))
+      throw_bad_input("--rtl-waves {}: the file must end in .vcd or .fst", file);
+    cfg.chip.rtl.waves = file;
+  }
+  if (window.empty()) return;
+  const std::size_t colon = window.find(':');
+  if (colon == std::string::npos)
+    throw_bad_input("--trace-window {}: expected START:END (cycles)", window);
+  const std::uint64_t start =
+      parse_uint_option(window.substr(0, colon), "--trace-window START", 0, std::uint64_t{1} << 50);
+  const std::string end_text = window.substr(colon + 1);
+  const std::uint64_t end = end_text.empty() ? 0
+                                             : parse_uint_option(end_text, "--trace-window END", 1,
+                                                                 std::uint64_t{1} << 50);
+  if (end != 0 && end <= start)
+    throw_bad_input("--trace-window {}: END must be above START", window);
+  cfg.chip.rtl.waves_start = start;
+  cfg.chip.rtl.waves_end = end;
 }
 
 std::unique_ptr<chip::RtlPlugins> make_rtl_plugins() {

@@ -24,6 +24,12 @@ const std::vector<std::string>& rtl_modes();
 // both mxu and datapath.
 void apply_rtl_option(const std::vector<std::string>& modes, sim::SimConfig& cfg);
 
+// `--rtl-waves FILE` and `--trace-window START:END` (END empty: to the end): cfg's [rtl] waves,
+// waves_start and waves_end (empty strings leave them).
+extern const char* const kRtlWavesHelp;
+extern const char* const kTraceWindowHelp;
+void apply_rtl_waves(const std::string& file, const std::string& window, sim::SimConfig& cfg);
+
 // This build's Verilated RTL for the loop (nullptr in a build without RTL).
 std::unique_ptr<chip::RtlPlugins> make_rtl_plugins();
 

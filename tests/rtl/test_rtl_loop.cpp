@@ -5,7 +5,14 @@
 // exact GEMM (tests/chip/chip_test_util.h) for the chip's results; a deliberately corrupted output
 // or cycle must be reported with the fold, row, column, cycle, expected and got.
 #include <fmt/core.h>
+#include <fmt/format.h>
+#include <unistd.h>
 #include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 
 #include <memory>
 #include <random>
@@ -173,13 +180,13 @@ TEST_CASE("the provider names the tiles it has and refuses others", "[rtl][loop]
   const rtl::VerilatedRtl rtl;
   mxu::SystolicConfig cfg;
   cfg.rows = cfg.cols = 12;
-  REQUIRE_THROWS_WITH(rtl.mxu_check("tile", cfg, "chip.mxu0"),
+  REQUIRE_THROWS_WITH(rtl.mxu_check("tile", cfg, "chip.mxu0", {}),
                       Contains("no Verilated mxu_tile of 12x12") && Contains("built: 4x4"));
   cfg.rows = cfg.cols = 16;
   cfg.pe_latency_cycles = 2;
-  REQUIRE_THROWS_WITH(rtl.mxu_check("tile", cfg, "chip.mxu0"), Contains("pe_latency_cycles 2"));
-  CHECK(rtl.mxu_check("datapath", cfg, "chip.mxu0") != nullptr);
-  REQUIRE_THROWS_WITH(rtl.mxu_check("pe", cfg, "chip.mxu0"), Contains("\"pe\" is not one of"));
+  REQUIRE_THROWS_WITH(rtl.mxu_check("tile", cfg, "chip.mxu0", {}), Contains("pe_latency_cycles 2"));
+  CHECK(rtl.mxu_check("datapath", cfg, "chip.mxu0", {}) != nullptr);
+  REQUIRE_THROWS_WITH(rtl.mxu_check("pe", cfg, "chip.mxu0", {}), Contains("\"pe\" is not one of"));
 }
 
 // ------------------------------------------------------------------------------------------
@@ -299,7 +306,8 @@ class DisagreeingRtl final : public chip::RtlPlugins {
  public:
   std::unique_ptr<mxu::FoldCheck> mxu_check(const std::string& /*mode*/,
                                             const mxu::SystolicConfig& /*cfg*/,
-                                            const std::string& where) const override {
+                                            const std::string& where,
+                                            const chip::RtlWaves& /*waves*/) const override {
     return std::make_unique<Disagree>(where);
   }
   std::unique_ptr<chip::ConvertCheck> vpu_check(const std::string& /*mode*/,
@@ -406,7 +414,8 @@ class ConvertDisagreeingRtl final : public chip::RtlPlugins {
  public:
   std::unique_ptr<mxu::FoldCheck> mxu_check(const std::string& /*mode*/,
                                             const mxu::SystolicConfig& /*cfg*/,
-                                            const std::string& /*where*/) const override {
+                                            const std::string& /*where*/,
+                                            const chip::RtlWaves& /*waves*/) const override {
     return nullptr;
   }
   std::unique_ptr<chip::ConvertCheck> vpu_check(const std::string& /*mode*/,
@@ -434,4 +443,147 @@ TEST_CASE("a converter mismatch faults the VPU", "[rtl][loop][vpu]") {
   // Unknown mode: a config error naming the key.
   REQUIRE_THROWS_WITH(run_convert(x, 2, 64, 0, 0, &rtl, "[rtl]\nvpu = \"fp8\"\n"),
                       Contains("vpu") && Contains("not one of off, convert"));
+}
+
+// ------------------------------------------------------------------------------------------
+// Waveforms of the plugged-in tile ([rtl] waves, --rtl-waves, --trace-window).
+// ------------------------------------------------------------------------------------------
+namespace {
+
+// A VCD as the values of named signals at each timestamp (binary strings, MSB first).
+struct Vcd {
+  std::vector<std::string> scopes;          // every $scope name, in order
+  std::map<std::string, std::string> name;  // id -> signal name
+  std::vector<std::pair<std::uint64_t, std::map<std::string, std::string>>> samples;
+};
+
+Vcd read_vcd(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE(in);
+  Vcd v;
+  std::map<std::string, std::string> now;  // signal -> value
+  std::string line;
+  bool body = false, have_time = false;
+  std::uint64_t t = 0;
+  auto flush = [&] {
+    if (have_time) v.samples.emplace_back(t, now);
+  };
+  while (std::getline(in, line)) {
+    std::istringstream ss(line);
+    std::string tok;
+    ss >> tok;
+    if (!body) {
+      if (tok == "$scope") {
+        std::string kind, n;
+        ss >> kind >> n;
+        v.scopes.push_back(n);
+      } else if (tok == "$var") {
+        std::string type, width, id, n;
+        ss >> type >> width >> id >> n;
+        if (v.name.count(id) == 0) v.name[id] = n;  // the first (outermost) name of an id
+      } else if (tok == "$enddefinitions") {
+        body = true;
+      }
+      continue;
+    }
+    if (tok.empty() || tok[0] == '$') continue;
+    if (tok[0] == '#') {
+      flush();
+      t = std::stoull(tok.substr(1));
+      have_time = true;
+    } else if (tok[0] == 'b') {
+      std::string id;
+      ss >> id;
+      now[v.name[id]] = tok.substr(1);
+    } else {
+      now[v.name[tok.substr(1)]] = tok.substr(0, 1);
+    }
+  }
+  flush();
+  return v;
+}
+
+// Bit `i` (LSB 0) of a VCD binary value.
+bool bit(const std::string& b, std::size_t i) {
+  return i < b.size() && b[b.size() - 1 - i] == '1';
+}
+std::uint32_t word(const std::string& b, std::size_t w) {
+  std::uint32_t x = 0;
+  for (std::size_t i = 0; i < 32; ++i) x |= static_cast<std::uint32_t>(bit(b, 32 * w + i)) << i;
+  return x;
+}
+
+}  // namespace
+
+TEST_CASE("waveforms of the plugged-in tile, under the chip hierarchy, in a window",
+          "[rtl][loop][waves]") {
+  const rtl::VerilatedRtl rtl;
+  std::mt19937_64 rng(21);
+  // K = N = 8 on an 8x8 array: one fold, so the tile's outputs are the elements of C.
+  const sim::GemmJob g = test::random_gemm(rng, 20, 8, 8, 8);
+  const std::vector<float> want = test::reference(g);
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / fmt::format("mxemu_rtl_waves_{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string base = (dir / "t.vcd").string();
+  const std::string file = (dir / "t.pod.chip0.mxu0.vcd").string();
+  auto run = [&](const std::string& extra) {
+    sim::ChipJob job = sim::make_gemm_job(g, bundled::elf("gemm"));
+    job.config_path = test::temp_config("rtl_loop_waves.toml",
+                                        "[mxu]\ncount = 1\nrows = 8\ncols = 8\n[mx]\nblock = 8\n"
+                                        "[rtl]\nmxu = \"tile\"\nwaves = \"" +
+                                            base + "\"\n" + extra);
+    job.rtl = &rtl;
+    return test::run_job(job);
+  };
+
+  REQUIRE(run("").exit_code == 0);
+  const Vcd full = read_vcd(file);
+  // The model instance is named after the MXU: its scopes spell the chip hierarchy.
+  const std::string scopes = fmt::format("{}", fmt::join(full.scopes, "."));
+  INFO("scopes " << scopes);
+  CHECK_THAT(scopes, Contains("pod.chip0.mxu0"));
+  // Every valid output at a clock-low sample (even time), column by column in time order, is
+  // C[0..M-1][n] of the exact reference.
+  std::vector<std::vector<std::uint32_t>> col(8);
+  std::uint64_t first_out = 0;
+  for (const auto& [t, sig] : full.samples) {
+    if (t % 2 != 0 || sig.count("out_valid_o") == 0) continue;
+    for (std::size_t n = 0; n < 8; ++n) {
+      if (!bit(sig.at("out_valid_o"), n)) continue;
+      if (first_out == 0) first_out = t / 2;
+      col[n].push_back(word(sig.at("out_o"), n));
+    }
+  }
+  for (std::size_t n = 0; n < 8; ++n) {
+    INFO("column " << n);
+    REQUIRE(col[n].size() == 20);
+    for (std::size_t i = 0; i < 20; ++i) CHECK(col[n][i] == num::f32_bits(want[i * 8 + n]));
+  }
+
+  // A window: only its cycles are in the file.
+  const std::uint64_t s = first_out + 2, e = first_out + 8;
+  REQUIRE(run(fmt::format("waves_start = {}\nwaves_end = {}\n", s, e)).exit_code == 0);
+  const Vcd part = read_vcd(file);
+  REQUIRE(!part.samples.empty());
+  for (const auto& [t, sig] : part.samples) {
+    CHECK(t >= 2 * s);
+    CHECK(t < 2 * e);
+  }
+  CHECK(part.samples.size() == 2 * (e - s));
+
+  // A window after the run: an error naming it, and no file.
+  std::filesystem::remove(file);
+  REQUIRE_THROWS_WITH(run("waves_start = 1000000000\n"),
+                      Contains("waves window 1000000000:0") && Contains("not clocked in it"));
+  CHECK(!std::filesystem::exists(file));
+  // Waveforms need the traced 8x8 tile.
+  sim::ChipJob job = sim::make_gemm_job(g, bundled::elf("gemm"));
+  job.config_path = test::temp_config(
+      "rtl_loop_waves16.toml",
+      "[mxu]\nrows = 16\ncols = 16\n[mx]\nblock = 8\n[rtl]\nmxu = \"tile\"\nwaves = \"" + base +
+          "\"\n");
+  job.rtl = &rtl;
+  REQUIRE_THROWS_WITH(test::run_job(job), Contains("only the 8x8 tile"));
+  std::filesystem::remove_all(dir);
 }
