@@ -18,6 +18,13 @@ namespace {
 // core's local interconnect; stores are posted).
 constexpr std::uint32_t kMmioLatencyCycles = 2;
 constexpr std::uint32_t kMmioWindowBytes = 0x3000;  // queues, semaphores, control (tools/regmap)
+
+// The waveforms' HBM commands come from the controller's command log.
+hbm::HbmConfig hbm_config(const hbm::HbmConfig& hbm, const ChipConfig& chip) {
+  hbm::HbmConfig h = hbm;
+  if (chip.waves.on()) h.record_commands = true;
+  return h;
+}
 }  // namespace
 
 const char* kind_name(ChipEnd::Kind k) {
@@ -48,7 +55,8 @@ Chip::Chip(const sc_core::sc_module_name& name, const ChipIdentity& id, const Ch
     : sc_core::sc_module(name),
       cfg_(chip),
       ici_cfg_(ici),
-      hbm_(std::make_unique<ChipHbm>("hbm", hbm, chip.clock(), chip.dma.bytes_per_cycle,
+      hbm_(std::make_unique<ChipHbm>("hbm", hbm_config(hbm, chip), chip.clock(),
+                                     chip.dma.bytes_per_cycle,
                                      chip.dma.hbm_tlm || chip.mxu.cycle_accurate)),
       state_(cfg_, id, *hbm_),
       machine_(core),
@@ -71,6 +79,14 @@ Chip::Chip(const sc_core::sc_module_name& name, const ChipIdentity& id, const Ch
   machine_.bus().map(MXEMU_ACCEL_BASE, kMmioWindowBytes, *mmio_, kMmioLatencyCycles, "accel");
   core_ = std::make_unique<core::CoreModule>("core", machine_, max_cycles_, nullptr,
                                              [this] { core_done(); });
+  if (cfg_.waves.on()) {
+    waves_ = std::make_unique<ChipWaves>("waves", this->name(), state_, engines_, *hbm_, *router_);
+    ChipWaves* w = waves_.get();
+    state_.waves = w;
+    hbm_->set_on_accept([w](std::uint64_t a, hbm::Cycle c) { w->hbm_accept(a, c); });
+    core_->set_on_sync([w](std::uint64_t c, std::uint32_t pc) { w->core_pc(c, pc); });
+    router_->set_record_timeline(true);  // its busy spans
+  }
   SC_THREAD(watchdog_thread);
 }
 

@@ -18,6 +18,7 @@
 
 #include "model/chip/accel_mmio.h"
 #include "model/chip/chip_config.h"
+#include "model/chip/chip_waves.h"
 #include "model/chip/engine.h"
 #include "model/chip/hbm_backend.h"
 #include "model/common/error.h"
@@ -88,6 +89,8 @@ class Chip : public sc_core::sc_module {
   // The engines, in queue order (the registry the MMIO window, statistics, timeline and deadlock
   // report iterate over).
   const std::vector<std::unique_ptr<Engine>>& engines() const { return engines_; }
+  // The waveform probe ([waves] file), or nullptr.
+  ChipWaves* waves() { return waves_.get(); }
 
   // The end of this chip's run, once it has one.
   const std::optional<ChipEnd>& end() const { return end_; }
@@ -135,6 +138,7 @@ class Chip : public sc_core::sc_module {
   std::uint64_t max_cycles_;
   ChipObserver* owner_;
   std::optional<ChipEnd> end_;
+  std::unique_ptr<ChipWaves> waves_;  // last: it refers to the units above
 };
 
 }  // namespace mxemu::chip

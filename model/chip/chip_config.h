@@ -158,6 +158,29 @@ struct RtlConfig {
   bool any() const { return mxu != "off" || vpu != "off"; }
 };
 
+// Waveforms of the model's own state (docs/SIM.md "Waveforms"): every chip's engines, queues,
+// semaphores, MXU weight banks, HBM commands per bank, the core's pc, as signals under the chip's
+// scope. One file for the whole pod, written at the end of the run (on every ending, as the
+// statistics), holding the cycles [start, end) only.
+struct WavesConfig {
+  std::string file;  // "" none, FILE.vcd or FILE.fst
+  std::uint64_t start = 0, end = 0;
+
+  template <typename V>
+  void visit(V& v) {
+    v.field("file", file, "waveforms of the model: \"\" none, or FILE.vcd / FILE.fst");
+    v.check(file.empty() || file.ends_with(".vcd") || file.ends_with(".fst"), "file",
+            "= \"" + file + "\" must end in .vcd or .fst");
+    v.field("start", start, 0, std::uint64_t{1} << 50, "first cycle the waveforms record");
+    v.field("end", end, 0, std::uint64_t{1} << 50,
+            "cycle the waveforms stop recording before (0: the end of the run)");
+    v.check(
+        end == 0 || end > start, "end",
+        "= " + std::to_string(end) + " must be above start (" + std::to_string(start) + ") or 0");
+  }
+  bool on() const { return !file.empty(); }
+};
+
 struct ChipConfig {
   std::string name = "mx1";
   std::uint64_t clock_hz = 1'000'000'000;
@@ -172,6 +195,7 @@ struct ChipConfig {
   DmaConfig dma;
   QueueConfig queue;
   RtlConfig rtl;
+  WavesConfig waves;
 
   Clock clock() const { return Clock::from_hz(clock_hz); }
   double peak_macs_per_cycle() const {
@@ -205,6 +229,7 @@ struct ChipConfig {
     v.table("queue", "Descriptor queues", [&] { queue.visit(v); });
     v.table("rtl", "RTL in the loop (Verilated RTL checked against the model)",
             [&] { rtl.visit(v); });
+    v.table("waves", "Waveforms of the model's state (docs/SIM.md)", [&] { waves.visit(v); });
   }
 };
 

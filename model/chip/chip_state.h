@@ -25,6 +25,7 @@ class ThreadPool;
 namespace mxemu::chip {
 
 class RtlPlugins;
+class ChipWaves;
 
 using Desc = std::array<std::uint32_t, regs::kDescWords>;
 
@@ -99,6 +100,8 @@ class ChipState {
   ThreadPool* pool = nullptr;
   // The Verilated RTL the config's [rtl] table may put in the loop (nullptr: none in this build).
   const RtlPlugins* rtl = nullptr;
+  // The waveform probe ([waves] file; nullptr: no waveforms, and no cost).
+  ChipWaves* waves = nullptr;
   // The interconnect's epoch and state as firmware reads them (ICI_EPOCH, ICI_STATE).
   std::uint32_t ici_epoch = 0;
   std::uint32_t ici_state = 0;  // 0 healthy, 1 degraded (being rewired around a failed chip)

@@ -63,6 +63,7 @@ void Engine::dispatch_thread() {
     ++in_flight_;
     const std::uint64_t seq = next_seq_++;
     dispatching_.emplace(seq, d);
+    last_taken_.emplace(seq, kOpcode.get(d.data()));
     state_.notify_changed();  // a queue slot is free
 
     if (regs::hdr::kWaitEn.get(d.data()) != 0) {

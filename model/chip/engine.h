@@ -44,6 +44,12 @@ class Engine : public sc_core::sc_module {
     return blocked_on_;
   }
   const EngineStats& stats() const { return stats_; }
+  // For the waveforms (chip_waves.h): descriptors waiting in the queue, and the one the dispatcher
+  // took from it last (its number and opcode; none before the first).
+  std::size_t queue_depth() const { return queue_.size(); }
+  const std::optional<std::pair<std::uint64_t, std::uint32_t>>& last_taken() const {
+    return last_taken_;
+  }
   // Descriptors dispatched plus completed: grows whenever the engine moves (deadlock watchdog).
   virtual std::uint64_t progress() const { return next_seq_ + done_; }
   // True while a descriptor executes or waits for its completion cycle: the engine will move
@@ -123,6 +129,7 @@ class Engine : public sc_core::sc_module {
   // The descriptor the dispatch thread holds (taken from the queue, not yet handed to the retire
   // thread): for debug_view only.
   std::optional<std::pair<std::uint64_t, Desc>> dispatching_;
+  std::optional<std::pair<std::uint64_t, std::uint32_t>> last_taken_;
 };
 
 // "64 KiB", "3 MiB", "100 B": a size for slice names.

@@ -115,6 +115,7 @@ std::uint64_t ChipHbm::time_requests(std::span<const std::uint64_t> addrs, std::
       const auto paced =
           t0 + static_cast<hbm::Cycle>(static_cast<double>(n) / accesses_per_hbm_cycle);
       prev_accept = issue(a + off, is_write, std::max(paced, prev_accept), n);
+      if (on_accept_) on_accept_(a + off, prev_accept);
     }
   }
   (is_write ? bytes_written_ : bytes_read_) += addrs.size() * std::uint64_t{bytes};

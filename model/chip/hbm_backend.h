@@ -12,6 +12,7 @@
 #include <tlm>
 
 #include <deque>
+#include <functional>
 #include <memory>
 
 #include "model/chip/chip_state.h"
@@ -38,6 +39,11 @@ class ChipHbm : public sc_core::sc_module, public HbmBackend {
   hbm::HbmCore& core() { return target_.core(); }
   const hbm::HbmCore& core() const { return const_cast<hbm::HbmTarget&>(target_).core(); }
   bool uses_tlm() const { return use_tlm_; }
+  // Called with each access's address and accept cycle (HBM cycles): the waveforms' queue
+  // occupancy (chip_waves.h). None by default.
+  void set_on_accept(std::function<void(std::uint64_t, hbm::Cycle)> f) {
+    on_accept_ = std::move(f);
+  }
 
  private:
   hbm::Cycle to_hbm(std::uint64_t chip_cycle) const;
@@ -61,6 +67,7 @@ class ChipHbm : public sc_core::sc_module, public HbmBackend {
   std::uint64_t responses_ = 0;
   hbm::Cycle last_done_ = 0;
   sc_core::sc_event response_event_;
+  std::function<void(std::uint64_t, hbm::Cycle)> on_accept_;
 };
 
 }  // namespace mxemu::chip

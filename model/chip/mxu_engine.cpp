@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "model/chip/chip_waves.h"
 #include "model/chip/rtl_plugins.h"
 #include "model/common/error.h"
 
@@ -259,6 +260,7 @@ Engine::Timing MxuEngine::matmul(const Desc& d, std::uint64_t now) {
     stats_.stall_cycles["wait_input"] += data_ready - prev_end;
     stats_.stall_cycles["wait_weights"] += t.stream_start - data_ready;
   }
+  if (state_.waves != nullptr) state_.waves->mxu_fold(index_, t, k, n, prev_end, now);
   stream_end_ = t.stream_start + m;
   stream_cycles_ += m;
   stats_.busy_cycles += m;

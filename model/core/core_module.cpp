@@ -59,6 +59,7 @@ void CoreModule::sync_before(std::uint64_t cycle) {
   qk_.set(period_ * static_cast<double>(cycle - synced_cycle_));
   qk_.sync();
   synced_cycle_ = cycle;
+  if (on_sync_) on_sync_(cycle, hart_.pc());
 }
 
 std::uint64_t CoreModule::stall_after(std::uint64_t cycle) {
@@ -139,6 +140,7 @@ void CoreModule::thread() {
     const std::uint64_t until = std::min(max_cycles_, hart_.cycle() + chunk_cycles_);
     const StopReason r = hart_.run(step ? ~std::uint64_t{0} : until, step);
     account();
+    if (on_sync_) on_sync_(hart_.cycle(), hart_.pc());
     if (r == StopReason::kBudget) {
       if (hart_.cycle() >= max_cycles_) {
         reason_ = r;

@@ -58,6 +58,10 @@ class CoreModule : public sc_core::sc_module, private SyncHook {
   // Attaches a debugger; only before the simulation starts.
   void set_debugger(DebugAgent* debugger) { dbg_ = debugger; }
   void set_on_done(std::function<void()> on_done) { on_done_ = std::move(on_done); }
+  // Called with (cycle, pc of the next instruction) at each sync with SystemC time: after every
+  // instruction in lock-step, after every quantum and at every MMIO access when decoupled (the
+  // chip's waveforms). None by default.
+  void set_on_sync(std::function<void(std::uint64_t, std::uint32_t)> f) { on_sync_ = std::move(f); }
   // Stops the core at its next sync point (its chip's run has ended); it reports done.
   void halt();
   // A parked core (a spare chip's) does not start running until released.
@@ -92,6 +96,7 @@ class CoreModule : public sc_core::sc_module, private SyncHook {
   std::uint64_t max_cycles_;
   DebugAgent* dbg_;
   std::function<void()> on_done_;
+  std::function<void(std::uint64_t, std::uint32_t)> on_sync_;
   sc_core::sc_time period_;
   std::uint64_t chunk_cycles_;
   CoreQuantumKeeper qk_;
