@@ -15,6 +15,7 @@
 #include "model/core/gdb_stub.h"
 #include "model/numerics/fp8.h"
 #include "model/sim/simulation.h"
+#include "model/waves/writer.h"
 
 namespace mxemu::sim {
 
@@ -166,6 +167,35 @@ void write_file(const std::string& path, const std::string& text, const char* wh
   if (!f) throw_bad_input("could not write the whole {} file '{}'", what, path);
 }
 
+// The model's waveforms ([waves] file): every chip's recorder, logical chip order, one file.
+void write_waves(Simulation& sim, const SimConfig& cfg) {
+  const chip::WavesConfig& w = cfg.chip.waves;
+  std::vector<const waves::Recorder*> recs;
+  std::uint64_t last = 0;
+  for (std::size_t i = 0; i < sim.size(); ++i) {
+    chip::Chip& c = sim.chip(i);
+    if (c.waves() == nullptr) continue;
+    const std::uint64_t end = std::max(c.cycles(), c.state().now_cycle());
+    c.waves()->finish(end);
+    recs.push_back(&c.waves()->recorder());
+    last = std::max(last, end);
+  }
+  if (w.start > last) {
+    throw_bad_input(
+        "waveform window {}:{} starts after the run's last cycle ({}): no waveform file written",
+        w.start, w.end == 0 ? std::string() : std::to_string(w.end), last);
+  }
+  const std::uint64_t period = cfg.chip.clock().period_ps;
+  waves::FileInfo info;
+  info.timescale = waves::timescale_for_period_ps(period);
+  info.comment = fmt::format("mxemu: one time unit = one chip cycle ({} ps)", period);
+  if (info.timescale.empty()) {
+    info.timescale = "1ns";
+    info.comment += "; the timescale says 1 ns, read time units as cycles";
+  }
+  waves::write_waves(w.file, recs, info);
+}
+
 SimConfig job_config(const RunSettings& s) {
   SimConfig cfg = s.config ? *s.config : load_sim_config(s.config_path);
   if (s.cycle_accurate) {
@@ -188,6 +218,7 @@ PodResult run_pod_job(const PodJob& job) {
   }
   const std::uint32_t n = cfg.pod.chips();
   if (job.programs.empty()) throw_bad_input("no firmware to run");
+  if (cfg.chip.waves.on()) waves::check_writable(cfg.chip.waves.file, "waveform file");
   if (job.programs.size() != 1 && job.programs.size() != n) {
     throw_bad_input("{} programs for a pod of {} chips: give one for all chips or one per chip",
                     job.programs.size(), n);
@@ -221,7 +252,7 @@ PodResult run_pod_job(const PodJob& job) {
   std::vector<std::string> consoles(sim.size());
   for (std::uint32_t i = 0; i < sim.size(); ++i) {
     sim.chip(i).state().record_timeline = record;
-    sim.chip(i).router().set_record_timeline(record);
+    sim.chip(i).router().set_record_timeline(record || cfg.chip.waves.on());
     const std::uint32_t as = i < n ? i : i - n < spare_for.size() ? spare_for[i - n] : ~0u;
     if (as == ~0u) continue;  // a spare no fault will call on
     set_up_chip(sim.chip(i), program(as), elfs[job.programs.size() == 1 ? 0 : as], consoles[i]);
@@ -322,6 +353,7 @@ PodResult run_pod_job(const PodJob& job) {
     write_file(job.stats_path, (n == 1 ? pr.chips[0].stats : pr.stats).dump(2) + "\n",
                "statistics");
   }
+  if (cfg.chip.waves.on()) write_waves(sim, cfg);
   if (output_error) throw Error(output_error->code(), output_error->what());
   return pr;
 }

@@ -150,6 +150,7 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
   }
   apply_rtl_option(a.rtl, *job.config);
   apply_rtl_waves(a.rtl_waves, a.trace_window, *job.config);
+  apply_model_waves(a.vcd, a.fst, *job.config);
   const std::unique_ptr<chip::RtlPlugins> rtl = make_rtl_plugins();
   job.rtl = rtl.get();
   const std::uint32_t n = pod.chips();

@@ -39,6 +39,7 @@ struct ChipRunArgs {
   bool cycle_accurate = false;
   std::vector<std::string> rtl;         // --rtl: mxu, datapath, vpu, off (none: the config's [rtl])
   std::string rtl_waves, trace_window;  // --rtl-waves, --trace-window
+  std::string vcd, fst;                 // --vcd, --fst: the model's waveforms
   bool quiet = false;
   ExitCodeMode exit_mode = ExitCodeMode::kStatus;
   std::vector<std::string> inputs;               // [C:]NAME=FILE.npy

@@ -29,6 +29,7 @@ struct GemmOptions {
   bool cycle_accurate = false;
   std::vector<std::string> rtl;
   std::string rtl_waves, trace_window;
+  std::string vcd, fst;
 };
 
 int run_gemm(const GemmOptions& o) {
@@ -43,6 +44,7 @@ int run_gemm(const GemmOptions& o) {
   sim::SimConfig config = sim::load_sim_config(o.config);
   apply_rtl_option(o.rtl, config);
   apply_rtl_waves(o.rtl_waves, o.trace_window, config);
+  apply_model_waves(o.vcd, o.fst, config);
   g.block = o.block != -1 ? o.block : static_cast<int>(config.chip.mx.block);
   sim::ChipJob job = sim::make_gemm_job(g, bundled::elf("gemm"));
   job.config = config;
@@ -116,6 +118,8 @@ void register_gemm_command(CLI::App& app, Action& action) {
       ->check(CLI::IsMember(rtl_modes()));
   cmd->add_option("--rtl-waves", o->rtl_waves, kRtlWavesHelp);
   cmd->add_option("--trace-window", o->trace_window, kTraceWindowHelp);
+  cmd->add_option("--vcd", o->vcd, kVcdHelp);
+  cmd->add_option("--fst", o->fst, kFstHelp);
   cmd->callback([&action, o] { action = [o] { return run_gemm(*o); }; });
 }
 

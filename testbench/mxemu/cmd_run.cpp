@@ -78,6 +78,8 @@ void register_run_command(CLI::App& app, Action& action) {
       ->check(CLI::IsMember(rtl_modes()));
   cmd->add_option("--rtl-waves", a->rtl_waves, kRtlWavesHelp);
   cmd->add_option("--trace-window", a->trace_window, kTraceWindowHelp);
+  cmd->add_option("--vcd", a->vcd, kVcdHelp);
+  cmd->add_option("--fst", a->fst, kFstHelp);
   cmd->add_option("--in", a->inputs,
                   "[C:]NAME=FILE.npy: an input tensor placed in HBM by name ({chip} in FILE: "
                   "one file per chip)");
@@ -106,11 +108,11 @@ void register_run_command(CLI::App& app, Action& action) {
         if (!a->stats.empty() || !a->gdb.empty() || a->cycle_accurate || !a->inputs.empty() ||
             !a->outputs.empty() || !a->scalars.empty() || !a->timeline.empty() || a->chips > 0 ||
             !a->pod.empty() || !a->stacked_inputs.empty() || !a->rtl.empty() ||
-            !a->rtl_waves.empty() || !a->trace_window.empty()) {
+            !a->rtl_waves.empty() || !a->trace_window.empty() || !a->vcd.empty() ||
+            !a->fst.empty()) {
           throw_bad_input(
-              "--stats, --timeline, --gdb, --lockstep, --rtl, --rtl-waves, --trace-window, --in, "
-              "--out, --scalar and --chips "
-              "need --firmware or --kernel");
+              "--stats, --timeline, --gdb, --lockstep, --rtl, --rtl-waves, --trace-window, --vcd, "
+              "--fst, --in, --out, --scalar and --chips need --firmware or --kernel");
         }
         if (*demo == "chip") return chip_demo(*seed, a->config);
         return pod_demo(*seed, a->config, a->threads);

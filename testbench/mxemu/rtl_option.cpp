@@ -39,7 +39,24 @@ const char* const kRtlWavesHelp =
     "Waveforms of the plugged-in tile (--rtl mxu on an 8x8 array): FILE.vcd or FILE.fst, one per "
     "MXU as FILE.<chip>.<mxu>.vcd";
 const char* const kTraceWindowHelp =
-    "START:END: record waveforms for cycles START to END-1 only (END empty: to the end)";
+    "START:END: record waveforms (--vcd/--fst and --rtl-waves) for cycles START to END-1 only "
+    "(END empty: to the end)";
+const char* const kVcdHelp =
+    "Write the model's waveforms (engines, queues, semaphores, MXU banks, HBM commands, core pc; "
+    "every chip under its scope; time in chip cycles) to FILE.vcd";
+const char* const kFstHelp = "As --vcd, in GTKWave's compressed FST format (FILE.fst)";
+
+void apply_model_waves(const std::string& vcd, const std::string& fst, sim::SimConfig& cfg) {
+  if (!vcd.empty() && !fst.empty()) throw_bad_input("--vcd and --fst: give one of them");
+  if (!vcd.empty()) {
+    if (!vcd.ends_with(".vcd")) throw_bad_input("--vcd {}: the file must end in .vcd", vcd);
+    cfg.chip.waves.file = vcd;
+  }
+  if (!fst.empty()) {
+    if (!fst.ends_with(".fst")) throw_bad_input("--fst {}: the file must end in .fst", fst);
+    cfg.chip.waves.file = fst;
+  }
+}
 
 void apply_rtl_waves(const std::string& file, const std::string& window, sim::SimConfig& cfg) {
   if (!file.empty()) {
@@ -61,6 +78,8 @@ void apply_rtl_waves(const std::string& file, const std::string& window, sim::Si
     throw_bad_input("--trace-window {}: END must be above START", window);
   cfg.chip.rtl.waves_start = start;
   cfg.chip.rtl.waves_end = end;
+  cfg.chip.waves.start = start;
+  cfg.chip.waves.end = end;
 }
 
 std::unique_ptr<chip::RtlPlugins> make_rtl_plugins() {

@@ -25,10 +25,17 @@ const std::vector<std::string>& rtl_modes();
 void apply_rtl_option(const std::vector<std::string>& modes, sim::SimConfig& cfg);
 
 // `--rtl-waves FILE` and `--trace-window START:END` (END empty: to the end): cfg's [rtl] waves,
-// waves_start and waves_end (empty strings leave them).
+// and the window of both waveforms, the RTL tile's ([rtl] waves_start, waves_end) and the
+// model's ([waves] start, end) (empty strings leave them).
 extern const char* const kRtlWavesHelp;
 extern const char* const kTraceWindowHelp;
 void apply_rtl_waves(const std::string& file, const std::string& window, sim::SimConfig& cfg);
+
+// `--vcd FILE` / `--fst FILE`: the model's waveforms, cfg's [waves] file (empty strings leave
+// it); throws bad input for both at once or a file of the other kind.
+extern const char* const kVcdHelp;
+extern const char* const kFstHelp;
+void apply_model_waves(const std::string& vcd, const std::string& fst, sim::SimConfig& cfg);
 
 // This build's Verilated RTL for the loop (nullptr in a build without RTL).
 std::unique_ptr<chip::RtlPlugins> make_rtl_plugins();
