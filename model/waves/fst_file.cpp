@@ -3,7 +3,7 @@
 #include <fstapi.h>
 
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 
 #include "model/common/error.h"
 
@@ -12,7 +12,8 @@ namespace mxemu::waves {
 FstFile::FstFile(const std::string& path, const std::string& timescale, const std::string& comment)
     : ctx_(fstWriterCreate(path.c_str(), 1)), path_(path) {
   if (ctx_ == nullptr) {
-    throw_bad_input("cannot write waveform file '{}': {}", path, std::strerror(errno));
+    throw_bad_input("cannot write waveform file '{}': {}", path,
+                    std::generic_category().message(errno));
   }
   fstWriterSetPackType(ctx_, FST_WR_PT_ZLIB);
   fstWriterSetParallelMode(ctx_, 0);

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -42,7 +41,7 @@ Merged merge(const std::vector<const Recorder*>& recs) {
   std::uint64_t last = 0;
   bool any = false;
   for (const Recorder* r : recs) {
-    const std::uint32_t base = static_cast<std::uint32_t>(m.signals.size());
+    const auto base = static_cast<std::uint32_t>(m.signals.size());
     for (const Signal& s : r->signals()) m.signals.push_back({r, &s});
     for (const Change& c : r->changes()) m.items.push_back({c.time, base + c.signal, c.value});
     last = std::max(last, r->end_time());
@@ -150,7 +149,9 @@ void walk_scopes(const Merged& m, Open&& open, Var&& var, Close&& close) {
 
 void write_vcd(const std::string& tmp, const Merged& m, const FileInfo& info) {
   std::ofstream f(tmp, std::ios::binary);
-  if (!f) throw_bad_input("cannot write waveform file '{}': {}", tmp, std::strerror(errno));
+  if (!f)
+    throw_bad_input("cannot write waveform file '{}': {}", tmp,
+                    std::generic_category().message(errno));
   f << "$version mxemu $end\n";
   if (!info.comment.empty()) f << "$comment " << info.comment << " $end\n";
   f << "$timescale " << info.timescale << " $end\n";
@@ -218,7 +219,7 @@ void check_writable(const std::string& path, const std::string& option) {
   std::FILE* f = std::fopen(probe.c_str(), "wb");
   if (f == nullptr) {
     throw_bad_input("{} {}: cannot write the waveform file: {}", option, path,
-                    std::strerror(errno));
+                    std::generic_category().message(errno));
   }
   std::fclose(f);
   std::remove(probe.c_str());
