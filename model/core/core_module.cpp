@@ -56,8 +56,17 @@ void CoreModule::account() {
 }
 
 void CoreModule::sync_before(std::uint64_t cycle) {
+  // The access happens one delta cycle into `cycle`, in every mode: after the engines' own
+  // wake-ups at that time stamp (a retire's DONE and semaphore signal, a dispatch), whose order
+  // against a timed wake-up of the core is the kernel's tie order and depends on when each wait
+  // was issued. In lock-step the core already stands at `cycle` (woken by a timed wait at the
+  // end of the previous instruction) and the keeper's zero wait is that delta; decoupled, the
+  // timed wait brings it to `cycle` and the extra zero wait makes the access land where a
+  // lock-step run's does (docs/CORE.md "fast == exact").
+  const bool timed = cycle > synced_cycle_;
   qk_.set(period_ * static_cast<double>(cycle - synced_cycle_));
   qk_.sync();
+  if (timed) sc_core::wait(sc_core::SC_ZERO_TIME);
   synced_cycle_ = cycle;
   if (on_sync_) on_sync_(cycle, hart_.pc());
 }
