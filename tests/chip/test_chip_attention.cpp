@@ -49,7 +49,7 @@ LD decode(bool e5m2, std::uint8_t c) {
 // by the error's sign, otherwise rounding the long double sum to float is correct.
 float add_rne(float acc, LD t) {
   const LD a = acc, s = a + t, bb = s - a, err = (a - (s - bb)) + (t - bb);
-  float r = static_cast<float>(s);
+  auto r = static_cast<float>(s);
   if (err != 0 && static_cast<LD>(r) != s) {
     const float other = std::nextafter(r, static_cast<LD>(r) < s ? INFINITY : -INFINITY);
     if (static_cast<LD>(r) + static_cast<LD>(other) == 2 * s) {  // s is the midpoint
@@ -274,7 +274,7 @@ RowResult replica_row(const Case& c, const Decoded& dd, const std::vector<float>
     if (near_tie(sum, kWindow)) r.ambiguous = true;
     s = static_cast<float>(sum);
     if (t > 0) {
-      const float a = static_cast<float>(alpha);
+      const auto a = static_cast<float>(alpha);
       for (float& v : r.o) v = v * a;  // MUL by alpha, one FP32 product
     }
     mt[t] = m2;
@@ -452,6 +452,16 @@ TEST_CASE("attention kernel: fast and cycle-by-cycle mode agree",
     CHECK(fast.outputs.at(name).data == exact.outputs.at(name).data);
   CHECK(fast.total_cycles == exact.total_cycles);
   CHECK(fast.stats["engines"] == exact.stats["engines"]);
+  // The same O and S when the kernel declares both itself (scalar scores = 1, nothing allocated).
+  job.cycle_accurate = false;
+  job.outputs.clear();
+  job.scalars.emplace_back("scores", 1U);
+  const sim::ChipJobResult declared = test::run_job(job);
+  REQUIRE(declared.exit_code == 0);
+  for (const char* name : {"O", "S"}) {
+    CHECK(declared.outputs.at(name).shape == fast.outputs.at(name).shape);
+    CHECK(declared.outputs.at(name).data == fast.outputs.at(name).data);
+  }
 }
 
 TEST_CASE("attention kernel refuses bad tensors and scalars", "[chip][kernels][attention]") {

@@ -5,7 +5,8 @@
  * KT (d x Lk: K transposed, the gemm kernel's B layout), SKT (d/block x Lk), V (Lk x dv),
  * SV (Lk/block x dv: scales along the sequence, gemm's B layout); output O (Lq x dv float32),
  * declared by the kernel after the inputs when the runner has not allocated it; optional output
- * S (Lq x Lk float32, the raw scores Q . K^T), written only when the runner allocates it.
+ * S (Lq x Lk float32, the raw scores Q . K^T), written when the runner allocates it or the
+ * scalar scores is 1 (then declared after O).
  * Scalars: scale (FP32 bits; default 1/sqrt(d) rounded to nearest), block (default the chip's
  * [mx] block), fmt_q, fmt_k, fmt_v, fmt_p (0 E4M3, 1 E5M2; default 0; fmt_p is the format P is
  * quantised to before P . V), kv_tile (K/V rows per tile, a multiple of the block; default 512),
@@ -444,11 +445,12 @@ int main(void) {
     return fail("scale must be a finite FP32 value");
   p.q = mx_addr(tq), p.sq = mx_addr(tsq), p.kt = mx_addr(tk), p.skt = mx_addr(tsk);
   p.v = mx_addr(tv), p.sv = mx_addr(tsv);
+  uint64_t at = mx_hbm_free(); /* where the kernel's own outputs go */
   mx_tensor_t to = mx_find("O");
   if (!to.entry) {
     const uint32_t s[2] = {lq, dv};
-    if (mx_declare_output("O", MX_DTYPE_F32, 2, s, mx_hbm_free()) != 0)
-      return fail("cannot declare O");
+    if (mx_declare_output("O", MX_DTYPE_F32, 2, s, at) != 0) return fail("cannot declare O");
+    at += ((uint64_t)lq * dv * 4u + 4095u) & ~4095ull;
     to = mx_find("O");
   } else if (mx_launch_u32(to.entry, MX_LAUNCH_E_DTYPE) != MX_DTYPE_F32 ||
              mx_launch_u32(to.entry, MX_LAUNCH_E_NDIM) != 2 || mx_dim(to, 0) != lq ||
@@ -458,6 +460,11 @@ int main(void) {
   }
   p.o = mx_addr(to);
   mx_tensor_t ts = mx_find("S");
+  if (!ts.entry && mx_scalar("scores", 0) != 0) {
+    const uint32_t s[2] = {lq, lk};
+    if (mx_declare_output("S", MX_DTYPE_F32, 2, s, at) != 0) return fail("cannot declare S");
+    ts = mx_find("S");
+  }
   if (ts.entry) {
     if (!need(ts, "S", MX_DTYPE_F32, lq, lk)) return 2;
     p.has_s = 1;
