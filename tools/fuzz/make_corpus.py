@@ -264,6 +264,99 @@ def gdb_corpus():
     w("regress_long_packet.bin", b"$" + b"a" * 20000 + b"#00" + pkt("?"))
 
 
+# ---------------------------------------------------------------------------------------------
+# MXU and ICI descriptors (tools/regmap/regmap.toml): a flags byte, then descriptors of 16
+# little-endian words. Word 0's low byte is the opcode; the others are the op's fields.
+VMEM, ACC0, ACC_STRIDE, HBM = 0x0, 0x10000000, 0x1000000, 0x100000000
+
+
+def descs(flags, *ds):
+    out = bytes([flags])
+    for d in ds:
+        words = [0] * 16
+        for i, v in d.items():
+            words[i] = v & 0xFFFFFFFF
+        out += struct.pack("<16I", *words)
+    return out
+
+
+def load_w(w_addr, w_stride, k, n, s_addr=0, s_stride=0, fmt=0, scaled=0, block=0):
+    return {0: 1, 1: w_addr, 2: w_stride, 3: k | n << 16, 4: s_addr, 5: s_stride,
+            6: fmt | scaled << 1 | block << 8}
+
+
+def matmul(a_addr, a_stride, m, acc_addr, acc_stride, sa_addr=0, sa_stride=0, fmt=0, scaled=0,
+           accumulate=0):
+    return {0: 2, 1: a_addr, 2: a_stride, 3: m, 4: sa_addr, 5: sa_stride, 6: acc_addr,
+            7: acc_stride, 8: fmt | scaled << 1 | accumulate << 2}
+
+
+def desc_mxu_corpus():
+    w = lambda name, data: write("desc_mxu", name, data)
+    # flags bit 0: the small 8x8 chip (cycle-accurate, 64 KiB VMEM, 4 KiB ACC); bit 1: force ops.
+    acc1 = ACC0 + ACC_STRIDE  # the harness drives the chip's last MXU (MXU1)
+    w("valid_load_matmul", descs(0, load_w(0x0, 128, 128, 128),
+                                 matmul(0x4000, 128, 64, 0, 512)))
+    w("valid_scaled", descs(0, load_w(0x0, 128, 128, 128, 0x8000, 128, scaled=1, block=32),
+                            matmul(0x10000, 128, 16, 0, 512, 0x20000, 4, scaled=1, accumulate=1)))
+    w("valid_small_e5m2", descs(1, load_w(0x0, 8, 8, 8, fmt=1), matmul(0x100, 8, 8, 0, 32, fmt=1),
+                                matmul(0x100, 8, 4, 256, 32, accumulate=1)))
+    w("valid_small_partial", descs(1, load_w(0x40, 16, 5, 3), matmul(0x200, 7, 9, 64, 12)))
+    w("valid_small_scaled", descs(1, load_w(0x0, 8, 8, 8, 0x80, 8, scaled=1, block=4),
+                                  matmul(0x100, 8, 8, 0, 32, 0x200, 2, scaled=1)))
+    w("near_matmul_first", descs(0, matmul(0x0, 128, 1, 0, 512)))
+    w("near_k_too_big", descs(0, load_w(0x0, 256, 129, 128)))
+    w("near_n_zero", descs(1, load_w(0x0, 8, 8, 0)))
+    w("near_block", descs(0, load_w(0x0, 128, 96, 128, 0x8000, 128, scaled=1, block=64)))
+    w("near_w_stride", descs(0, load_w(0x0, 127, 128, 128)))
+    w("near_w_in_acc", descs(0, load_w(acc1, 128, 4, 4)))
+    w("near_w_past_vmem", descs(1, load_w(0xFFF0, 8, 8, 8)))
+    w("near_acc_unaligned", descs(1, load_w(0x0, 8, 8, 8), matmul(0x100, 8, 1, 2, 32)))
+    w("near_acc_overflow", descs(1, load_w(0x0, 8, 8, 8), matmul(0x0, 8, 129, 0, 32)))
+    w("near_m_zero", descs(1, load_w(0x0, 8, 8, 8), matmul(0x0, 8, 0, 0, 32)))
+    w("near_a_in_hbm", descs(0, load_w(0x0, 128, 4, 4), matmul(HBM, 128, 1, 0, 16)))
+    w("near_sa_stride", descs(1, load_w(0x0, 8, 8, 8, 0x80, 8, scaled=1, block=4),
+                              matmul(0x100, 8, 8, 0, 32, 0x200, 1, scaled=1)))
+    w("near_scaled_no_block", descs(1, load_w(0x0, 8, 4, 8), matmul(0x100, 8, 2, 0, 32, 0, 1,
+                                                                    scaled=1)))
+    w("near_bad_opcode", descs(0, {0: 3}))
+    # The largest matmul the default chip's 4 MiB accumulators hold with N = 1: M = 2^20 rows.
+    w("near_m_max", descs(0, load_w(0x0, 1, 1, 1), matmul(0x0, 1, 1 << 20, 0, 4)))
+
+
+def ici(op, peer, tag=0, addr=0, nbytes=0, pre_bytes=None, pre_msg=0):
+    d = {0: op, 1: peer, 2: tag, 3: addr, 4: addr >> 32, 5: nbytes}
+    if pre_bytes is not None:  # the peer's packets for this message arrive first
+        d[14] = pre_bytes
+        d[15] = 1 | pre_msg << 1
+    return d
+
+
+def desc_ici_corpus():
+    w = lambda name, data: write("desc_ici", name, data)
+    # flags bits 0-1: pod (0 one chip, 1 ring of 4, 2 ring of 4 with chip 2 cut off); bit 2: force.
+    SEND, RECV, SIGNAL = 1, 2, 3
+    w("valid_send_recv", descs(1, ici(SEND, 1, 7, 0x1000, 8192), ici(RECV, 3, 7, 0x4000, 8192)))
+    w("valid_self", descs(0, ici(SEND, 0, 1, 0x0, 100), ici(RECV, 0, 1, 0x1000, 100),
+                          ici(SIGNAL, 0, 5)))
+    w("valid_signal", descs(1, ici(SIGNAL, 3, 31)))
+    w("valid_hbm_acc", descs(1, ici(SEND, 2, 0, HBM + 0x10000, 4096),
+                             ici(RECV, 1, 0, ACC0 + 0x100, 64)))
+    w("valid_early", descs(1, ici(RECV, 1, 9, 0x2000, 5000, pre_bytes=5000)))
+    w("valid_ring_allreduce", descs(1, ici(SEND, 1, 2, 0x0, 16384), ici(RECV, 3, 2, 0x8000, 16384),
+                                    ici(SIGNAL, 1, 0), ici(SEND, 1, 2, 0x8000, 16384),
+                                    ici(RECV, 3, 2, 0x0, 16384, pre_bytes=16384, pre_msg=1)))
+    w("near_peer", descs(1, ici(SEND, 4, 0, 0x0, 64)))
+    w("near_unreachable", descs(2, ici(SEND, 2, 0, 0x0, 64)))
+    w("near_signal_unreachable", descs(2, ici(SIGNAL, 2, 0)))
+    w("near_sem", descs(1, ici(SIGNAL, 1, 32)))
+    w("near_bytes_zero", descs(1, ici(RECV, 1, 0, 0x0, 0)))
+    w("near_past_vmem", descs(1, ici(SEND, 1, 0, 0x1FFFFF0, 0x20)))
+    w("near_acc_index", descs(1, ici(RECV, 1, 0, ACC0 + 2 * ACC_STRIDE, 16)))
+    w("near_size_mismatch", descs(1, ici(RECV, 1, 4, 0x0, 4096, pre_bytes=4097)))
+    w("near_bad_opcode", descs(1, {0: 4, 1: 1}))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--firmware-dir", help="build/firmware: copy real firmware ELFs as seeds")
@@ -272,6 +365,8 @@ def main():
     elf_corpus(args.firmware_dir)
     trace_corpus()
     gdb_corpus()
+    desc_mxu_corpus()
+    desc_ici_corpus()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@
 #   --build-dir  default build-fuzz (corpora in DIR/corpus/<harness>, logs in DIR/logs,
 #                findings in DIR/artifacts/<harness>/)
 #   --report     also write the table to FILE
-#   HARNESS      npy elf trace_dramsys trace_ramulator gdb_packet config desc (default: all)
+#   HARNESS      npy elf trace_dramsys trace_ramulator gdb_packet config desc desc_mxu
+#                desc_ici (default: all)
 #
 # Environment: CC/CXX (default clang-14/clang++-14), JOBS (build jobs, default 2), NICE (default
 # 19: campaigns run at the lowest priority on shared machines), FUZZ_FLAGS (more libFuzzer flags).
@@ -30,12 +31,12 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift 2 ;;
     --build-dir) build_dir="$(realpath -m "$2")"; shift 2 ;;
     --report) report="$(realpath -m "$2")"; shift 2 ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz: error: unknown option '$1'" >&2; exit 2 ;;
     *) harnesses+=("$1"); shift ;;
   esac
 done
-all=(npy elf trace_dramsys trace_ramulator gdb_packet config desc)
+all=(npy elf trace_dramsys trace_ramulator gdb_packet config desc desc_mxu desc_ici)
 [ ${#harnesses[@]} -eq 0 ] && harnesses=("${all[@]}")
 for h in "${harnesses[@]}"; do
   [ -d "$top/tools/fuzz/corpus/$h" ] || { echo "fuzz: error: unknown harness '$h'" >&2; exit 2; }
