@@ -143,6 +143,14 @@ Engine::Timing IciEngine::execute(const Desc& d, std::uint64_t now) {
       (std::uint64_t{f::kAddrHi.get(d.data())} << 32) | f::kAddrLo.get(d.data());
   const std::uint64_t bytes = f::kBytes.get(d.data());
   if (bytes == 0) throw EngineError{regs::Fault::kBadField, fmt::format("{}: BYTES = 0", what)};
+  // A SEND's packets carry copies of the whole message from dispatch on: bounded host memory.
+  constexpr std::uint64_t kMaxMessageBytes = std::uint64_t{256} << 20;
+  if (bytes > kMaxMessageBytes) {
+    throw EngineError{regs::Fault::kBadField,
+                      fmt::format("{}: BYTES = {} is above the {} bytes (256 MiB) one message may "
+                                  "carry; split it into several",
+                                  what, bytes, kMaxMessageBytes)};
+  }
   const SpaceAddr at =
       state_.resolve(addr, bytes, send ? "ICI_SEND source" : "ICI_RECV destination");
   const std::uint64_t seq = current_seq();

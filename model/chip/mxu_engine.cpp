@@ -36,9 +36,8 @@ MxuEngine::MxuEngine(const sc_core::sc_module_name& name, ChipState& state, std:
         require_rtl(state.rtl, "mxu", mode)
             .mxu_check(mode, sys_cfg_, this->name(), RtlWaves{r.waves, r.waves_start, r.waves_end});
   } else if (!state.cfg.rtl.waves.empty()) {
-    throw_bad_input(
-        "[rtl] waves = \"{}\" needs [rtl] mxu = \"tile\" (the waveforms are the tile's)",
-        state.cfg.rtl.waves);
+    throw_bad_input(R"([rtl] waves = "{}" needs [rtl] mxu = "tile" (the waveforms are the tile's))",
+                    state.cfg.rtl.waves);
   }
 }
 

@@ -149,9 +149,10 @@ void walk_scopes(const Merged& m, Open&& open, Var&& var, Close&& close) {
 
 void write_vcd(const std::string& tmp, const Merged& m, const FileInfo& info) {
   std::ofstream f(tmp, std::ios::binary);
-  if (!f)
+  if (!f) {
     throw_bad_input("cannot write waveform file '{}': {}", tmp,
                     std::generic_category().message(errno));
+  }
   f << "$version mxemu $end\n";
   if (!info.comment.empty()) f << "$comment " << info.comment << " $end\n";
   f << "$timescale " << info.timescale << " $end\n";

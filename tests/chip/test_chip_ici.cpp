@@ -363,6 +363,14 @@ TEST_CASE("bad interconnect input is refused with the cause named", "[chip][ici]
   CHECK(r.chips[0].end.kind == chip::ChipEnd::Kind::kFault);
   CHECK_THAT(r.chips[0].end.message,
              Catch::Contains("ICI_SEND names chip 5, but the pod has 2 chips (0..1)"));
+  // A message above the 256 MiB one descriptor may carry (its packets copy it at dispatch).
+  job = p2p_job(cfg, 1000, 0, 1, data);
+  for (auto& p : job.programs) p.scalars = {{"src", 0}, {"dst", 1}, {"send_bytes", (1u << 28) + 1}};
+  r = test::run_pod(job);
+  CHECK(r.chips[0].end.kind == chip::ChipEnd::Kind::kFault);
+  CHECK_THAT(r.chips[0].end.message,
+             Catch::Contains("ICI_SEND: BYTES = 268435457 is above the 268435456 bytes (256 MiB) "
+                             "one message may carry"));
   job = p2p_job(cfg, 1000, 0, 1, data);
   job.programs[1].outputs[0].second = make_u8({999}, std::vector<std::uint8_t>(999));
   r = test::run_pod(job);
