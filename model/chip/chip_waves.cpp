@@ -42,7 +42,8 @@ HbmCmd wave_command(hbm::Command c) {
   return HbmCmd::kNone;
 }
 
-constexpr std::uint32_t kQueueBits = 16, kSeqBits = 32, kOpBits = 8, kSpanBits = 11;
+constexpr std::uint32_t kQueueBits = 16, kSeqBits = 32, kOpBits = 8, kSpanBits = 11,
+                        kCreditBits = 32;
 
 }  // namespace
 
@@ -80,6 +81,7 @@ ChipWaves::ChipWaves(const sc_core::sc_module_name& name, const std::string& sco
   for (std::uint32_t i = 0; i < regs::kNumSemaphores; ++i) {
     sems_[i] = rec_.add(this->scope("sem"), fmt::format("sem{}", i), 32);
   }
+  router_.set_record_links(true);  // link states, credits and resends (finish())
   SC_METHOD(poll);
   sensitive << state_.changed;
 }
@@ -227,6 +229,43 @@ void ChipWaves::finish(std::uint64_t end_cycle) {
       rec_.set(id, a, 1);
       rec_.set(id, std::max(a + 1, (sp.end + period - 1) / period), 0);
     }
+  }
+  // ICI: each port's link state, its credits on every virtual channel that carried traffic, and
+  // its go-back-N resends (a running count), from the router's log.
+  for (std::uint32_t p = 0; p < ici::kMaxPorts; ++p) {
+    const ici::LinkLog& log = router_.link_log(p);
+    if (log.state.empty()) continue;  // never wired
+    // Before the port's first wiring its link is down (a spare's ports until it takes over).
+    const std::uint64_t first = log.state.front().first == 0
+                                    ? static_cast<std::uint64_t>(log.state.front().second)
+                                    : static_cast<std::uint64_t>(ici::LinkState::kDown);
+    const waves::SignalId link = rec_.add(scope("ici"), fmt::format("port{}_link", p), 2, first);
+    for (const auto& [at, st] : log.state) {
+      rec_.set(link, at / period, static_cast<std::uint64_t>(st));
+    }
+    std::map<std::uint32_t, waves::SignalId> vcs;
+    for (const ici::CreditSample& c : log.credits) {
+      if (c.traffic && vcs.count(c.vc) == 0) vcs[c.vc] = 0;
+    }
+    for (auto& [vc, id] : vcs) {
+      std::uint64_t full = 0;  // the credits of the port's first wiring
+      for (const ici::CreditSample& c : log.credits) {
+        if (c.vc == vc) {
+          full = c.credits;
+          break;
+        }
+      }
+      id = rec_.add(scope("ici"), fmt::format("port{}_vc{}_credits", p, vc), kCreditBits, full);
+    }
+    for (const ici::CreditSample& c : log.credits) {
+      if (const auto it = vcs.find(c.vc); it != vcs.end()) {
+        rec_.set(it->second, c.at / period, c.credits);
+      }
+    }
+    const waves::SignalId retries =
+        rec_.add(scope("ici"), fmt::format("port{}_retries", p), kSeqBits);
+    std::uint64_t n = 0;
+    for (const ici::Ps at : log.resends) rec_.set(retries, at / period, ++n);
   }
   rec_.set_end_time(end_cycle);
 }

@@ -7,7 +7,8 @@
 // - MXU folds: the fold's closed-form schedule (mxu::FoldTiming) as the engine computes it;
 // - the core's pc: the core's sync points (CoreModule::set_on_sync);
 // - HBM: each access's accept cycle (ChipHbm::set_on_accept) and, after the run, the
-//   controller's command log; ICI ports: the router's busy spans, after the run.
+//   controller's command log; ICI ports: the router's busy spans and link log (states, credits,
+//   resends; kept only when a probe exists), after the run.
 // Nothing here changes the model's state or schedule: results, cycles and statistics are those
 // of a run without waveforms (test chip_waves). With [waves] off no probe exists.
 #pragma once

@@ -97,6 +97,7 @@ void Fabric::fail_chip(std::uint32_t logical, Ps now) {
   if (!chip_alive_[failed]) return;
   chip_alive_[failed] = false;
   routers_[failed]->set_halted(true);
+  std::vector<Endpoint> peers;  // the waveforms: links dark while the OCS moves them
   for (std::uint32_t p = 0; p < kMaxPorts; ++p) {
     const auto l = topo_.link_at(Endpoint{failed, p});
     if (!l || !alive_[*l]) continue;
@@ -105,11 +106,16 @@ void Fabric::fail_chip(std::uint32_t logical, Ps now) {
     lanes_[*l][1].set_dark(true);
     const Endpoint peer = topo_.other_end(*l, Endpoint{failed, p});
     routers_[peer.chip]->detach(peer.port);
+    routers_[failed]->note_link_state(p, LinkState::kDown);
+    peers.push_back(peer);
   }
   events_.push_back(FabricEvent{now, fmt::format("chip {} failed", logical)});
   ++failed_pending_;
   recompute_routes();
   const bool spare_left = next_spare_ < topo_.chips();
+  if (spare_left) {
+    for (const Endpoint& e : peers) routers_[e.chip]->note_link_state(e.port, LinkState::kDark);
+  }
   if (chip_events_.failed) chip_events_.failed(failed, spare_left);
   broadcast_epoch(1);  // degraded: the survivors know a rewiring is coming (or not: no spare)
   if (!spare_left) {

@@ -34,7 +34,22 @@ void Router::attach(std::uint32_t port, Lane* out, Lane* in, Ps latency, std::ui
   p.rx = LinkRx{};
   if (p.buf.size() < vcs) p.buf.resize(vcs);
   if (in != nullptr) in->set_receiver(&kick_);
+  if (record_links_) {
+    const Ps now = now_ps();
+    p.log.state.emplace_back(now, LinkState::kUp);
+    for (std::uint32_t vc = 0; vc < vcs; ++vc) {
+      p.log.credits.push_back(CreditSample{now, vc, p.tx->credits(vc), false});
+    }
+  }
   kick();
+}
+
+void Router::note_link_state(std::uint32_t port, LinkState s) {
+  if (record_links_) ports_.at(port).log.state.emplace_back(now_ps(), s);
+}
+
+void Router::note_credits(Port& port, std::uint32_t vc, Ps now) {
+  if (record_links_) port.log.credits.push_back(CreditSample{now, vc, port.tx->credits(vc), true});
 }
 
 void Router::link_failed(std::uint32_t port) {
@@ -53,6 +68,7 @@ void Router::link_failed(std::uint32_t port) {
   }
   local_.insert(local_.begin(), std::make_move_iterator(back.begin()),
                 std::make_move_iterator(back.end()));  // ahead of the rest, in order
+  note_link_state(port, LinkState::kDown);
   p.out = nullptr;
   p.in = nullptr;
   kick();
@@ -80,6 +96,7 @@ void Router::set_epoch(std::uint32_t epoch, std::uint32_t state) {
 
 void Router::detach(std::uint32_t port) {
   Port& p = ports_.at(port);
+  note_link_state(port, LinkState::kDown);
   p.out = nullptr;
   p.in = nullptr;
   kick();
@@ -153,7 +170,11 @@ void Router::step(Ps now) {
   for (std::uint32_t pi = 0; pi < kMaxPorts; ++pi) {
     Port& p = ports_[pi];
     if (p.in == nullptr) continue;
-    while (p.in->control_ready(now)) p.tx->on_control(p.in->pop_control());
+    while (p.in->control_ready(now)) {
+      const Control c = p.in->pop_control();
+      p.tx->on_control(c);
+      if (c.kind == Control::Kind::kCredit) note_credits(p, c.vc, now);
+    }
     while (p.in->flight_ready(now)) {
       const Flight f = p.in->pop_flight();
       LinkRx::Result r = p.rx.receive(f, now);
@@ -204,6 +225,7 @@ void Router::step(Ps now) {
     if (out.out == nullptr || out.out->dark() || out.tx->free_at() > now) continue;
     if (out.tx->resend_pending()) {
       const Flight f = out.tx->resend(now);
+      if (record_links_) out.log.resends.push_back(now);  // the port was free: it starts now
       note_span(out,
                 f.arrival - out.tx->latency() -
                     cfg_.wire_ps(cfg_.header_bytes + f.packet->payload.size()),
@@ -248,7 +270,9 @@ void Router::step(Ps now) {
         return_credit(*s.in_port, s.vc, taken.packet, now);
         ++out.forwarded;
       }
+      const std::uint32_t sent_vc = taken.packet.hops;
       const Flight f = out.tx->send(std::move(taken.packet), now);
+      note_credits(out, sent_vc, now);
       const Ps end = f.arrival - out.tx->latency();
       note_span(out, end - cfg_.wire_ps(wire), end, f.packet->payload.size());
       out.out->push(f, now);

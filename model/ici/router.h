@@ -51,6 +51,22 @@ struct BusySpan {
   std::uint64_t packets = 0, bytes = 0;
 };
 
+// A port's link as the waveforms show it (set_record_links; docs/SIM.md "Waveforms"): up, down
+// (failed, or its peer chip failed with no spare left), dark (its circuit is being moved by the
+// OCS to a spare; up again when rewired).
+enum class LinkState : std::uint8_t { kDown = 0, kUp = 1, kDark = 2 };
+struct CreditSample {
+  Ps at = 0;
+  std::uint32_t vc = 0;
+  std::uint64_t credits = 0;  // the sender's credits on `vc` after the change
+  bool traffic = false;       // a send or a returned credit (false: the link's wiring)
+};
+struct LinkLog {
+  std::vector<std::pair<Ps, LinkState>> state;
+  std::vector<CreditSample> credits;
+  std::vector<Ps> resends;  // each go-back-N retransmission's start on the wire
+};
+
 class Router : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Router);
@@ -75,6 +91,11 @@ class Router : public sc_core::sc_module {
   // Forgets the link at `port` (its peer failed); attach() wires it again.
   void detach(std::uint32_t port);
   void set_record_timeline(bool on) { record_ = on; }
+  // Keep each port's link state, credit and resend changes (the waveforms; off: no cost).
+  void set_record_links(bool on) { record_links_ = on; }
+  const LinkLog& link_log(std::uint32_t port) const { return ports_.at(port).log; }
+  // The fabric says what a port's link is now (recorded only with set_record_links).
+  void note_link_state(std::uint32_t port, LinkState s);
   void kick() { kick_.notify(sc_core::SC_ZERO_TIME); }
 
   // The chip's own packets, in order, each no earlier than `ready` (ps). on_sent runs when the
@@ -111,6 +132,7 @@ class Router : public sc_core::sc_module {
     std::vector<BusySpan> spans;
     std::optional<Ps> stall_since;
     std::vector<LinkStats> history;  // of earlier wirings of this port
+    LinkLog log;                     // with record_links_ only
   };
 
   void thread();
@@ -121,6 +143,7 @@ class Router : public sc_core::sc_module {
   std::optional<std::uint32_t> out_port(const Packet& p) const;
   void return_credit(std::uint32_t in_port, std::uint32_t vc, const Packet& p, Ps now);
   void note_span(Port& port, Ps start, Ps end, std::uint64_t bytes);
+  void note_credits(Port& port, std::uint32_t vc, Ps now);
 
   const IciConfig& cfg_;
   std::uint32_t chip_;
@@ -133,6 +156,7 @@ class Router : public sc_core::sc_module {
   std::uint32_t epoch_ = 0;
   std::function<void(std::uint32_t, std::uint32_t)> on_epoch_;
   bool record_ = false;
+  bool record_links_ = false;
   sc_core::sc_event kick_;
 };
 

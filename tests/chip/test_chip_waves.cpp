@@ -1,7 +1,8 @@
 // The model's waveforms ([waves] file, --vcd / --fst; docs/SIM.md "Waveforms"): the VCD of small
 // runs, parsed here, checked against closed forms (MXU fold timing of docs/TIMING.md, the gemm
-// firmware's semaphore set-up, HBM tRCD), scopes of two chips, the trace window, FST read back
-// through fstapi, determinism, bad input, and that waveforms change no result, cycle or statistic.
+// firmware's semaphore set-up, HBM tRCD; ICI credits, link states and retries of docs/ICI.md),
+// scopes of two chips, the trace window, FST read back through fstapi, determinism, bad input,
+// and that waveforms change no result, cycle or statistic.
 #include <fstapi.h>
 
 #include <fmt/format.h>
@@ -18,6 +19,8 @@
 #include "model/common/error.h"
 #include "model/common/npy.h"
 #include "model/hbm/config.h"
+#include "model/ici/ici_config.h"
+#include "model/ici/topology.h"
 #include "testbench/mxemu/bundled.h"
 #include "tests/chip/chip_test_util.h"
 #include "tests/core/subprocess.h"
@@ -400,4 +403,214 @@ TEST_CASE("bad waveform paths and windows are refused and leave no file", "[chip
   INFO(err4);
   CHECK(std::filesystem::exists(ok));
   for (const auto& p : {an, bn, cn, ok}) std::filesystem::remove(p);
+}
+
+namespace {
+
+// Chip `src` of a ring of `chips` sends `bytes` to chip `dst` (firmware chip_ici_p2p, as in
+// test chip_ici), with waveforms into `file`.
+sim::PodJob ring_p2p(sim::SimConfig cfg, std::uint32_t chips, std::size_t bytes, std::uint32_t src,
+                     std::uint32_t dst, const std::string& file, std::vector<std::uint8_t>& data) {
+  cfg.pod.shape = {chips, 1, 1};
+  cfg.pod.topology = ici::TopologyKind::kRing;
+  cfg.chip.waves.file = file;
+  std::mt19937_64 rng(bytes);
+  data.resize(bytes);
+  for (auto& b : data) b = static_cast<std::uint8_t>(rng());
+  sim::ChipProgram p;
+  p.firmware_name = "ici_p2p";
+  p.firmware_elf = test::test_firmware("chip_ici_p2p");
+  p.inputs.emplace_back("X", make_u8({bytes}, data));
+  p.outputs.emplace_back("Y", make_u8({bytes}, std::vector<std::uint8_t>(bytes)));
+  p.scalars = {{"src", src}, {"dst", dst}};
+  sim::PodJob job;
+  job.config = cfg;
+  job.max_cycles = 50'000'000;
+  std::vector<sim::ChipProgram> progs(chips, p);
+  progs[dst].read_back = {"Y"};
+  job.programs = progs;
+  return job;
+}
+
+// docs/ICI.md "Credit-based flow control": credits = (ceil(RTT * B / w_max) + 1) packets of
+// w_max wire bytes, RTT = 2L + w_max/B + router (ns; B in bytes per ns).
+std::uint64_t doc_credits(const ici::IciConfig& c, bool through_ocs) {
+  const double w = c.header_bytes + c.max_payload_bytes, b = c.bandwidth_gbps;
+  const double l = c.serdes_ns + c.fec_ns +
+                   (through_ocs ? c.ocs_fibre_m : c.fibre_m) * (c.fibre_ps_per_m / 1000.0);
+  const double rtt = 2 * l + w / b + c.router_ns;
+  return static_cast<std::uint64_t>((std::ceil(rtt * b / w) + 1) * w);
+}
+
+// Every credit signal of the file: starts at its link's credits `full(name)`, never above them
+// (nor "negative": an unsigned wrap would be far above), and back at them at the end but for
+// what is on its way: a credit returns the link's latency L after the receiver passed its packet
+// on, so a run that ends as its last packets land may miss those delivered in the last L (packets
+// land at least w_max/B apart: at most ceil(L B / w_max) + 1 of them). `dead(name)`: a port
+// whose link failed (its credits stay where they were).
+template <typename Full, typename Dead>
+std::size_t check_credits(const Vcd& v, const ici::IciConfig& ic, Full full, Dead dead) {
+  const std::uint64_t w = ic.header_bytes + ic.max_payload_bytes;
+  std::size_t n = 0;
+  for (const auto& [name, id] : v.id_of) {
+    if (!name.ends_with("_credits")) continue;
+    INFO(name);
+    const std::uint64_t c = full(name);
+    const auto& ch = v.changes.at(id);
+    CHECK(ch.front().second == c);
+    for (const auto& [t, val] : ch) CHECK(val <= c);
+    if (!dead(name)) {
+      const bool ocs = c > doc_credits(ic, false);
+      const auto in_flight =
+          (ic.hop_ps(ocs) * ic.bandwidth_gbps / 1000 + w - 1) / w + 1;  // packets
+      CHECK(ch.back().second + in_flight * w >= c);
+    }
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("ICI ports show link state, credits and retries as docs/ICI.md gives them",
+          "[chip][waves][ici]") {
+  const sim::SimConfig base = sim::load_sim_config("");
+  const ici::IciConfig& ic = base.ici;
+  const std::uint64_t c_cube = doc_credits(ic, false), c_ocs = doc_credits(ic, true);
+  CHECK(c_cube == 45'408);  // the figures docs/ICI.md states: 11 and 18 packets
+  CHECK(c_ocs == 74'304);
+  const std::uint64_t w_max = ic.header_bytes + ic.max_payload_bytes;
+  const std::string ici0 = "pod.chip0.ici.", ici1 = "pod.chip1.ici.";
+  const auto never = [](const std::string&) { return false; };
+
+  SECTION("a clean message: credits leave and come back, links up, no retries") {
+    // A ring of 4: chip 0 sends 256 KiB to chip 1 while chip 2 sends 1 MiB to chip 3 (its own
+    // link), so the pod runs on well after chip 1 has its data and 0 -> 1's credits are back.
+    const std::string path = tmp("ici.vcd");
+    std::vector<std::uint8_t> data, other;
+    sim::PodJob job = ring_p2p(base, 4, 256u << 10, 0, 1, path, data);
+    const sim::PodJob job23 = ring_p2p(base, 4, 1u << 20, 2, 3, path, other);
+    job.programs[2] = job23.programs[2];
+    job.programs[3] = job23.programs[3];
+    const sim::PodResult r = test::run_pod(job);
+    REQUIRE(r.chips[1].end.kind == chip::ChipEnd::Kind::kExit);
+    CHECK(r.chips[1].outputs.at("Y").data == data);
+    CHECK(r.chips[3].outputs.at("Y").data == other);
+    const std::uint64_t end = r.chips[3].total_cycles;
+    CHECK(end > r.chips[1].total_cycles + 1000);
+    const Vcd v(path);
+    // Chip 0 -> 1 leaves on x+ (port 0, the lowest port of a shortest path), one hop: VC 0.
+    const auto& cr = v.of(ici0 + "port0_vc0_credits");
+    REQUIRE(cr.size() >= 3);
+    CHECK(cr[0].second == c_cube);
+    CHECK(cr[1].second == c_cube - w_max);  // the first (full) packet takes its wire size
+    // The first credit comes back no earlier than one round trip after it left.
+    std::optional<std::uint64_t> back;
+    for (std::size_t i = 1; i + 1 < cr.size() && !back; ++i) {
+      if (cr[i + 1].second > cr[i].second) back = cr[i + 1].first;
+    }
+    REQUIRE(back.has_value());
+    CHECK(*back >= cr[1].first + (2 * ic.hop_ps(false) + ic.wire_ps(w_max)) / 1000);
+    CHECK(check_credits(
+              v, ic, [&](const std::string&) { return c_cube; }, never) >= 1);
+    for (const std::string& s : {ici0 + "port0_link", ici1 + "port1_link"}) {
+      INFO(s);
+      CHECK(v.of(s).size() == 1);  // up from the start, never changes
+      CHECK(v.at(s, 0) == 1);
+    }
+    CHECK(v.at(ici0 + "port0_retries", end) == 0);
+    // Waveforms change nothing of the pod's run.
+    sim::PodJob plain = job;
+    plain.config->chip.waves.file.clear();
+    const sim::PodResult r0 = test::run_pod(plain);
+    for (std::size_t i = 0; i < 4; ++i) CHECK(r0.chips[i].total_cycles == r.chips[i].total_cycles);
+    CHECK(r0.stats["pod"]["ici"] == r.stats["pod"]["ici"]);
+    std::filesystem::remove(path);
+  }
+
+  SECTION("a [[pod.fault]] link shows down from its fault time; the detour's credits return") {
+    sim::SimConfig cfg = base;
+    ici::FaultSpec f;
+    f.kind = ici::FaultSpec::Kind::kLink;
+    f.chip = 0;
+    f.port = 0;  // chip0.x+ - chip1.x-
+    f.at_ns = 3'000;
+    cfg.pod.faults = {f};
+    const std::string path = tmp("ici_fault.vcd");
+    std::vector<std::uint8_t> data;
+    const sim::PodResult r = test::run_pod(ring_p2p(cfg, 4, 1u << 20, 0, 1, path, data));
+    REQUIRE(r.chips[1].end.kind == chip::ChipEnd::Kind::kExit);
+    CHECK(r.chips[1].outputs.at("Y").data == data);
+    std::uint64_t end = 0;
+    for (const auto& c : r.chips) end = std::max(end, c.total_cycles);
+    const Vcd v(path);
+    const std::uint64_t at = f.at_ns * 1000 / cfg.chip.clock().period_ps;  // its cycle
+    for (const std::string& s : {ici0 + "port0_link", ici1 + "port1_link"}) {
+      INFO(s);
+      CHECK(v.at(s, at - 1) == 1);
+      CHECK(v.at(s, at) == 0);
+      CHECK(v.of(s).back().second == 0);  // stays down
+      CHECK(v.edges(s, 0) == std::vector<std::uint64_t>{at});
+    }
+    for (const std::string& s : {ici0 + "port1_link", std::string("pod.chip3.ici.port0_link")}) {
+      INFO(s);
+      CHECK(v.of(s).size() == 1);
+      CHECK(v.at(s, end) == 1);
+    }
+    // The ring's wrap-around link (chip3.x+ - chip0.x-) goes through the OCS.
+    const auto full = [&](const std::string& n) {
+      return n.starts_with(ici0 + "port1_") || n.starts_with("pod.chip3.ici.port0_") ? c_ocs
+                                                                                     : c_cube;
+    };
+    const auto dead = [&](const std::string& n) {
+      return n.starts_with(ici0 + "port0_") || n.starts_with(ici1 + "port1_");
+    };
+    CHECK(check_credits(v, ic, full, dead) >= 3);  // the detour: 0 -> 3 -> 2 -> 1
+    CHECK(v.has(ici0 + "port1_vc0_credits"));
+    CHECK(v.has("pod.chip3.ici.port1_vc1_credits"));
+    CHECK(v.has("pod.chip2.ici.port1_vc2_credits"));
+    // Nothing is sent on the dead link after its failure.
+    const auto& dc = v.of(ici0 + "port0_vc0_credits");
+    CHECK(dc.back().first <= at);
+    std::filesystem::remove(path);
+  }
+
+  SECTION("a bit-error rate makes go-back-N resends appear, within the docs' bounds") {
+    sim::SimConfig cfg = base;
+    cfg.ici.bit_error_rate = 4e-6;  // p = 1 - (1 - BER)^(8 w) = 12 % per 4128-byte packet
+    const std::string path = tmp("ici_ber.vcd");
+    std::vector<std::uint8_t> data;
+    const sim::PodResult r = test::run_pod(ring_p2p(cfg, 2, 1u << 20, 0, 1, path, data));
+    REQUIRE(r.chips[1].end.kind == chip::ChipEnd::Kind::kExit);
+    CHECK(r.chips[1].outputs.at("Y").data == data);
+    const std::uint64_t end = std::max(r.chips[0].total_cycles, r.chips[1].total_cycles);
+    const Vcd v(path);
+    const auto& rt = v.of(ici0 + "port0_retries");
+    // A running count: +1 per resend (one packet on the wire at a time: >= 41 ns apart).
+    for (std::size_t i = 1; i < rt.size(); ++i) CHECK(rt[i].second == rt[i - 1].second + 1);
+    const std::uint64_t resent = v.at(ici0 + "port0_retries", end);
+    const auto& dir = r.stats["pod"]["ici"]["links"][0]["directions"][0];  // chip0.x+ -> chip1
+    REQUIRE(dir["from"] == "chip0.x+");
+    CHECK(resent == dir["retransmissions"].get<std::uint64_t>());
+    CHECK(resent > 0);
+    // A resend follows a NACK (a bad packet's last byte lands w/B + L after it left, the NACK
+    // takes L back) or a 2 us timeout: never before one round trip after the first send.
+    const auto& cr = v.of(ici0 + "port0_vc0_credits");
+    REQUIRE(cr.size() >= 2);
+    CHECK(rt.at(1).first >= cr[1].first + (2 * ic.hop_ps(false) + ic.wire_ps(w_max)) / 1000);
+    // Each recovery resends at least the bad packet and at most k = ceil((w/B + 2L) / (w/B))
+    // (a NACK) or the credits' window (a timeout).
+    const double ser = static_cast<double>(w_max) / ic.bandwidth_gbps;
+    const double k = std::ceil((ser + 2 * static_cast<double>(ic.hop_ps(false)) / 1000.0) / ser);
+    const auto nacks = dir["nacks"].get<std::uint64_t>(),
+               tos = dir["timeouts"].get<std::uint64_t>();
+    CHECK(resent >= nacks + tos);
+    CHECK(static_cast<double>(resent) <=
+          static_cast<double>(nacks) * k + static_cast<double>(tos * (c_cube / w_max)));
+    // Retried packets still take and return credits exactly once: back to full at the end.
+    CHECK(check_credits(
+              v, ic, [&](const std::string&) { return c_cube; }, never) >= 1);
+    CHECK(v.at(ici0 + "port0_link", end) == 1);
+    std::filesystem::remove(path);
+  }
 }
