@@ -20,6 +20,7 @@
 
 #include "model/common/npy.h"
 #include "model/numerics/gemm.h"
+#include "model/numerics/mx.h"
 #include "model/sim/runner.h"
 
 namespace mxemu::test {
@@ -174,6 +175,31 @@ inline std::size_t require_well_nested(const std::string& timeline) {
     }
   }
   return n;
+}
+
+// An MX-quantised matrix: E4M3/E5M2 codes and UE8M0 scales.
+struct Mx {
+  std::vector<std::uint8_t> codes, scales;
+};
+
+// rows x cols normal(0, sigma) values quantised along each row (num::mx_quantize, floor scales);
+// with `transpose` the result is the cols x rows matrix with (cols / block) x rows scales (blocks
+// along its rows: a GEMM's B operand with blocks along K).
+inline Mx mx_normal(std::mt19937_64& rng, std::size_t rows, std::size_t cols, int block,
+                    num::Fp8Format fmt, float sigma, bool transpose) {
+  std::normal_distribution<float> d(0.0F, sigma);
+  std::vector<float> v(rows * cols);
+  for (auto& x : v) x = d(rng);
+  const std::size_t nb = cols / static_cast<std::size_t>(block);
+  Mx m{std::vector<std::uint8_t>(rows * cols), std::vector<std::uint8_t>(rows * nb)};
+  num::mx_quantize(v, rows, cols, block, fmt, num::MxScaleMode::kFloor, m.codes, m.scales);
+  if (!transpose) return m;
+  Mx t{m.codes, m.scales};
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t c = 0; c < cols; ++c) t.codes[c * rows + r] = m.codes[r * cols + c];
+    for (std::size_t b = 0; b < nb; ++b) t.scales[b * rows + r] = m.scales[r * nb + b];
+  }
+  return t;
 }
 
 }  // namespace mxemu::test

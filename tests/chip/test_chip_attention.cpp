@@ -68,28 +68,8 @@ bool near_tie(LD want, LD w) {
   return std::fabs(frac - 0.5L) < w;
 }
 
-struct Mx {
-  std::vector<std::uint8_t> codes, scales;
-};
-
-// rows x cols normal(0, sigma) values quantised along each row; with `transpose` the result is
-// the cols x rows matrix with (cols / block) x rows scales (blocks along its rows).
-Mx mx_normal(std::mt19937_64& rng, std::size_t rows, std::size_t cols, int block,
-             num::Fp8Format fmt, float sigma, bool transpose) {
-  std::normal_distribution<float> d(0.0F, sigma);
-  std::vector<float> v(rows * cols);
-  for (auto& x : v) x = d(rng);
-  const std::size_t nb = cols / static_cast<std::size_t>(block);
-  Mx m{std::vector<std::uint8_t>(rows * cols), std::vector<std::uint8_t>(rows * nb)};
-  num::mx_quantize(v, rows, cols, block, fmt, num::MxScaleMode::kFloor, m.codes, m.scales);
-  if (!transpose) return m;
-  Mx t{m.codes, m.scales};
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t c = 0; c < cols; ++c) t.codes[c * rows + r] = m.codes[r * cols + c];
-    for (std::size_t b = 0; b < nb; ++b) t.scales[b * rows + r] = m.scales[r * nb + b];
-  }
-  return t;
-}
+using test::Mx;
+using test::mx_normal;
 
 // The MX quantiser of DESIGN §3 for non-negative values (P), written out: scale
 // 2^(floor(log2 amax) - emax) clamped to [2^-127, 2^127] (2^0 for an all-zero block), each element

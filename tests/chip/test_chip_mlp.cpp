@@ -42,28 +42,8 @@ LD ulp_err(float got, LD want) {
   return std::fabs(static_cast<LD>(got) - want) / std::ldexp(1.0L, e - 23);
 }
 
-struct Mx {
-  std::vector<std::uint8_t> codes, scales;
-};
-
-// rows x cols normal(0, sigma) values quantised along each row; with `transpose` the result is
-// the cols x rows matrix with (cols / block) x rows scales (a weight with blocks along K).
-Mx mx_normal(std::mt19937_64& rng, std::size_t rows, std::size_t cols, int block,
-             num::Fp8Format fmt, float sigma, bool transpose) {
-  std::normal_distribution<float> d(0.0F, sigma);
-  std::vector<float> v(rows * cols);
-  for (auto& x : v) x = d(rng);
-  const std::size_t nb = cols / static_cast<std::size_t>(block);
-  Mx m{std::vector<std::uint8_t>(rows * cols), std::vector<std::uint8_t>(rows * nb)};
-  num::mx_quantize(v, rows, cols, block, fmt, num::MxScaleMode::kFloor, m.codes, m.scales);
-  if (!transpose) return m;
-  Mx t{m.codes, m.scales};
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t c = 0; c < cols; ++c) t.codes[c * rows + r] = m.codes[r * cols + c];
-    for (std::size_t b = 0; b < nb; ++b) t.scales[b * rows + r] = m.scales[r * nb + b];
-  }
-  return t;
-}
+using test::Mx;
+using test::mx_normal;
 
 struct Case {
   std::size_t m, k, h, n;

@@ -36,6 +36,7 @@
 #include "model/ici/router.h"
 #include "model/ici/topology.h"
 #include "tools/fuzz/fuzz_check.h"
+#include "tools/fuzz/zero_hbm.h"
 
 namespace {
 
@@ -43,22 +44,6 @@ using namespace mxemu;
 
 constexpr std::size_t kMaxDescs = 8;
 constexpr std::uint64_t kMaxPackets = 4;
-
-// HBM of the default geometry, reading zeros (the engine copies a SEND's bytes at dispatch).
-class ZeroHbm : public chip::HbmBackend {
- public:
-  std::uint64_t capacity_bytes() const override { return hbm::HbmConfig{}.org.capacity_bytes(); }
-  void read(std::uint64_t /*addr*/, std::span<std::uint8_t> out) override {
-    std::fill(out.begin(), out.end(), 0);
-  }
-  void write(std::uint64_t /*addr*/, std::span<const std::uint8_t> /*in*/) override {}
-  std::uint64_t time_requests(std::span<const std::uint64_t> /*addrs*/, std::uint32_t /*bytes*/,
-                              bool /*is_write*/, std::uint64_t start_cycle) override {
-    return start_cycle;
-  }
-  std::uint64_t bytes_read() const override { return 0; }
-  std::uint64_t bytes_written() const override { return 0; }
-};
 
 // IciEngine with its execute() reachable (it is protected: the dispatch thread calls it).
 class Ici : public chip::IciEngine {
@@ -72,7 +57,8 @@ class Ici : public chip::IciEngine {
 struct Pod {
   chip::ChipConfig cfg;
   ici::IciConfig ici;
-  ZeroHbm hbm;
+  // HBM of the default geometry, reading zeros (the engine copies a SEND's bytes at dispatch).
+  fuzz::ZeroHbm hbm{hbm::HbmConfig{}.org.capacity_bytes()};
   std::unique_ptr<chip::ChipState> state;
   ici::RouteView routes;
   // chips: 1 or a ring of 4; isolated: a chip whose links are all dead (none when > chips).

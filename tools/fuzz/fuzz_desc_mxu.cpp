@@ -27,6 +27,7 @@
 #include "model/chip/mxu_engine.h"
 #include "model/chip/regs.h"
 #include "tools/fuzz/fuzz_check.h"
+#include "tools/fuzz/zero_hbm.h"
 
 namespace {
 
@@ -35,22 +36,6 @@ using namespace mxemu;
 constexpr std::size_t kMaxDescs = 8;
 // Work budget per MATMUL (multiply-adds of one fold over the whole array), see below.
 constexpr std::uint64_t kMaxMacs = std::uint64_t{1} << 20;
-
-// No HBM behind these chips: the MXU reads VMEM only (resolve() needs a capacity).
-class NoHbm : public chip::HbmBackend {
- public:
-  std::uint64_t capacity_bytes() const override { return std::uint64_t{1} << 34; }
-  void read(std::uint64_t /*addr*/, std::span<std::uint8_t> out) override {
-    std::fill(out.begin(), out.end(), 0);
-  }
-  void write(std::uint64_t /*addr*/, std::span<const std::uint8_t> /*in*/) override {}
-  std::uint64_t time_requests(std::span<const std::uint64_t> /*addrs*/, std::uint32_t /*bytes*/,
-                              bool /*is_write*/, std::uint64_t start_cycle) override {
-    return start_cycle;
-  }
-  std::uint64_t bytes_read() const override { return 0; }
-  std::uint64_t bytes_written() const override { return 0; }
-};
 
 // MxuEngine with its execute() reachable (it is protected: the dispatch thread calls it).
 class Mxu : public chip::MxuEngine {
@@ -63,7 +48,8 @@ class Mxu : public chip::MxuEngine {
 
 struct Rig {
   chip::ChipConfig cfg;
-  NoHbm hbm;
+  // No HBM behind these chips: the MXU reads VMEM only (resolve() needs a capacity).
+  fuzz::ZeroHbm hbm{std::uint64_t{1} << 34};
   chip::ChipState state;
   explicit Rig(chip::ChipConfig c) : cfg(std::move(c)), state(cfg, chip::ChipIdentity{}, hbm) {}
 };
