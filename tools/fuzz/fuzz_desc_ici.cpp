@@ -35,8 +35,8 @@
 #include "model/ici/ici_config.h"
 #include "model/ici/router.h"
 #include "model/ici/topology.h"
+#include "tools/fuzz/engine_harness.h"
 #include "tools/fuzz/fuzz_check.h"
-#include "tools/fuzz/zero_hbm.h"
 
 namespace {
 
@@ -45,14 +45,7 @@ using namespace mxemu;
 constexpr std::size_t kMaxDescs = 8;
 constexpr std::uint64_t kMaxPackets = 4;
 
-// IciEngine with its execute() reachable (it is protected: the dispatch thread calls it).
-class Ici : public chip::IciEngine {
- public:
-  using chip::IciEngine::IciEngine;
-  using chip::IciEngine::Timing;
-  Timing run(const chip::Desc& d, std::uint64_t now) { return execute(d, now); }
-  static constexpr std::uint64_t async() { return kAsync; }
-};
+using Ici = fuzz::Exposed<chip::IciEngine>;
 
 struct Pod {
   chip::ChipConfig cfg;

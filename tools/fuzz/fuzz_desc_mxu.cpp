@@ -26,8 +26,8 @@
 #include "model/chip/engine_error.h"
 #include "model/chip/mxu_engine.h"
 #include "model/chip/regs.h"
+#include "tools/fuzz/engine_harness.h"
 #include "tools/fuzz/fuzz_check.h"
-#include "tools/fuzz/zero_hbm.h"
 
 namespace {
 
@@ -37,14 +37,7 @@ constexpr std::size_t kMaxDescs = 8;
 // Work budget per MATMUL (multiply-adds of one fold over the whole array), see below.
 constexpr std::uint64_t kMaxMacs = std::uint64_t{1} << 20;
 
-// MxuEngine with its execute() reachable (it is protected: the dispatch thread calls it).
-class Mxu : public chip::MxuEngine {
- public:
-  using chip::MxuEngine::MxuEngine;
-  using chip::MxuEngine::Timing;
-  Timing run(const chip::Desc& d, std::uint64_t now) { return execute(d, now); }
-  static constexpr std::uint64_t async() { return kAsync; }
-};
+using Mxu = fuzz::Exposed<chip::MxuEngine>;
 
 struct Rig {
   chip::ChipConfig cfg;

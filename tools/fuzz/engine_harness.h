@@ -1,6 +1,7 @@
-// An HBM backend for the engine harnesses: a given capacity (what resolve() checks), reads give
-// zeros, writes are dropped, requests take no time. The engines' own checks are under test, not
-// the memory behind them.
+// Pieces of the engine harnesses (desc_mxu, desc_ici): an engine with its execute() reachable,
+// and an HBM backend of a given capacity (what resolve() checks) whose reads give zeros, writes
+// are dropped and requests take no time. The engines' own checks are under test, not the memory
+// behind them.
 #pragma once
 
 #include <algorithm>
@@ -8,8 +9,19 @@
 #include <span>
 
 #include "model/chip/chip_state.h"
+#include "model/chip/engine.h"
 
 namespace mxemu::fuzz {
+
+// Engine E with its execute() reachable (it is protected: the dispatch thread calls it).
+template <typename E>
+class Exposed : public E {
+ public:
+  using E::E;
+  using Timing = typename E::Timing;
+  Timing run(const chip::Desc& d, std::uint64_t now) { return this->execute(d, now); }
+  static constexpr std::uint64_t async() { return E::kAsync; }
+};
 
 class ZeroHbm : public chip::HbmBackend {
  public:
