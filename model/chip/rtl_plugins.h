@@ -16,15 +16,21 @@
 
 namespace mxemu::chip {
 
-// A second implementation of the VPU's FP32 -> FP8 conversions (CONVERT to E4M3 / E5M2) run on
-// the model's inputs and outputs: throws mxemu::Error (kSimFault) at the first element whose code
-// differs, naming `where`, the element, input, format, mode, expected and got.
+// A second implementation of the VPU's FP32 -> FP8 conversions (CONVERT to E4M3 / E5M2, and
+// MX_QUANT's element codes and UE8M0 block scales) run on the model's inputs and outputs: throws
+// mxemu::Error (kSimFault) at the first element whose code differs, naming `where`, the element,
+// input, format, mode, expected and got.
 class ConvertCheck {
  public:
   virtual ~ConvertCheck() = default;
   // One row: in[c] (FP32 bits) converted by the model to out[c]; `row` names it in messages.
   virtual void convert(num::Fp8Format fmt, num::SatMode sat, std::span<const std::uint32_t> in,
                        std::span<const std::uint8_t> out, std::uint64_t row) = 0;
+  // One row of MX_QUANT: in[c] (FP32 bits) quantised by the model to the element codes codes[c]
+  // (satfinite) and one UE8M0 scale per `block` elements, scales[c / block].
+  virtual void mx_quant(num::Fp8Format elem, std::uint32_t block, std::span<const std::uint32_t> in,
+                        std::span<const std::uint8_t> codes, std::span<const std::uint8_t> scales,
+                        std::uint64_t row) = 0;
   virtual std::uint64_t conversions_checked() const = 0;
   virtual std::string description() const = 0;
 };

@@ -69,9 +69,11 @@ Engine::Timing VpuEngine::execute(const Desc& d, std::uint64_t now) {
     return o;
   };
   const Operand x = operand(l.x), y = operand(l.y), z = operand(l.z);
-  // RTL in the loop: CONVERT's inputs as FP32 bits, read before the op (Z may overwrite X).
-  const bool check = rtl_ && op.func == vpu::VpuFn::kConvert &&
-                     (op.out_fmt == vpu::VpuFmt::kE4M3 || op.out_fmt == vpu::VpuFmt::kE5M2);
+  // RTL in the loop: the inputs of CONVERT (to FP8) and MX_QUANT as FP32 bits, read before the
+  // op (Z may overwrite X).
+  const bool to_fp8 = op.out_fmt == vpu::VpuFmt::kE4M3 || op.out_fmt == vpu::VpuFmt::kE5M2;
+  const bool check =
+      rtl_ && to_fp8 && (op.func == vpu::VpuFn::kConvert || op.func == vpu::VpuFn::kMxQuant);
   std::vector<std::uint32_t> in;
   if (check) {
     in.resize(op.rows * op.cols);
@@ -96,8 +98,14 @@ Engine::Timing VpuEngine::execute(const Desc& d, std::uint64_t now) {
     const num::SatMode sat = op.nonsat ? num::SatMode::kNonSat : num::SatMode::kSatFinite;
     try {
       for (std::uint64_t r = 0; r < op.rows; ++r) {
-        rtl_->convert(f, sat, std::span(in).subspan(r * op.cols, op.cols),
-                      std::span<const std::uint8_t>(z.p + r * z.stride, op.cols), r);
+        const auto row_in = std::span(in).subspan(r * op.cols, op.cols);
+        const std::span<const std::uint8_t> codes(z.p + r * z.stride, op.cols);
+        if (op.func == vpu::VpuFn::kMxQuant) {
+          rtl_->mx_quant(f, op.block, row_in, codes,
+                         std::span<const std::uint8_t>(y.p + r * y.stride, op.cols / op.block), r);
+        } else {
+          rtl_->convert(f, sat, row_in, codes, r);
+        }
       }
     } catch (const Error& e) {
       throw EngineError{regs::Fault::kRtlMismatch, e.what()};

@@ -9,8 +9,11 @@
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -27,6 +30,7 @@
 #include "model/chip/regs.h"
 #include "model/chip/rtl_plugins.h"
 #include "model/common/error.h"
+#include "rtl/loop/convert_check.h"
 #include "rtl/loop/datapath_check.h"
 #include "rtl/loop/tile_check.h"
 #include "rtl/loop/verilated_rtl.h"
@@ -396,6 +400,142 @@ TEST_CASE("the VPU's conversions with the converter RTL in the loop", "[rtl][loo
 
 namespace {
 
+// The MX scale of a block, written for this test from the OCP MX definition: floor(log2 amax)
+// minus the element format's emax, clamped to the UE8M0 range; NaN when the block holds a NaN or
+// an Inf, 2^0 for an all-zero block.
+std::uint8_t mx_scale_ref(std::span<const float> blk, int emax) {
+  double amax = 0;
+  for (const float v : blk) {
+    if (!std::isfinite(v)) return 0xFF;
+    amax = std::max(amax, std::fabs(static_cast<double>(v)));
+  }
+  if (amax == 0) return 127;
+  int e = 0;
+  (void)std::frexp(amax, &e);  // amax = m * 2^e, m in [0.5, 1): floor(log2 amax) = e - 1
+  return static_cast<std::uint8_t>(std::clamp(e - 1 - emax, -127, 127) + 127);
+}
+
+sim::ChipJobResult run_mx_quant(const std::vector<float>& x, std::size_t rows, std::size_t cols,
+                                std::uint32_t out_fmt, std::uint32_t block) {
+  const rtl::VerilatedRtl rtl;
+  sim::ChipJob job;
+  job.firmware_name = "chip_vpu_ops";
+  job.firmware_elf = test::test_firmware("chip_vpu_ops");
+  job.inputs.emplace_back("X", make_f32({rows, cols}, x));
+  job.outputs.emplace_back("Z", make_u8({rows, cols}, std::vector<std::uint8_t>(rows * cols)));
+  job.outputs.emplace_back(
+      "S", make_u8({rows, cols / block}, std::vector<std::uint8_t>(rows * cols / block)));
+  job.read_back = {"Z", "S"};
+  job.scalars = {{"func", static_cast<std::uint32_t>(chip::regs::VpuFn::kMxQuant)},
+                 {"out_fmt", out_fmt},
+                 {"block", block},
+                 {"pad", 0},
+                 {"x_offset", 0}};
+  job.config_path = test::temp_config("rtl_loop_mxq.toml", "[rtl]\nvpu = \"convert\"\n");
+  job.rtl = &rtl;
+  return test::run_job(job);
+}
+
+}  // namespace
+
+TEST_CASE("MX_QUANT's scales and codes with the converter RTL in the loop", "[rtl][loop][vpu]") {
+  const std::size_t block = 32, cols = 128, rows = 8;
+  std::vector<float> x(rows * cols, 0.0F);
+  const auto blk = [&](std::size_t r, std::size_t j) {
+    return std::span(x).subspan(r * cols + j * block, block);
+  };
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<float> unit(-1.0F, 1.0F);
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t j = 0; j < cols / block; ++j) {
+      for (float& v : blk(r, j)) v = unit(rng);
+    }
+  }
+  const float inf = std::numeric_limits<float>::infinity();
+  // Row 0: an all-zero block (signed zeros), a NaN, +Inf and -Inf among normals.
+  for (std::size_t i = 0; i < block; ++i) blk(0, 0)[i] = i % 2 != 0 ? -0.0F : 0.0F;
+  blk(0, 1)[7] = std::numeric_limits<float>::quiet_NaN();
+  blk(0, 2)[31] = inf;
+  blk(0, 3)[0] = -inf;
+  // Row 1: subnormals only; amax just below a power of two; FLT_MAX beside tiny elements (their
+  // scaled values fall below 2^-126); amax 2^-120 (the scale clamps at 2^-127).
+  for (std::size_t i = 0; i < block; ++i) {
+    blk(1, 0)[i] = num::f32_from_bits(static_cast<std::uint32_t>(rng() & 0x807FFFFFU));
+    blk(1, 2)[i] = std::ldexp(unit(rng), -100);
+    blk(1, 3)[i] = std::ldexp(unit(rng), -121);
+  }
+  blk(1, 1)[3] = num::f32_from_bits(0x3FFFFFFFU);
+  blk(1, 2)[9] = -std::numeric_limits<float>::max();
+  blk(1, 3)[30] = std::ldexp(1.0F, -120);
+  // Row 2: the converter corners (ties, sticky neighbours, overflow) one block each; rows 3 and
+  // 4: random bit patterns (NaN blocks, huge ranges).
+  const std::vector<std::uint32_t> corners = cosim::converter_corners();
+  for (std::size_t i = 0; i < cols && i < corners.size(); ++i) {
+    x[2 * cols + i] = num::f32_from_bits(corners[i]);
+  }
+  for (std::size_t i = 3 * cols; i < 5 * cols; ++i) {
+    x[i] = num::f32_from_bits(static_cast<std::uint32_t>(rng()));
+  }
+  for (const std::uint32_t f : {0u, 1u}) {  // VPU_FMT E4M3, E5M2
+    INFO("out_fmt " << f);
+    const sim::ChipJobResult r = run_mx_quant(x, rows, cols, f, block);
+    REQUIRE(r.exit_code == 0);
+    const auto& s = r.stats["engines"]["VPU"]["rtl"];
+    CHECK(s["conversions_checked"].get<std::uint64_t>() == rows * cols + rows * cols / block);
+    CHECK_THAT(s["checker"].get<std::string>(), Contains("ue8m0_from_fp32"));
+    // The outputs against the definition: the scale from the test's own reference, the codes as
+    // the element encoded at that scale.
+    const auto fmt = f == 0 ? num::Fp8Format::kE4M3 : num::Fp8Format::kE5M2;
+    const int emax = f == 0 ? 8 : 15;
+    const auto& z = r.outputs.at("Z").data;
+    const auto& sc = r.outputs.at("S").data;
+    for (std::size_t row = 0; row < rows; ++row) {
+      for (std::size_t j = 0; j < cols / block; ++j) {
+        INFO("row " << row << " block " << j);
+        const std::uint8_t want = mx_scale_ref(blk(row, j), emax);
+        REQUIRE(sc[row * cols / block + j] == want);
+        const int e = want == 0xFF ? 0 : int{want} - 127;
+        for (std::size_t i = 0; i < block; ++i) {
+          REQUIRE(z[row * cols + j * block + i] ==
+                  num::encode_scaled(fmt, blk(row, j)[i], e, num::SatMode::kSatFinite));
+        }
+      }
+    }
+  }
+  // Row 0's block 0 took the unit scale, row 1's block 3 the clamp: the corners were reached.
+  CHECK(mx_scale_ref(blk(0, 0), 8) == 127);
+  CHECK(mx_scale_ref(blk(1, 3), 8) == 0);
+}
+
+TEST_CASE("the MX_QUANT checker names the block and the element that differ", "[rtl][loop][vpu]") {
+  rtl::ConvertCheckRtl check("pod.chip0.vpu");
+  std::vector<std::uint32_t> in(64);
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    in[i] = num::f32_bits(static_cast<float>(i) * 0.25F);  // amax 7.75 and 15.75
+  }
+  // E4M3, emax 8: floor(log2 7.75) = 2 and floor(log2 15.75) = 3 give 2^-6 and 2^-5.
+  const std::vector<std::uint8_t> scales{127 - 6, 127 - 5};
+  std::vector<std::uint8_t> codes(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    codes[i] = num::encode_scaled(num::Fp8Format::kE4M3, num::f32_from_bits(in[i]),
+                                  i < 32 ? -6 : -5, num::SatMode::kSatFinite);
+  }
+  check.mx_quant(num::Fp8Format::kE4M3, 32, in, codes, scales, 0);
+  CHECK(check.conversions_checked() == 66);
+  std::vector<std::uint8_t> bad_scales = scales;
+  bad_scales[1] = 127 - 4;
+  REQUIRE_THROWS_WITH(check.mx_quant(num::Fp8Format::kE4M3, 32, in, codes, bad_scales, 0),
+                      Contains("MX_QUANT") && Contains("block 1") &&
+                          Contains("the model's scale 0x7b") && Contains("the RTL's 0x7a") &&
+                          Contains("pod.chip0.vpu"));
+  std::vector<std::uint8_t> bad_codes = codes;
+  bad_codes[40] ^= 1U;
+  REQUIRE_THROWS_WITH(check.mx_quant(num::Fp8Format::kE4M3, 32, in, bad_codes, scales, 0),
+                      Contains("col 40") && Contains("e4m3 satfinite"));
+}
+
+namespace {
+
 class ConvertDisagree final : public chip::ConvertCheck {
  public:
   void convert(num::Fp8Format /*fmt*/, num::SatMode /*sat*/, std::span<const std::uint32_t> in,
@@ -406,6 +546,9 @@ class ConvertDisagree final : public chip::ConvertCheck {
                                                    in[0], out[0]));
     }
   }
+  void mx_quant(num::Fp8Format /*elem*/, std::uint32_t /*block*/,
+                std::span<const std::uint32_t> /*in*/, std::span<const std::uint8_t> /*codes*/,
+                std::span<const std::uint8_t> /*scales*/, std::uint64_t /*row*/) override {}
   std::uint64_t conversions_checked() const override { return 0; }
   std::string description() const override { return "test"; }
 };
