@@ -271,7 +271,15 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
   const bool single = n == 1;
   for (const Out& o : outs) {
     const auto& res = r.chips[o.chip];
-    if (res.end.kind == chip::ChipEnd::Kind::kExit) write_npy(o.file, res.outputs.at(o.name));
+    if (res.end.kind != chip::ChipEnd::Kind::kExit) continue;
+    const auto it = res.outputs.find(o.name);
+    if (it != res.outputs.end()) {
+      write_npy(o.file, it->second);
+    } else if (!a.quiet) {  // only when the firmware failed (sim::read_outputs)
+      fmt::print(stderr,
+                 "mxemu: {}no output '{}' written: the firmware failed before declaring it\n",
+                 single ? std::string() : fmt::format("chip {}: ", o.chip), o.name);
+    }
   }
 
   // The status: mxemu's own failures first (the first chip that failed), then firmware failures.

@@ -11,7 +11,8 @@ namespace mxemu::cli {
 const char* const kRtlOptionHelp =
     "RTL in the loop, comma-separated: mxu (each MXU's folds also through the Verilated mxu_tile "
     "of the array's shape: values and cycles checked), datapath (every MAC through the Verilated "
-    "fp8_fused), vpu (the VPU's CONVERT through the Verilated fp8_from_fp32), off; default: the "
+    "fp8_fused), vpu (the VPU's CONVERT and MX_QUANT through the Verilated fp8_from_fp32 and "
+    "ue8m0_from_fp32), off; default: the "
     "config's [rtl] table";
 
 const std::vector<std::string>& rtl_modes() {

@@ -1,8 +1,8 @@
 // `--rtl MODE[,MODE]` of `mxemu run` and `mxemu gemm`: RTL in the chip's loop (docs/RTL.md "RTL
 // in the chip"). MODE: mxu (each MXU's folds through a Verilated mxu_tile of the array's shape,
 // values and cycles checked), datapath (every MAC through the Verilated fp8_fused), vpu (the
-// VPU's CONVERT through the Verilated fp8_from_fp32), off (none); no option keeps the config's
-// [rtl] table.
+// VPU's CONVERT and MX_QUANT through the Verilated fp8_from_fp32 and ue8m0_from_fp32), off
+// (none); no option keeps the config's [rtl] table.
 #pragma once
 
 #include <memory>

@@ -161,6 +161,16 @@ TEST_CASE("mxemu run --kernel: bundled kernels declare their own outputs", "[chi
   num::mx_quantize(x, rows, cols, 32, num::Fp8Format::kE5M2, num::MxScaleMode::kFloor, q, s);
   CHECK(read_npy(qp).data == q);
   CHECK(read_npy(sp).data == s);
+  // A kernel that refuses its inputs before declaring its outputs: its failure (code 2) is the
+  // result, not the missing output (which was an mxemu fault, status 3, the code lost).
+  std::filesystem::remove(qp);
+  const Result refused = run_cli({"run", "--kernel", "quantize", "--out", "Q=" + qp});
+  INFO(refused.err);
+  CHECK(refused.rc == 1);
+  CHECK_THAT(refused.err, Catch::Contains("mxemu: firmware failed with code 2"));
+  CHECK_THAT(refused.err,
+             Catch::Contains("no output 'Q' written: the firmware failed before declaring it"));
+  CHECK_FALSE(std::filesystem::exists(qp));
   const Result bad = run_cli({"run", "--kernel", "quantise", "--in", "X=" + xp});
   CHECK(bad.rc == 2);
   CHECK(bad.err.find("no bundled kernel 'quantise'") != std::string::npos);
