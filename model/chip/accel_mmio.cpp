@@ -178,6 +178,12 @@ core::AccessResult AccelMmio::write(std::uint32_t offset, unsigned size, std::ui
     }
     return {false, 0};
   }
+  if (offset == kCtrlWindow + regs::ctrl::kIciEpoch) {
+    // Acknowledges the epoch read (docs/ICI.md, "Faults"); a stale value (the pod was rewired
+    // again meanwhile) acknowledges nothing.
+    if (value == state_.ici_epoch) state_.ici_epoch_ack = value;
+    return {};
+  }
   if (offset >= kSemWindow && offset < kSemWindow + regs::kNumSemaphores * 4) {
     state_.sems[(offset - kSemWindow) / 4] = value;
     ++state_.sem_events;

@@ -104,6 +104,7 @@ void Chip::write_identity_header() {
 
 void Chip::activate(const ChipIdentity& id) {
   state_.id = id;
+  state_.ici_ack_next_epoch = true;  // the rewire that follows brings the epoch it starts in
   write_identity_header();
   core_->release();
 }
@@ -185,7 +186,7 @@ void Chip::watchdog_thread() {
   for (;;) {
     sc_core::wait(state_.cycles(cfg_.watchdog_cycles));
     if (end_) return;
-    if (state_.ici_state != 0 || core_->parked()) {  // the pod is being rewired; a spare waits
+    if (state_.ici_state == 1 || core_->parked()) {  // the pod is being rewired; a spare waits
       last = ~std::uint64_t{0};
       continue;
     }

@@ -104,7 +104,14 @@ class ChipState {
   ChipWaves* waves = nullptr;
   // The interconnect's epoch and state as firmware reads them (ICI_EPOCH, ICI_STATE).
   std::uint32_t ici_epoch = 0;
-  std::uint32_t ici_state = 0;  // 0 healthy, 1 degraded (being rewired around a failed chip)
+  // 0 healthy, 1 degraded (being rewired around a failed chip), 2 degraded for good (a chip failed
+  // and no spare is left).
+  std::uint32_t ici_state = 0;
+  // The epoch firmware acknowledged (an ICI_EPOCH write): while it differs from ici_epoch the ICI
+  // engine completes every descriptor without doing it (docs/ICI.md, "Faults"). A spare that has
+  // just been activated takes the epoch it starts in as acknowledged (ici_ack_next_epoch).
+  std::uint32_t ici_epoch_ack = 0;
+  bool ici_ack_next_epoch = false;
   // Counts semaphore writes and signals (deadlock watchdog progress).
   std::uint64_t sem_events = 0;
 

@@ -18,6 +18,10 @@ void IciEngine::on_epoch(std::uint32_t epoch, std::uint32_t state) {
   if (epoch != epoch_) {
     epoch_ = epoch;
     state_.ici_epoch = epoch;
+    if (state_.ici_ack_next_epoch) {  // a spare starting its program in this epoch
+      state_.ici_epoch_ack = epoch;
+      state_.ici_ack_next_epoch = false;
+    }
     const std::uint64_t now = state_.now_cycle();
     for (const auto& [k, r] : posted_) {
       complete_async(r.seq, now);
@@ -85,29 +89,47 @@ void IciEngine::extra_stats(nlohmann::json& j) const {
   j["early_bytes_max"] = early_bytes_;
   j["epoch"] = epoch_;
   j["aborted"] = aborted_;
+  j["discarded"] = discarded_;
+  j["held_for_rewire"] = held_;
   j["stale_packets_dropped"] = dropped_stale_;
 }
 
 Engine::Timing IciEngine::execute(const Desc& d, std::uint64_t now) {
+  if (state_.ici_epoch_ack != epoch_) {
+    // The pod was rewired and the firmware has not acknowledged the new epoch: a descriptor of
+    // the interrupted plan (queued behind a semaphore, or pushed before the firmware noticed)
+    // completes without being done, so nothing of it travels in the new epoch.
+    ++discarded_;
+    return Timing{now + 1, now + 1};
+  }
   const std::uint32_t opcode = regs::hdr::kOpcode.get(d.data());
   const std::uint32_t peer = regs::ici_send::kPeer.get(d.data());
   const std::uint32_t chips = state_.id.num_chips;
+  // False: the peer cannot be reached while the pod is being rewired around a failed chip
+  // (ICI_STATE 1); the descriptor then waits for the new epoch, which aborts it.
   const auto check_peer = [&](const char* what) {
     if (peer >= chips) {
       throw EngineError{regs::Fault::kBadField,
                         fmt::format("{} names chip {}, but the pod has {} chip{} (0..{})", what,
                                     peer, chips, chips == 1 ? "" : "s", chips - 1)};
     }
+    if (!router_.reachable(peer) && state_.ici_state == 1) return false;
     if (!router_.reachable(peer)) {
       throw EngineError{regs::Fault::kBadAddress,
                         fmt::format("{}: no route from chip {} to chip {} (failed links)", what,
                                     state_.id.index, peer)};
     }
+    return true;
+  };
+  const auto wait_for_epoch = [&] {
+    pending_sends_.insert(current_seq());  // completed (aborted) by on_epoch
+    ++held_;
+    return Timing{now + cfg_.engine_setup_cycles, kAsync};
   };
   const std::uint64_t start = now + cfg_.engine_setup_cycles;
   const ici::Ps ready = start * state_.clock().period_ps;  // packets leave after the start-up
   if (opcode == regs::kOpIciSignal) {
-    check_peer("ICI_SIGNAL");
+    if (!check_peer("ICI_SIGNAL")) return wait_for_epoch();
     const std::uint32_t sem = regs::ici_signal::kSem.get(d.data());
     if (sem >= regs::kNumSemaphores) {
       throw EngineError{regs::Fault::kBadField,
@@ -136,8 +158,8 @@ Engine::Timing IciEngine::execute(const Desc& d, std::uint64_t now) {
   }
   const bool send = opcode == regs::kOpIciSend;
   const char* what = send ? "ICI_SEND" : "ICI_RECV";
-  check_peer(what);
-  namespace f = regs::ici_send;  // RECV has the same layout
+  if (!check_peer(what) && send) return wait_for_epoch();  // a RECV is posted: aborted alike
+  namespace f = regs::ici_send;                            // RECV has the same layout
   const std::uint32_t tag = f::kTag.get(d.data());
   const std::uint64_t addr =
       (std::uint64_t{f::kAddrHi.get(d.data())} << 32) | f::kAddrLo.get(d.data());

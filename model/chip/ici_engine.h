@@ -65,7 +65,7 @@ class IciEngine : public Engine, public ici::RouterSink {
   std::uint64_t sends_in_flight_ = 0;
   std::set<std::uint64_t> pending_sends_;  // SEND / SIGNAL descriptors not yet complete
   std::uint32_t epoch_ = 0;
-  std::uint64_t aborted_ = 0, dropped_stale_ = 0;
+  std::uint64_t aborted_ = 0, dropped_stale_ = 0, discarded_ = 0, held_ = 0;
 };
 
 }  // namespace mxemu::chip

@@ -117,7 +117,8 @@ void Fabric::fail_chip(std::uint32_t logical, Ps now) {
     for (const Endpoint& e : peers) routers_[e.chip]->note_link_state(e.port, LinkState::kDark);
   }
   if (chip_events_.failed) chip_events_.failed(failed, spare_left);
-  broadcast_epoch(1);  // degraded: the survivors know a rewiring is coming (or not: no spare)
+  // Degraded: the survivors know a rewiring is coming (1), or that none will (2: no spare).
+  broadcast_epoch(spare_left ? 1 : 2);
   if (!spare_left) {
     events_.push_back(FabricEvent{now, fmt::format("no spare chip left for chip {}", logical)});
     return;

@@ -84,6 +84,10 @@ static inline uint32_t mx_fence(void) {
 static inline uint32_t mx_ctrl(uint32_t reg) {
   return mx_mmio_read(MX_CTRL_BASE + reg);
 }
+/* Writes a control register (ICI_EPOCH: acknowledges the epoch after a rewire, docs/ICI.md). */
+static inline void mx_ctrl_write(uint32_t reg, uint32_t value) {
+  mx_mmio_write(MX_CTRL_BASE + reg, value);
+}
 
 /* 3-D strided copy: planes x rows x row_bytes, a row and a plane stride on each side. */
 static inline void mx_dma3(uint64_t src, uint64_t dst, uint32_t row_bytes, uint32_t rows,

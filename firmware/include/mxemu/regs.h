@@ -62,11 +62,13 @@ extern "C" {
 #define MX_CTRL_POD_Y 0x40u      /* read: pod extent in y */
 #define MX_CTRL_POD_Z 0x44u      /* read: pod extent in z */
 #define MX_CTRL_MX_BLOCK 0x48u   /* read: the configured MX block size ([mx] block) */
-#define MX_CTRL_ICI_EPOCH                                                                      \
-  0x4Cu /* read: the interconnect's epoch: +1 whenever the pod is rewired around a failed chip \
-           (messages of an older epoch are dropped, pending ones aborted) */
-#define MX_CTRL_ICI_STATE \
-  0x50u /* read: 0 healthy; 1 degraded (a chip failed, the OCS is moving its links to a spare) */
+#define MX_CTRL_ICI_EPOCH                                                                         \
+  0x4Cu /* read: the interconnect's epoch: +1 whenever the pod is rewired around a failed chip    \
+           (messages of an older epoch are dropped, pending ones aborted); write: acknowledge the \
+           epoch read (until then the ICI engine completes every descriptor without doing it) */
+#define MX_CTRL_ICI_STATE                                                                         \
+  0x50u /* read: 0 healthy; 1 degraded (a chip failed, the OCS is moving its links to a spare); 2 \
+           degraded for good (a chip failed, no spare is left) */
 
 /* Descriptor address spaces */
 #define MX_SPACE_VMEM 0x0ull

@@ -19,6 +19,7 @@ int main(void) {
       /* the pod is being rewired around a failed chip */
     }
     const uint32_t epoch = mx_ctrl(MX_CTRL_ICI_EPOCH);
+    mx_ctrl_write(MX_CTRL_ICI_EPOCH, epoch); /* acknowledged: the ICI engine works again */
     const uint32_t me = mx_chip_index();  /* a spare learns its place when it starts */
     const uint32_t next = (me + 1) % n, prev = (me + n - 1) % n;
     ++attempts;
