@@ -31,15 +31,28 @@ Engine::Timing DmaEngine::execute(const Desc& d, std::uint64_t now) {
   const SpaceAddr s0 = state_.resolve(cp.src, cp.src_span(), "DMA source");
   const SpaceAddr d0 = state_.resolve(cp.dst, cp.dst_span(), "DMA destination");
 
-  // Functional copy row by row (a row may overlap another's destination: rows land in order).
-  buf_.resize(cp.row_bytes);
+  // Functional copy row by row (a row may overlap another's destination: rows land in order). A
+  // row moves in pieces of at most kPiece bytes, so that the host buffer stays small, unless it
+  // overlaps its own destination (pieces would then read bytes already written): whole, then.
+  constexpr std::uint64_t kPiece = std::uint64_t{1} << 20;
+  const std::uint64_t len = cp.row_bytes;
   for (std::uint64_t p = 0; p < cp.planes; ++p) {
     for (std::uint64_t r = 0; r < cp.rows; ++r) {
       SpaceAddr s = s0, t = d0;
       s.offset += cp.src_offset(p, r);
       t.offset += cp.dst_offset(p, r);
-      state_.read_bytes(s, buf_);
-      state_.write_bytes(t, buf_);
+      const bool overlaps = s.kind == t.kind && s.index == t.index && s.offset < t.offset + len &&
+                            t.offset < s.offset + len;
+      const std::uint64_t piece = overlaps ? len : std::min(len, kPiece);
+      buf_.resize(piece);
+      for (std::uint64_t done = 0; done < len; done += piece) {
+        const std::uint64_t n = std::min(piece, len - done);
+        const std::span<std::uint8_t> b(buf_.data(), n);
+        state_.read_bytes(s, b);
+        state_.write_bytes(t, b);
+        s.offset += n;
+        t.offset += n;
+      }
     }
   }
   const std::uint64_t total = cp.total_bytes();

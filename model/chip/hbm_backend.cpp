@@ -45,8 +45,7 @@ std::uint64_t ChipHbm::to_chip(hbm::Cycle hbm_cycle) const {
   return (hbm_cycle * tck_ps_ + chip_period_ps_ - 1) / chip_period_ps_;
 }
 
-hbm::Cycle ChipHbm::issue(std::uint64_t address, bool is_write, hbm::Cycle arrival,
-                          std::size_t slot) {
+hbm::Cycle ChipHbm::issue(std::uint64_t address, bool is_write, hbm::Cycle arrival) {
   if (!use_tlm_) {
     hbm::Request r;
     r.id = next_id_++;
@@ -58,8 +57,15 @@ hbm::Cycle ChipHbm::issue(std::uint64_t address, bool is_write, hbm::Cycle arriv
   const sc_core::sc_time tck(static_cast<double>(tck_ps_), sc_core::SC_PS);
   const sc_core::sc_time at = tck * static_cast<double>(arrival);
   if (at > sc_core::sc_time_stamp()) sc_core::wait(at - sc_core::sc_time_stamp());
-  tlm::tlm_generic_payload& p = payloads_[slot];
-  std::uint8_t* d = &data_[slot * access_bytes_];
+  if (free_slots_.empty()) {
+    free_slots_.push_back(slots_.size());
+    Slot& s = slots_.emplace_back();
+    s.index = slots_.size() - 1;
+    s.data.resize(access_bytes_);
+  }
+  Slot& p = slots_[free_slots_.back()];
+  free_slots_.pop_back();
+  std::uint8_t* d = p.data.data();
   // The functional copy already happened; a write carries the bytes now in storage.
   if (is_write) target_.storage().read(address, {d, access_bytes_});
   p.set_command(is_write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
@@ -79,9 +85,11 @@ hbm::Cycle ChipHbm::issue(std::uint64_t address, bool is_write, hbm::Cycle arriv
   return (sc_core::sc_time_stamp() + delay).value() / tck.value();
 }
 
-tlm::tlm_sync_enum ChipHbm::nb_transport_bw(tlm::tlm_generic_payload& /*p*/, tlm::tlm_phase& phase,
+tlm::tlm_sync_enum ChipHbm::nb_transport_bw(tlm::tlm_generic_payload& p, tlm::tlm_phase& phase,
                                             sc_core::sc_time& delay) {
   if (phase == tlm::BEGIN_RESP) {
+    // Only this initiator's slots travel on its socket; the transaction ends here (COMPLETED).
+    free_slots_.push_back(static_cast<Slot&>(p).index);
     const sc_core::sc_time tck(static_cast<double>(tck_ps_), sc_core::SC_PS);
     last_done_ =
         std::max<hbm::Cycle>(last_done_, (sc_core::sc_time_stamp() + delay).value() / tck.value());
@@ -95,12 +103,6 @@ tlm::tlm_sync_enum ChipHbm::nb_transport_bw(tlm::tlm_generic_payload& /*p*/, tlm
 std::uint64_t ChipHbm::time_requests(std::span<const std::uint64_t> addrs, std::uint32_t bytes,
                                      bool is_write, std::uint64_t start_cycle) {
   if (addrs.empty()) return start_cycle;
-  const std::uint64_t per_request = (bytes + access_bytes_ - 1) / access_bytes_;
-  const std::size_t total = addrs.size() * per_request;
-  if (use_tlm_ && payloads_.size() < total) {
-    payloads_.resize(total);
-    data_.resize(total * access_bytes_);
-  }
   // The DMA's HBM side moves dma_bytes_per_cycle per chip cycle: pace arrivals at that rate.
   const hbm::Cycle t0 = to_hbm(start_cycle);
   const double accesses_per_hbm_cycle = static_cast<double>(dma_bytes_per_cycle_) / access_bytes_ *
@@ -114,7 +116,7 @@ std::uint64_t ChipHbm::time_requests(std::span<const std::uint64_t> addrs, std::
     for (std::uint64_t off = 0; off < bytes; off += access_bytes_, ++n) {
       const auto paced =
           t0 + static_cast<hbm::Cycle>(static_cast<double>(n) / accesses_per_hbm_cycle);
-      prev_accept = issue(a + off, is_write, std::max(paced, prev_accept), n);
+      prev_accept = issue(a + off, is_write, std::max(paced, prev_accept));
       if (on_accept_) on_accept_(a + off, prev_accept);
     }
   }

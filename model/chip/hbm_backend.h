@@ -49,7 +49,7 @@ class ChipHbm : public sc_core::sc_module, public HbmBackend {
   hbm::Cycle to_hbm(std::uint64_t chip_cycle) const;
   std::uint64_t to_chip(hbm::Cycle hbm_cycle) const;
   // One access: issues it (directly or as a BEGIN_REQ) at `arrival`; returns its accept cycle.
-  hbm::Cycle issue(std::uint64_t address, bool is_write, hbm::Cycle arrival, std::size_t slot);
+  hbm::Cycle issue(std::uint64_t address, bool is_write, hbm::Cycle arrival);
   tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& p, tlm::tlm_phase& phase,
                                      sc_core::sc_time& delay);
 
@@ -61,9 +61,15 @@ class ChipHbm : public sc_core::sc_module, public HbmBackend {
   bool use_tlm_;
   std::uint64_t next_id_ = 0;
   std::uint64_t bytes_read_ = 0, bytes_written_ = 0;
-  // TLM path: payloads and data of the accesses in flight, and the responses seen.
-  std::deque<tlm::tlm_generic_payload> payloads_;  // deque: grows without copying payloads
-  std::vector<std::uint8_t> data_;
+  // TLM path: a payload and its data buffer per access in flight, reused once its response has
+  // come (host memory bounded by the accesses outstanding, not by a DMA's size), and the
+  // responses seen.
+  struct Slot : tlm::tlm_generic_payload {
+    std::size_t index = 0;
+    std::vector<std::uint8_t> data;
+  };
+  std::deque<Slot> slots_;  // deque: grows without moving the payloads in flight
+  std::vector<std::size_t> free_slots_;
   std::uint64_t responses_ = 0;
   hbm::Cycle last_done_ = 0;
   sc_core::sc_event response_event_;
