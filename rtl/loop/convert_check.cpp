@@ -38,7 +38,7 @@ std::size_t cvt_index(num::Fp8Format fmt, num::SatMode sat) {
 
 }  // namespace
 
-void ConvertCheckRtl::run(const std::vector<std::uint32_t>& in) {
+void ConvertCheckRtl::run(std::span<const std::uint32_t> in) {
   static_assert(std::is_same_v<cosim::CvtOuts, std::array<std::uint8_t, 8>>);
   got_.resize(in.size());
   std::vector<std::uint32_t> chunk;
@@ -57,7 +57,7 @@ void ConvertCheckRtl::convert(num::Fp8Format fmt, num::SatMode sat,
                               std::uint64_t row) {
   if (row == 0) ++ops_;
   const std::size_t k = cvt_index(fmt, sat);
-  run(std::vector<std::uint32_t>(in.begin(), in.end()));
+  run(in);
   for (std::size_t c = 0; c < in.size(); ++c) {
     if (got_[c][k] == out[c]) continue;
     throw Error(ExitCode::kSimFault,

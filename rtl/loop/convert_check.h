@@ -51,7 +51,7 @@ class ConvertCheckRtl final : public chip::ConvertCheck {
   std::string where_;
   std::string origin_;  // appended to description()
   // Converts `in` through the RTL, kCvtLanes at a time, into got_.
-  void run(const std::vector<std::uint32_t>& in);
+  void run(std::span<const std::uint32_t> in);
 
   std::unique_ptr<cosim::Converter<Vfp8_cvt_lanes>> cvt_;
   std::vector<std::array<std::uint8_t, 8>> got_;  // cosim::CvtOuts per input
