@@ -8,6 +8,8 @@
 #include <systemc>
 
 #include <deque>
+#include <utility>
+#include <vector>
 
 #include "model/ici/link.h"
 
@@ -20,14 +22,33 @@ class Lane {
 
   void push(Flight f, Ps now) {
     if (dark_) return;  // lost: the sender's go-back-N timeout will resend
+    if (remote_) {
+      out_flights_.push_back(std::move(f));
+      return;
+    }
     wake(f.arrival, now);
     flights_.push_back(std::move(f));
   }
   void push(Control c, Ps now) {
     if (dark_) return;
+    if (remote_) {
+      out_controls_.push_back(c);
+      return;
+    }
     wake(c.arrival, now);
     controls_.push_back(c);
   }
+
+  // A lane whose receiver runs in another process (a distributed pod, docs/DISTRIBUTED.md):
+  // what is pushed waits here until the end of the simulation window, when the simulation
+  // takes it and sends it to the receiver's process, which pushes it into its copy of the lane.
+  // Every arrival lies beyond the window (the window is shorter than any lane's latency), so the
+  // receiver sees each flight and control at the same simulated time as in one process.
+  void set_remote(bool remote) { remote_ = remote; }
+  bool remote() const { return remote_; }
+  bool has_outgoing() const { return !out_flights_.empty() || !out_controls_.empty(); }
+  std::vector<Flight> take_outgoing_flights() { return std::exchange(out_flights_, {}); }
+  std::vector<Control> take_outgoing_controls() { return std::exchange(out_controls_, {}); }
 
   bool flight_ready(Ps now) const { return !flights_.empty() && flights_.front().arrival <= now; }
   Flight pop_flight() {
@@ -56,12 +77,16 @@ class Lane {
   void set_dark(bool dark) {
     dark_ = dark;
     if (dark) {
-      lost_ += flights_.size();
+      lost_ += flights_.size() + out_flights_.size();
       flights_.clear();
       controls_.clear();
+      out_flights_.clear();
+      out_controls_.clear();
     }
   }
   std::uint64_t lost() const { return lost_; }
+  // Flights another process's copy of this lane lost (the distributed pod's statistics).
+  void add_lost(std::uint64_t n) { lost_ += n; }
 
  private:
   void wake(Ps arrival, Ps now) {
@@ -72,6 +97,9 @@ class Lane {
 
   std::deque<Flight> flights_;
   std::deque<Control> controls_;
+  std::vector<Flight> out_flights_;  // remote_: pushed in this window, not yet sent
+  std::vector<Control> out_controls_;
+  bool remote_ = false;
   sc_core::sc_event* kick_ = nullptr;
   bool dark_ = false;
   std::uint64_t lost_ = 0;

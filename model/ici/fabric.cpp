@@ -4,12 +4,14 @@
 
 #include <algorithm>
 
+#include "model/common/bytes.h"
 #include "model/common/error.h"
 
 namespace mxemu::ici {
 
 Fabric::Fabric(const sc_core::sc_module_name& name, const IciConfig& cfg, Topology topology,
-               std::vector<Router*> routers, std::vector<FaultSpec> faults, ChipEvents events)
+               std::vector<Router*> routers, std::vector<FaultSpec> faults, ChipEvents events,
+               Ownership own)
     : sc_core::sc_module(name),
       cfg_(cfg),
       topo_(std::move(topology)),
@@ -19,6 +21,7 @@ Fabric::Fabric(const sc_core::sc_module_name& name, const IciConfig& cfg, Topolo
       alive_(topo_.links().size(), true),
       chip_alive_(topo_.chips(), true),
       chip_events_(std::move(events)),
+      own_(std::move(own)),
       next_spare_(topo_.active_chips()) {
   for (std::uint32_t c = topo_.active_chips(); c < topo_.chips(); ++c) chip_alive_[c] = false;
   for (const FaultSpec& f : faults_) {
@@ -65,6 +68,158 @@ void Fabric::wire(std::size_t link) {
                              vcs_, seed(l.a), l.b.chip);
   routers_[l.b.chip]->attach(l.b.port, &lanes_[link][1], &lanes_[link][0], lat, credits_per_vc,
                              vcs_, seed(l.b), l.a.chip);
+  // A lane from a chip of this process to one of another is sent on at each window's end.
+  lanes_[link][0].set_remote(mine(l.a.chip) && !mine(l.b.chip));
+  lanes_[link][1].set_remote(mine(l.b.chip) && !mine(l.a.chip));
+}
+
+Ps Fabric::min_latency() const {
+  Ps m = ~Ps{0};
+  for (const LinkSpec& l : topo_.links()) m = std::min(m, latency(l));
+  return m;
+}
+
+namespace {
+
+void put_packet(ByteWriter& w, const Packet& p) {
+  w.put(static_cast<std::uint8_t>(p.kind));
+  w.put(p.src_chip);
+  w.put(p.dst_chip);
+  w.put(p.tag);
+  w.put(p.msg_id);
+  w.put(p.offset);
+  w.put(p.msg_bytes);
+  w.put(p.hops);
+  w.put(p.epoch);
+  w.put(p.seq);
+  w.put(p.crc);
+  w.put_bytes(p.payload);
+}
+
+Packet get_packet(ByteReader& r) {
+  Packet p;
+  p.kind = static_cast<Packet::Kind>(r.get<std::uint8_t>());
+  p.src_chip = r.get<std::uint32_t>();
+  p.dst_chip = r.get<std::uint32_t>();
+  p.tag = r.get<std::uint32_t>();
+  p.msg_id = r.get<std::uint64_t>();
+  p.offset = r.get<std::uint64_t>();
+  p.msg_bytes = r.get<std::uint64_t>();
+  p.hops = r.get<std::uint32_t>();
+  p.epoch = r.get<std::uint32_t>();
+  p.seq = r.get<std::uint64_t>();
+  p.crc = r.get<std::uint32_t>();
+  p.payload = r.get_bytes();
+  return p;
+}
+
+}  // namespace
+
+void Fabric::take_outgoing(std::vector<std::vector<std::uint8_t>>& out) {
+  std::vector<ByteWriter> w(out.size());
+  for (std::size_t link = 0; link < lanes_.size(); ++link) {
+    for (std::uint32_t dir = 0; dir < 2; ++dir) {
+      Lane& lane = lanes_[link][dir];
+      if (!lane.remote() || !lane.has_outgoing()) continue;
+      const LinkSpec& l = topo_.links()[link];
+      const std::uint32_t to = own_.rank_of[dir == 0 ? l.b.chip : l.a.chip];
+      ByteWriter& wr = w.at(to);
+      wr.put(static_cast<std::uint64_t>(link));
+      wr.put(dir);
+      const std::vector<Flight> flights = lane.take_outgoing_flights();
+      wr.put(static_cast<std::uint64_t>(flights.size()));
+      for (const Flight& f : flights) {
+        wr.put(f.arrival);
+        wr.put(static_cast<std::uint8_t>(f.corrupted ? 1 : 0));
+        put_packet(wr, *f.packet);
+      }
+      const std::vector<Control> controls = lane.take_outgoing_controls();
+      wr.put(static_cast<std::uint64_t>(controls.size()));
+      for (const Control& c : controls) {
+        wr.put(static_cast<std::uint8_t>(c.kind));
+        wr.put(c.seq);
+        wr.put(c.vc);
+        wr.put(c.bytes);
+        wr.put(c.arrival);
+      }
+    }
+  }
+  for (std::size_t r = 0; r < out.size(); ++r) out[r] = std::move(w[r].bytes());
+}
+
+void Fabric::deliver_incoming(const std::vector<std::uint8_t>& in, Ps now) {
+  ByteReader r(in);
+  while (!r.done()) {
+    const auto link = r.get<std::uint64_t>();
+    const auto dir = r.get<std::uint32_t>();
+    if (link >= lanes_.size() || dir > 1) {
+      throw Error(ExitCode::kInternal, fmt::format("another rank sent lane {}.{}", link, dir));
+    }
+    Lane& lane = lanes_[link][dir];
+    const auto flights = r.get<std::uint64_t>();
+    for (std::uint64_t i = 0; i < flights; ++i) {
+      Flight f;
+      f.arrival = r.get<Ps>();
+      f.corrupted = r.get<std::uint8_t>() != 0;
+      f.packet = std::make_shared<const Packet>(get_packet(r));
+      lane.push(std::move(f), now);
+    }
+    const auto controls = r.get<std::uint64_t>();
+    for (std::uint64_t i = 0; i < controls; ++i) {
+      Control c;
+      c.kind = static_cast<Control::Kind>(r.get<std::uint8_t>());
+      c.seq = r.get<std::uint64_t>();
+      c.vc = r.get<std::uint32_t>();
+      c.bytes = r.get<std::uint64_t>();
+      c.arrival = r.get<Ps>();
+      lane.push(c, now);
+    }
+  }
+}
+
+std::vector<std::uint8_t> Fabric::encode_port_records() const {
+  ByteWriter w;
+  for (std::uint32_t c = 0; c < routers_.size(); ++c) {
+    if (!mine(c)) continue;
+    for (std::uint32_t p = 0; p < kMaxPorts; ++p) {
+      const PortStats s = routers_[c]->port_stats(p);
+      w.put(c);
+      w.put(p);
+      w.put(s.tx);  // plain integers (LinkStats is trivially copyable)
+      w.put(s.forwarded);
+      const std::vector<BusySpan>& spans = routers_[c]->spans(p);
+      w.put(static_cast<std::uint64_t>(spans.size()));
+      for (const BusySpan& b : spans) w.put(b);
+    }
+  }
+  w.put(~std::uint32_t{0});  // the lanes' lost flights follow
+  for (const auto& pair : lanes_) {
+    w.put(pair[0].lost());
+    w.put(pair[1].lost());
+  }
+  return std::move(w.bytes());
+}
+
+void Fabric::absorb_port_records(const std::vector<std::uint8_t>& in) {
+  ByteReader r(in);
+  for (;;) {
+    const auto c = r.get<std::uint32_t>();
+    if (c == ~std::uint32_t{0}) break;
+    const auto p = r.get<std::uint32_t>();
+    if (c >= routers_.size() || p >= kMaxPorts) {
+      throw Error(ExitCode::kInternal, fmt::format("another rank sent port {}.{}", c, p));
+    }
+    PortStats s;
+    s.tx = r.get<LinkStats>();
+    s.forwarded = r.get<std::uint64_t>();
+    std::vector<BusySpan> spans(r.get<std::uint64_t>());
+    for (BusySpan& b : spans) b = r.get<BusySpan>();
+    routers_[c]->absorb(p, s, std::move(spans));
+  }
+  for (auto& pair : lanes_) {
+    pair[0].add_lost(r.get<std::uint64_t>());
+    pair[1].add_lost(r.get<std::uint64_t>());
+  }
 }
 
 void Fabric::recompute_routes() {

@@ -25,6 +25,13 @@ struct FabricEvent {
   std::string what;
 };
 
+// Which process runs each chip (a distributed pod, docs/DISTRIBUTED.md): rank_of[physical
+// chip], and this process's rank. Empty: every chip is here.
+struct FabricOwnership {
+  std::vector<std::uint32_t> rank_of;
+  std::uint32_t me = 0;
+};
+
 class Fabric : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Fabric);
@@ -36,8 +43,10 @@ class Fabric : public sc_core::sc_module {
     std::function<void(std::uint32_t chip, bool replaced)> failed;
     std::function<void(std::uint32_t logical, std::uint32_t spare)> replaced;
   };
+  using Ownership = FabricOwnership;
   Fabric(const sc_core::sc_module_name& name, const IciConfig& cfg, Topology topology,
-         std::vector<Router*> routers, std::vector<FaultSpec> faults, ChipEvents events = {});
+         std::vector<Router*> routers, std::vector<FaultSpec> faults, ChipEvents events = {},
+         Ownership own = {});
 
   const Topology& topology() const { return topo_; }
   const RouteView& routes() const { return view_; }
@@ -50,6 +59,20 @@ class Fabric : public sc_core::sc_module {
   std::uint32_t epoch() const { return epoch_; }
   // The physical chip that stands for logical chip `c` (a spare after a replacement).
   std::uint32_t physical(std::uint32_t c) const { return (*view_.physical)[c]; }
+
+  // The shortest latency of any link (~0: no links): the lookahead of a distributed pod's
+  // windows. Any link counts, not only those between ranks, so the windows do not depend on
+  // the partition (and a spare's rewired links are covered).
+  Ps min_latency() const;
+  // The end of a window: what this process's lanes to chips of other ranks carry, one record
+  // per rank (out.size() = ranks), and taking in what other ranks sent (at `now`, the window's
+  // end: every arrival in it lies later).
+  void take_outgoing(std::vector<std::vector<std::uint8_t>>& out);
+  void deliver_incoming(const std::vector<std::uint8_t>& in, Ps now);
+  // The end of a distributed run: the ports of this rank's chips (statistics, busy spans) and
+  // every lane's lost flights, for rank 0, which absorbs the others' into its copies.
+  std::vector<std::uint8_t> encode_port_records() const;
+  void absorb_port_records(const std::vector<std::uint8_t>& in);
 
   // Per link: both directions' bytes, packets, utilisation, retries, credit stalls.
   nlohmann::json stats_json(Ps end) const;
@@ -64,6 +87,9 @@ class Fabric : public sc_core::sc_module {
   void fail_chip(std::uint32_t logical, Ps now);
   void replace_chip(std::uint32_t logical, std::uint32_t failed, std::uint32_t spare);
   void broadcast_epoch(std::uint32_t state);
+  bool mine(std::uint32_t chip) const {
+    return own_.rank_of.empty() || own_.rank_of[chip] == own_.me;
+  }
 
   const IciConfig& cfg_;
   Topology topo_;
@@ -76,6 +102,7 @@ class Fabric : public sc_core::sc_module {
   std::uint32_t vcs_ = 1;
   std::vector<FabricEvent> events_;
   ChipEvents chip_events_;
+  Ownership own_;
   std::uint32_t epoch_ = 0;
   std::uint32_t next_spare_;
   std::uint32_t failed_pending_ = 0;  // chips failed and not yet replaced

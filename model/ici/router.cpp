@@ -330,9 +330,20 @@ void Router::thread() {
   }
 }
 
+void Router::absorb(std::uint32_t port, const PortStats& s, std::vector<BusySpan> spans) {
+  Port& p = ports_.at(port);
+  p.absorbed = s;
+  p.spans = std::move(spans);
+}
+
 PortStats Router::port_stats(std::uint32_t port) const {
   PortStats s;
   const Port& p = ports_.at(port);
+  if (p.absorbed) {
+    s = *p.absorbed;
+    s.lost = p.out != nullptr ? p.out->lost() : 0;
+    return s;
+  }
   if (p.tx) s.tx = p.tx->stats();
   for (const LinkStats& h : p.history) {
     s.tx.packets += h.packets;

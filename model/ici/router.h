@@ -109,6 +109,9 @@ class Router : public sc_core::sc_module {
   bool wired(std::uint32_t port) const { return ports_[port].out != nullptr; }
   std::uint32_t peer(std::uint32_t port) const { return ports_[port].peer; }
   PortStats port_stats(std::uint32_t port) const;
+  // A distributed pod's rank 0: the port's statistics and busy spans as the rank that runs this
+  // chip recorded them (port_stats and spans report these from now on; `lost` stays the lane's).
+  void absorb(std::uint32_t port, const PortStats& s, std::vector<BusySpan> spans);
   const std::vector<BusySpan>& spans(std::uint32_t port) const { return ports_[port].spans; }
   std::uint64_t credits(std::uint32_t port, std::uint32_t vc) const;
   // Packets held in this router (input buffers and its own queue): for deadlock reports.
@@ -133,6 +136,7 @@ class Router : public sc_core::sc_module {
     std::optional<Ps> stall_since;
     std::vector<LinkStats> history;  // of earlier wirings of this port
     LinkLog log;                     // with record_links_ only
+    std::optional<PortStats> absorbed;
   };
 
   void thread();

@@ -7,13 +7,16 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <thread>
 
 #include "model/chip/chip.h"
 #include "model/chip/chip_debug.h"
+#include "model/common/bytes.h"
 #include "model/common/error.h"
 #include "model/core/elf_loader.h"
 #include "model/core/gdb_stub.h"
 #include "model/numerics/fp8.h"
+#include "model/sim/partition.h"
 #include "model/sim/simulation.h"
 #include "model/waves/writer.h"
 
@@ -209,6 +212,120 @@ SimConfig job_config(const RunSettings& s) {
   return cfg;
 }
 
+// Distributed pods (docs/DISTRIBUTED.md): what ranks tell one another at the end of a run.
+void put_end(ByteWriter& w, const chip::ChipEnd& e) {
+  w.put(static_cast<std::uint8_t>(e.kind));
+  w.put(static_cast<std::int32_t>(e.exit_code));
+  w.put(static_cast<std::int32_t>(e.error));
+  w.put_string(e.message);
+  w.put(e.cycle);
+}
+chip::ChipEnd get_end(ByteReader& r) {
+  chip::ChipEnd e;
+  e.kind = static_cast<chip::ChipEnd::Kind>(r.get<std::uint8_t>());
+  e.exit_code = r.get<std::int32_t>();
+  e.error = static_cast<ExitCode>(r.get<std::int32_t>());
+  e.message = r.get_string();
+  e.cycle = r.get<std::uint64_t>();
+  return e;
+}
+void put_error(ByteWriter& w, const std::optional<Error>& e) {
+  w.put(static_cast<std::uint8_t>(e ? 1 : 0));
+  if (!e) return;
+  w.put(static_cast<std::int32_t>(e->code()));
+  w.put_string(e->what());
+}
+std::optional<Error> get_error(ByteReader& r) {
+  if (r.get<std::uint8_t>() == 0) return std::nullopt;
+  const auto code = static_cast<ExitCode>(r.get<std::int32_t>());
+  return Error(code, r.get_string());
+}
+
+// An error on some ranks only (a tensor that does not fit one chip's HBM): every rank throws the
+// lowest failing rank's, instead of the others waiting for it in the run's first window.
+void agree_on_errors(PodTransport& tr, const std::optional<Error>& mine) {
+  ByteWriter w;
+  put_error(w, mine);
+  const std::vector<Bytes> all = tr.all_gather(w.bytes());
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    ByteReader rd(all[r]);
+    if (auto e = get_error(rd)) {
+      throw Error(e->code(), static_cast<int>(r) == tr.rank()
+                                 ? std::string(e->what())
+                                 : fmt::format("rank {}: {}", r, e->what()));
+    }
+  }
+}
+
+// Every rank learns every chip's end, cycles and output error (so all leave with one status);
+// rank 0 also gets the rest (stats, console, timeline, outputs) and the ports' statistics.
+void gather_results(PodTransport& tr, Simulation& sim, PodResult& pr,
+                    std::vector<std::optional<Error>>& output_errors) {
+  const auto n = static_cast<std::uint32_t>(pr.chips.size());
+  ByteWriter brief, full;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (!sim.owns(sim.physical(i))) continue;
+    const ChipJobResult& r = pr.chips[i];
+    brief.put(i);
+    put_end(brief, r.end);
+    brief.put(static_cast<std::int32_t>(r.exit_code));
+    brief.put(static_cast<std::uint8_t>(r.killed ? 1 : 0));
+    brief.put(r.total_cycles);
+    put_error(brief, output_errors[i]);
+    full.put(i);
+    full.put_string(r.stats.dump());
+    full.put_string(r.console);
+    full.put_string(r.timeline_json);
+    full.put(static_cast<std::uint64_t>(r.outputs.size()));
+    for (const auto& [name, a] : r.outputs) {
+      full.put_string(name);
+      full.put(static_cast<std::uint8_t>(a.dtype));
+      full.put(static_cast<std::uint64_t>(a.shape.size()));
+      for (const std::size_t d : a.shape) full.put(static_cast<std::uint64_t>(d));
+      full.put_bytes(a.data);
+    }
+  }
+  const std::vector<Bytes> briefs = tr.all_gather(brief.bytes());
+  for (std::size_t rk = 0; rk < briefs.size(); ++rk) {
+    if (static_cast<int>(rk) == tr.rank()) continue;
+    ByteReader rd(briefs[rk]);
+    while (!rd.done()) {
+      const auto i = rd.get<std::uint32_t>();
+      ChipJobResult& r = pr.chips.at(i);
+      r.end = get_end(rd);
+      r.exit_code = rd.get<std::int32_t>();
+      r.killed = rd.get<std::uint8_t>() != 0;
+      r.total_cycles = rd.get<std::uint64_t>();
+      r.host_seconds = pr.host_seconds;
+      output_errors.at(i) = get_error(rd);
+      r.stats["core"]["instret"] = 0;  // rank 0 replaces it with the whole statistics below
+    }
+  }
+  const std::vector<Bytes> fulls = tr.gather(full.bytes());
+  const std::vector<Bytes> ports = tr.gather(sim.fabric().encode_port_records());
+  if (tr.rank() != 0) return;
+  for (std::size_t rk = 1; rk < fulls.size(); ++rk) {
+    ByteReader rd(fulls[rk]);
+    while (!rd.done()) {
+      ChipJobResult& r = pr.chips.at(rd.get<std::uint32_t>());
+      r.stats = nlohmann::json::parse(rd.get_string());
+      r.console = rd.get_string();
+      r.timeline_json = rd.get_string();
+      const auto outputs = rd.get<std::uint64_t>();
+      for (std::uint64_t k = 0; k < outputs; ++k) {
+        std::string name = rd.get_string();
+        NpyArray a;
+        a.dtype = static_cast<NpyDtype>(rd.get<std::uint8_t>());
+        a.shape.resize(rd.get<std::uint64_t>());
+        for (std::size_t& d : a.shape) d = rd.get<std::uint64_t>();
+        a.data = rd.get_bytes();
+        r.outputs[name] = std::move(a);
+      }
+    }
+    sim.fabric().absorb_port_records(ports[rk]);
+  }
+}
+
 }  // namespace
 
 PodResult run_pod_job(const PodJob& job) {
@@ -238,10 +355,6 @@ PodResult run_pod_job(const PodJob& job) {
   for (const ChipProgram& p : job.programs)
     elfs.push_back(core::parse_elf(p.firmware_elf, p.firmware_name));
 
-  Simulation sim("pod", cfg, job.max_cycles, job.threads, job.gdb_port ? 0.0 : job.max_seconds,
-                 job.rtl);
-  sim.set_monitor(Simulation::Monitor{job.progress && !job.gdb_port, job.interrupt});
-  const bool record = job.record_timeline || !job.timeline_path.empty();
   // Spare s stands ready with the program of the s-th chip to fail (the faults are known).
   std::vector<std::uint32_t> spare_for;
   {
@@ -253,14 +366,55 @@ PodResult run_pod_job(const PodJob& job) {
                      [](const auto& a, const auto& b) { return a.at_ns < b.at_ns; });
     for (const auto& f : chip_faults) spare_for.push_back(f.chip);
   }
+  // A distributed pod: which rank runs each chip (a spare: the rank of the chip it replaces).
+  PodTransport* const tr = job.transport;
+  const int ranks = tr != nullptr ? tr->size() : 1;
+  Distribution dist;
+  dist.transport = tr;
+  dist.crash_rank = job.crash_rank;
+  PodResult pr;
+  pr.rank = tr != nullptr ? static_cast<std::uint32_t>(tr->rank()) : 0;
+  unsigned threads = job.threads;
+  if (ranks > 1) {
+    if (cfg.chip.waves.on()) {
+      throw_bad_input(
+          "the model's waveforms (--vcd/--fst, [waves]) are not written by a pod "
+          "run over several ranks; run it in one process");
+    }
+    if (job.gdb_port) throw_bad_input("--gdb debugs a pod in one process, not over several ranks");
+    const Partition part =
+        make_partition(cfg.pod, static_cast<std::uint32_t>(ranks), job.partition);
+    pr.partition = fmt::format("{} over {} ranks: {}", part.kind, ranks, part.describe());
+    dist.rank_of = part.rank_of;
+    for (std::uint32_t s = 0; s < cfg.pod.spares; ++s) {
+      dist.rank_of.push_back(s < spare_for.size() ? part.rank_of[spare_for[s]] : 0);
+    }
+    // Ranks sharing a host share its cores (results do not depend on the thread count).
+    if (threads == 0) {
+      threads = std::max(1u, std::thread::hardware_concurrency() /
+                                 static_cast<unsigned>(std::max(1, tr->local_size())));
+    }
+  }
+
+  Simulation sim("pod", cfg, job.max_cycles, threads, job.gdb_port ? 0.0 : job.max_seconds, job.rtl,
+                 dist);
+  sim.set_monitor(Simulation::Monitor{job.progress && !job.gdb_port, job.interrupt});
+  const bool record = job.record_timeline || !job.timeline_path.empty();
   std::vector<std::string> consoles(sim.size());
+  std::optional<Error> setup_error;
   for (std::uint32_t i = 0; i < sim.size(); ++i) {
     sim.chip(i).state().record_timeline = record;
     sim.chip(i).router().set_record_timeline(record || cfg.chip.waves.on());
     const std::uint32_t as = i < n ? i : i - n < spare_for.size() ? spare_for[i - n] : ~0u;
-    if (as == ~0u) continue;  // a spare no fault will call on
-    set_up_chip(sim.chip(i), program(as), elfs[job.programs.size() == 1 ? 0 : as], consoles[i]);
+    if (as == ~0u || !sim.owns(i)) continue;  // a spare no fault will call on; another rank's
+    try {
+      set_up_chip(sim.chip(i), program(as), elfs[job.programs.size() == 1 ? 0 : as], consoles[i]);
+    } catch (const Error& e) {
+      if (ranks == 1) throw;
+      if (!setup_error) setup_error = e;
+    }
   }
+  if (ranks > 1) agree_on_errors(*tr, setup_error);
 
   std::unique_ptr<chip::ChipDebug> chip_debug;  // the debug windows and monitor commands
   std::unique_ptr<core::GdbStub> stub;
@@ -277,20 +431,29 @@ PodResult run_pod_job(const PodJob& job) {
     sim.chip(job.gdb_chip).set_debugger(stub.get());
   }
 
-  PodResult pr;
   const auto t0 = std::chrono::steady_clock::now();
-  sim.run();
+  if (ranks > 1) {
+    try {
+      sim.run();
+    } catch (const std::exception& e) {
+      // The other ranks wait in the window's exchange: end them all, naming this rank.
+      fmt::print(stderr, "{}rank {}: {}\n", kErrorPrefix, pr.rank, e.what());
+      tr->abort(static_cast<int>(ExitCode::kInternal));
+    }
+  } else {
+    sim.run();
+  }
   pr.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   pr.first_failure = sim.first_failure();
 
-  std::optional<Error> output_error;
-  nlohmann::json chip_stats = nlohmann::json::array();
-  nlohmann::json events = nlohmann::json::array();
-  std::uint64_t max_cycles = 0;
+  // Each chip's result, by the rank that ran it; rank 0 gathers them all.
+  std::vector<std::optional<Error>> output_errors(n);
+  pr.chips.resize(n);
   for (std::uint32_t i = 0; i < n; ++i) {
+    if (!sim.owns(sim.physical(i))) continue;
     chip::Chip& c = sim.logical_chip(i);
     const ChipProgram& prog = program(i);
-    ChipJobResult r;
+    ChipJobResult& r = pr.chips[i];
     r.end = *c.end();
     r.exit_code = r.end.kind == chip::ChipEnd::Kind::kExit ? r.end.exit_code
                   : r.end.failed()                         ? static_cast<int>(r.end.error)
@@ -312,25 +475,45 @@ PodResult run_pod_job(const PodJob& job) {
       nlohmann::json mine = nlohmann::json::array();
       c.timeline_events(mine);
       r.timeline_json = nlohmann::json{{"traceEvents", mine}, {"displayTimeUnit", "ns"}}.dump();
-      for (auto& e : mine) events.push_back(std::move(e));
     }
     if (r.end.kind == chip::ChipEnd::Kind::kExit) {
       try {
         r.outputs = read_outputs(c, prog, n == 1 ? std::string() : fmt::format("chip {}: ", i),
                                  r.exit_code == 0);
       } catch (const Error& e) {
-        if (!output_error) output_error = e;  // after the files are written
+        output_errors[i] = e;  // thrown after the files are written
       }
+    }
+  }
+  if (ranks > 1) gather_results(*tr, sim, pr, output_errors);
+  std::optional<Error> output_error;
+  for (auto& e : output_errors) {
+    if (e && !output_error) output_error = e;
+  }
+
+  if (pr.rank != 0) {  // rank 0 writes the files and reports; the others agree on the status
+    if (output_error) throw Error(output_error->code(), output_error->what());
+    return pr;
+  }
+  nlohmann::json chip_stats = nlohmann::json::array();
+  nlohmann::json events = nlohmann::json::array();
+  std::uint64_t max_cycles = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const ChipJobResult& r = pr.chips[i];
+    if (record) {
+      nlohmann::json mine = nlohmann::json::parse(r.timeline_json)["traceEvents"];
+      for (auto& e : mine) events.push_back(std::move(e));
     }
     max_cycles = std::max(max_cycles, r.total_cycles);
     chip_stats.push_back(r.stats);
-    pr.chips.push_back(std::move(r));
   }
   nlohmann::json pod = {{"chips", n},
                         {"shape", cfg.pod.shape},
                         {"total_cycles", max_cycles},
                         {"host_seconds", pr.host_seconds},
                         {"threads", sim.pool().size()}};
+  if (ranks > 1) pod["ranks"] = {{"count", ranks}, {"partition", pr.partition}};
+  if (sim.window_ps() != 0) pod["windows"] = sim.windows();
   if (pr.first_failure) pod["first_failure"] = *pr.first_failure;
   nlohmann::json repl = nlohmann::json::array();
   for (const Simulation::Replacement& rp : sim.replacements()) {

@@ -16,6 +16,7 @@
 #include "model/chip/chip.h"
 #include "model/common/npy.h"
 #include "model/sim/sim_config.h"
+#include "model/sim/transport.h"
 
 namespace mxemu::sim {
 
@@ -54,6 +55,12 @@ struct RunSettings {
   const std::atomic<bool>* interrupt = nullptr;  // set asynchronously (SIGINT): the run ends
   // The Verilated RTL the config's [rtl] table may put in the loop (rtl/loop; nullptr: none).
   const chip::RtlPlugins* rtl = nullptr;
+  // A distributed pod (docs/DISTRIBUTED.md): the ranks' transport (nullptr: one process), how
+  // the chips are shared out (model/sim/partition.h), and a test of failure handling (this rank
+  // aborts after its tenth window; -1: none).
+  PodTransport* transport = nullptr;
+  std::string partition = "auto";
+  int crash_rank = -1;
 };
 
 // A single-chip job (the common case): one program and its settings.
@@ -87,6 +94,10 @@ struct PodResult {  // NOLINT(bugprone-exception-escape): as ChipJobResult
   std::string timeline_json;  // every chip's events, one process per chip
   std::optional<std::uint32_t> first_failure;
   double host_seconds = 0;
+  // Distributed: this process's rank and the partition. Rank 0 holds every chip's result, as
+  // one process would; another rank's chips carry only their ends, cycles and exit codes.
+  std::uint32_t rank = 0;
+  std::string partition;
 };
 
 // Runs every chip to its end. Throws mxemu::Error only for bad input found before the

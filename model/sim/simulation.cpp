@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 #include "model/common/error.h"
@@ -27,10 +28,11 @@ chip::ChipIdentity chip_identity(std::uint32_t index, const std::vector<std::uin
 
 Simulation::Simulation(const sc_core::sc_module_name& name, SimConfig config,
                        std::uint64_t max_cycles, unsigned threads, double max_host_seconds,
-                       const chip::RtlPlugins* rtl)
+                       const chip::RtlPlugins* rtl, Distribution dist)
     : sc_core::sc_module(name),
       cfg_(std::move(config)),
       pool_(threads),
+      dist_(std::move(dist)),
       max_host_seconds_(max_host_seconds),
       max_cycles_(max_cycles) {
   const std::uint32_t n = cfg_.pod.chips();
@@ -44,6 +46,7 @@ Simulation::Simulation(const sc_core::sc_module_name& name, SimConfig config,
                                                   &pool_, rtl));
     if (i >= n) chips_.back()->park();
     if (i < n) logical_.push_back(i);
+    if (!owns(i)) chips_.back()->mark_remote(dist_.rank_of[i]);
   }
   // The interconnect joins the chips' routers (a single chip's router only loops back).
   ici::Topology topo(cfg_.pod.topology, cfg_.pod.shape, cfg_.pod.cube, cfg_.ici.ports, spares);
@@ -52,8 +55,19 @@ Simulation::Simulation(const sc_core::sc_module_name& name, SimConfig config,
   ici::Fabric::ChipEvents ev;
   ev.failed = [this](std::uint32_t c, bool replaced) { chip_failed(c, replaced); };
   ev.replaced = [this](std::uint32_t l, std::uint32_t s) { spare_in(l, s); };
+  ici::Fabric::Ownership own;
+  own.rank_of = dist_.rank_of;
+  own.me = rank();
   fabric_ = std::make_unique<ici::Fabric>("ici", cfg_.ici, std::move(topo), std::move(routers),
-                                          cfg_.pod.faults, std::move(ev));
+                                          cfg_.pod.faults, std::move(ev), std::move(own));
+  // A pod with links runs in windows shorter than any link's latency (docs/DISTRIBUTED.md), in
+  // one process as in several, so that both end at the same window and agree in every count.
+  const ici::Ps lat = fabric_->min_latency();
+  window_ = lat == ~ici::Ps{0} ? 0 : lat;
+  if (dist_.transport != nullptr && dist_.transport->size() > 1 && window_ == 0) {
+    throw_bad_input("a pod without links cannot be distributed over {} ranks",
+                    dist_.transport->size());
+  }
   SC_THREAD(monitor_thread);
 }
 
@@ -78,7 +92,7 @@ void Simulation::spare_in(std::uint32_t logical, std::uint32_t spare) {
     if (r.logical == logical && r.spare == 0) r.spare = spare;
   }
   logical_[logical] = spare;
-  chips_[spare]->activate(chip_identity(logical, cfg_.pod.shape));
+  if (owns(spare)) chips_[spare]->activate(chip_identity(logical, cfg_.pod.shape));
 }
 
 void Simulation::end_running(const chip::ChipEnd& proto) {
@@ -151,18 +165,82 @@ bool Simulation::all_ended() const {
   return true;
 }
 
+void Simulation::note_failure(std::uint32_t chip_index) {
+  constexpr std::uint64_t kMaxPs = ~std::uint64_t{0} >> 16;
+  const std::uint64_t key = (std::min<std::uint64_t>(ici::now_ps(), kMaxPs) << 15) | chip_index;
+  if (key < first_failure_key_) {
+    first_failure_key_ = key;
+    first_failure_ = chip_index;
+  }
+}
+
 void Simulation::chip_ended(std::uint32_t chip_index, const chip::ChipEnd& end) {
-  if (end.failed() && !first_failure_) first_failure_ = chip_index;
+  if (end.failed()) note_failure(chip_index);
   const bool stop_all = end.failed() && cfg_.pod.on_failure == OnFailure::kStop;
+  if (window_ != 0) {  // windowed: the run stops at the window's end (run_windowed)
+    failure_stop_ = failure_stop_ || stop_all;
+    return;
+  }
   if ((all_ended() || stop_all) && !stop_requested_) {
     stop_requested_ = true;
     sc_core::sc_stop();
   }
 }
 
+void Simulation::run_windowed() {
+  // Conservative windows (docs/DISTRIBUTED.md): each covers [start, start + window), shorter
+  // than any link's latency, so nothing sent in a window arrives in it. At its end each rank
+  // sends what its lanes to other ranks carry, takes what came, and all agree (one minimum)
+  // on: whether every chip has ended, whether a failure stops the pod, the first failure, and
+  // the earliest pending event anywhere, where the next window starts (idle time is skipped).
+  const int ranks = dist_.transport != nullptr ? dist_.transport->size() : 1;
+  ici::Ps start = 0;
+  for (;;) {
+    const ici::Ps end = start + window_ - 1;  // the window's last picosecond
+    const ici::Ps now = ici::now_ps();
+    sc_core::sc_start(sc_core::sc_time(static_cast<double>(end - now), sc_core::SC_PS));
+    ++windows_run_;
+    if (dist_.crash_rank >= 0 && windows_run_ == 10 &&
+        static_cast<int>(rank()) == dist_.crash_rank) {
+      fmt::print(stderr, "mxemu: rank {}: aborting on purpose (--crash-rank)\n", rank());
+      std::abort();
+    }
+    if (ranks > 1) {
+      std::vector<Bytes> out(static_cast<std::size_t>(ranks));
+      fabric_->take_outgoing(out);
+      const std::vector<Bytes> in = dist_.transport->exchange(out);
+      for (const Bytes& b : in) fabric_->deliver_incoming(b, end);
+    }
+    std::vector<std::uint64_t> v = {
+        sc_core::sc_pending_activity()
+            ? end + static_cast<ici::Ps>(sc_core::sc_time_to_pending_activity().value() /
+                                         sc_core::sc_time(1, sc_core::SC_PS).value())
+            : ~std::uint64_t{0},
+        all_ended() ? 1u : 0u,
+        failure_stop_ ? 0u : 1u,
+        first_failure_key_,
+    };
+    if (ranks > 1) dist_.transport->min(v);
+    if (v[3] != ~std::uint64_t{0}) {
+      first_failure_key_ = v[3];
+      first_failure_ = static_cast<std::uint32_t>(v[3] & 0x7FFF);
+    }
+    if (v[1] == 1 || v[2] == 0) {
+      stop_requested_ = true;
+      return;
+    }
+    if (v[0] == ~std::uint64_t{0}) return;  // nothing can happen anywhere any more
+    start = std::max(end + 1, v[0]);
+  }
+}
+
 void Simulation::run() {
   start_ = std::chrono::steady_clock::now();
-  sc_core::sc_start();
+  if (window_ == 0) {
+    sc_core::sc_start();
+  } else {
+    run_windowed();
+  }
   if (progress_shown_) fmt::print(stderr, "\n");
   for (const auto& c : chips_) {
     if (c->end()) continue;
@@ -187,6 +265,19 @@ void Simulation::run() {
       const chip::ChipEnd e = c->starved_end();
       if (!first_failure_) first_failure_ = c->identity().index;
       c->stop(e);
+    }
+  }
+  if (dist_.transport != nullptr && dist_.transport->size() > 1) {
+    // Starved chips on several ranks: the first, in physical order, over all ranks (as in one
+    // process, which meets them in that order).
+    if (first_failure_key_ == ~std::uint64_t{0}) {  // the same on every rank (agreed above)
+      std::vector<std::uint64_t> v = {~std::uint64_t{0}};
+      if (first_failure_) v[0] = logical_.at(*first_failure_);
+      dist_.transport->min(v);
+      first_failure_.reset();
+      for (std::uint32_t l = 0; l < logical_.size(); ++l) {
+        if (logical_[l] == v[0]) first_failure_ = l;
+      }
     }
   }
 }

@@ -17,8 +17,18 @@
 #include "model/common/thread_pool.h"
 #include "model/ici/fabric.h"
 #include "model/sim/sim_config.h"
+#include "model/sim/transport.h"
 
 namespace mxemu::sim {
+
+// A pod cut between processes (docs/DISTRIBUTED.md): which rank runs each physical chip, and
+// the transport between the ranks. Every rank elaborates the whole pod (the fabric's routes and
+// faults are replicated); it runs only its own chips, and the others are marked remote.
+struct Distribution {
+  PodTransport* transport = nullptr;   // nullptr: one process
+  std::vector<std::uint32_t> rank_of;  // per physical chip, spares included
+  int crash_rank = -1;                 // a test of failure handling: this rank aborts mid-run
+};
 
 class Simulation : public sc_core::sc_module, public chip::ChipObserver {
  public:
@@ -30,7 +40,7 @@ class Simulation : public sc_core::sc_module, public chip::ChipObserver {
   // the loop (nullptr: none in this build).
   Simulation(const sc_core::sc_module_name& name, SimConfig config, std::uint64_t max_cycles,
              unsigned threads = 0, double max_host_seconds = 0,
-             const chip::RtlPlugins* rtl = nullptr);
+             const chip::RtlPlugins* rtl = nullptr, Distribution dist = {});
   ~Simulation() override;
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
@@ -64,13 +74,24 @@ class Simulation : public sc_core::sc_module, public chip::ChipObserver {
 
   // Runs until the run is over; afterwards every chip has an end(). Call once.
   void run();
-  // The index of the first chip that failed, if any.
+  // The index of the first chip that failed (the earliest in simulated time; at one time, the
+  // lowest index), if any; in a distributed pod, over every rank.
   const std::optional<std::uint32_t>& first_failure() const { return first_failure_; }
+  // Whether this process runs physical chip `p` (always, in one process).
+  bool owns(std::size_t p) const { return dist_.rank_of.empty() || dist_.rank_of[p] == rank(); }
+  std::uint32_t rank() const {
+    return dist_.transport != nullptr ? static_cast<std::uint32_t>(dist_.transport->rank()) : 0;
+  }
+  // The length of a window of the windowed run (ps; 0: the run is not windowed).
+  ici::Ps window_ps() const { return window_; }
+  std::uint64_t windows() const { return windows_run_; }
 
  private:
   void chip_ended(std::uint32_t chip_index, const chip::ChipEnd& end) override;
   void monitor_thread();
   void end_running(const chip::ChipEnd& proto);
+  void run_windowed();
+  void note_failure(std::uint32_t chip_index);
 
   SimConfig cfg_;
   ThreadPool pool_;
@@ -83,7 +104,12 @@ class Simulation : public sc_core::sc_module, public chip::ChipObserver {
   void spare_in(std::uint32_t logical, std::uint32_t spare);
 
   std::optional<std::uint32_t> first_failure_;
+  std::uint64_t first_failure_key_ = ~std::uint64_t{0};  // (ps << 15) | chip: time, then index
+  Distribution dist_;
+  ici::Ps window_ = 0;
+  std::uint64_t windows_run_ = 0;
   bool stop_requested_ = false;
+  bool failure_stop_ = false;  // windowed: a failure stops the pod at this window's end
   double max_host_seconds_;
   std::uint64_t max_cycles_;
   Monitor monitor_;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <systemc>
@@ -19,6 +20,7 @@
 #include "model/sim/runner.h"
 #include "model/sim/sc_context.h"
 #include "model/sim/sim_config.h"
+#include "model/sim/transport.h"
 #include "testbench/mxemu/bundled.h"
 #include "testbench/mxemu/options.h"
 #include "testbench/mxemu/rtl_option.h"
@@ -266,10 +268,24 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
   }
   job.programs = std::move(progs);
 
+  // Started by mpirun: the pod is shared out among the ranks (docs/DISTRIBUTED.md); rank 0
+  // prints, writes the files and reports, every rank leaves with the same status.
+  std::unique_ptr<sim::PodTransport> transport;
+  if (sim::launched_by_mpi()) {
+    transport = sim::load_mpi_transport();
+    job.transport = transport.get();
+    job.partition = a.partition;
+    job.crash_rank = a.crash_rank;
+  } else if (a.partition != "auto" || a.crash_rank >= 0) {
+    throw_bad_input("--partition and --crash-rank need a run started by mpirun");
+  }
   const sim::PodResult r = sim::run_pod_job(job);
   std::fflush(stdout);
   const bool single = n == 1;
+  const bool speak = r.rank == 0;
+  if (speak && !r.partition.empty() && !a.quiet) fmt::print(stderr, "mxemu: pod {}\n", r.partition);
   for (const Out& o : outs) {
+    if (!speak) break;
     const auto& res = r.chips[o.chip];
     if (res.end.kind != chip::ChipEnd::Kind::kExit) continue;
     const auto it = res.outputs.find(o.name);
@@ -287,6 +303,7 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
   for (std::uint32_t i = 0; i < n; ++i) {
     const sim::ChipJobResult& c = r.chips[i];
     const std::string who = single ? std::string() : fmt::format("chip {}: ", i);
+    if (!speak) break;
     if (c.end.kind == chip::ChipEnd::Kind::kExit) {
       if (!a.quiet) {
         fmt::print(stderr, "{}\n",
@@ -300,7 +317,7 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
   if (r.first_failure) {
     const chip::ChipEnd& e = r.chips[*r.first_failure].end;
     if (single) throw Error(e.error, e.message);  // printed once, by main
-    return static_cast<int>(e.error);
+    return static_cast<int>(e.error);             // the same on every rank
   }
   for (const sim::ChipJobResult& c : r.chips) {
     if (c.end.kind != chip::ChipEnd::Kind::kExit || c.end.exit_code == 0) continue;

@@ -46,6 +46,8 @@ struct ChipRunArgs {
   std::vector<std::string> outputs;              // [C:]NAME=FILE.npy
   std::vector<std::string> scalars;              // [C:]NAME=VALUE
   const std::atomic<bool>* interrupt = nullptr;  // set on SIGINT (main.cpp)
+  std::string partition = "auto";                // under mpirun: how chips go to ranks
+  int crash_rank = -1;                           // under mpirun: a rank that aborts (a test)
 };
 
 // Runs firmware on the chip or pod; returns the process status. Console to stdout as it comes.

@@ -9,6 +9,7 @@
 
 #include "model/common/error.h"
 #include "model/core/runner.h"
+#include "model/sim/transport.h"
 #include "testbench/mxemu/chip_run.h"
 #include "testbench/mxemu/commands.h"
 #include "testbench/mxemu/options.h"
@@ -87,6 +88,13 @@ void register_run_command(CLI::App& app, Action& action) {
                   "[C:]NAME=FILE.npy: an output tensor read back by name ({chip} in FILE: "
                   "every chip's)");
   cmd->add_option("--scalar", a->scalars, "[C:]NAME=VALUE: a 32-bit parameter in the launch block");
+  cmd->add_option("--partition", a->partition,
+                  "Under mpirun: how the pod's chips go to the ranks: auto, cubes, slabs, or a "
+                  "list of chips per rank such as 0-3/4-7 (docs/DISTRIBUTED.md)")
+      ->capture_default_str();
+  cmd->add_option("--crash-rank", a->crash_rank,
+                  "Under mpirun, a test of failure handling: this rank aborts (SIGABRT) after "
+                  "its tenth simulation window");
   cmd->add_flag("--quiet", a->quiet, "No one-line result on stderr when the firmware exits");
   const std::map<std::string, ExitCodeMode> modes{{"status", ExitCodeMode::kStatus},
                                                   {"passthrough", ExitCodeMode::kPassthrough}};
@@ -113,6 +121,11 @@ void register_run_command(CLI::App& app, Action& action) {
           throw_bad_input(
               "--stats, --timeline, --gdb, --lockstep, --rtl, --rtl-waves, --trace-window, --vcd, "
               "--fst, --in, --out, --scalar and --chips need --firmware or --kernel");
+        }
+        if (sim::launched_by_mpi()) {
+          throw_bad_input(
+              "the demo runs in one process; under mpirun give a pod job (--pod or --chips with "
+              "--firmware or --kernel; docs/DISTRIBUTED.md)");
         }
         if (*demo == "chip") return chip_demo(*seed, a->config);
         return pod_demo(*seed, a->config, a->threads);
