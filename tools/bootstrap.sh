@@ -22,6 +22,8 @@ packages=(
   # CI's reliability checks (.ci/run): libFuzzer harnesses (tools/fuzz), the ASan + UBSan build of
   # the test suite, clang-tidy over every project source.
   clang-14 clang-tidy-14 libclang-rt-14-dev libfuzzer-14-dev
+  # Distributed pods (docs/DISTRIBUTED.md): mpirun and the MPI plugin's library.
+  openmpi-bin libopenmpi-dev
 )
 
 install_missing() {

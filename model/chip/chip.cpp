@@ -45,8 +45,6 @@ const char* kind_name(ChipEnd::Kind k) {
       return "failed";
     case ChipEnd::Kind::kSpare:
       return "unused spare";
-    case ChipEnd::Kind::kRemote:
-      return "on another rank";
   }
   return "?";
 }
@@ -122,15 +120,6 @@ void Chip::finish(ChipEnd end) {
   core_->halt();
   state_.notify_changed();  // engines and MMIO waits see the halt (the router still forwards)
   if (owner_ != nullptr) owner_->chip_ended(state_.id.index, *end_);
-}
-
-void Chip::mark_remote(std::uint32_t rank) {
-  core_->park();
-  ChipEnd e;
-  e.kind = ChipEnd::Kind::kRemote;
-  e.message = fmt::format("runs on rank {}", rank);
-  end_ = e;
-  state_.halted = true;
 }
 
 void Chip::stop(const ChipEnd& end) {

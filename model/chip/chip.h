@@ -46,7 +46,6 @@ struct ChipEnd {
     kStopped,   // the simulation stopped it because another chip failed
     kFailed,    // the chip itself failed (an injected fault); a spare may take its place
     kSpare,     // a spare chip that was never needed
-    kRemote,    // a distributed pod: another process (rank) runs this chip
   };
   Kind kind = Kind::kExit;
   int exit_code = 0;               // the firmware's (kExit)
@@ -54,8 +53,7 @@ struct ChipEnd {
   std::string message;             // what happened (the error text, without the prefix)
   std::uint64_t cycle = 0;         // the chip cycle of the end
   bool failed() const {
-    return kind != Kind::kExit && kind != Kind::kKilled && kind != Kind::kSpare &&
-           kind != Kind::kRemote;
+    return kind != Kind::kExit && kind != Kind::kKilled && kind != Kind::kSpare;
   }
 };
 const char* kind_name(ChipEnd::Kind k);
@@ -105,9 +103,6 @@ class Chip : public sc_core::sc_module {
   // A spare: its core waits, parked, until activate() gives it a failed chip's place.
   void park() { core_->park(); }
   bool parked() const { return core_->parked(); }
-  // A distributed pod, before the run: another rank runs this chip. It is parked for good and
-  // has ended (kRemote) from the start; its router stays, as the fabric's view of the chip.
-  void mark_remote(std::uint32_t rank);
   void activate(const ChipIdentity& id);
   // Writes this chip's identity into the launch block's header (ABI v2).
   void write_identity_header();

@@ -403,10 +403,11 @@ PodResult run_pod_job(const PodJob& job) {
   std::vector<std::string> consoles(sim.size());
   std::optional<Error> setup_error;
   for (std::uint32_t i = 0; i < sim.size(); ++i) {
+    if (!sim.owns(i)) continue;  // another rank's
     sim.chip(i).state().record_timeline = record;
     sim.chip(i).router().set_record_timeline(record || cfg.chip.waves.on());
     const std::uint32_t as = i < n ? i : i - n < spare_for.size() ? spare_for[i - n] : ~0u;
-    if (as == ~0u || !sim.owns(i)) continue;  // a spare no fault will call on; another rank's
+    if (as == ~0u) continue;  // a spare no fault will call on
     try {
       set_up_chip(sim.chip(i), program(as), elfs[job.programs.size() == 1 ? 0 : as], consoles[i]);
     } catch (const Error& e) {

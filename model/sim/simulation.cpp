@@ -39,6 +39,14 @@ Simulation::Simulation(const sc_core::sc_module_name& name, SimConfig config,
   const std::uint32_t spares = cfg_.pod.spares;
   chips_.reserve(n + spares);
   for (std::uint32_t i = 0; i < n + spares; ++i) {
+    if (!owns(i)) {
+      // Another rank runs this chip: here it is only its router, the fabric's view of it.
+      chips_.push_back(nullptr);
+      remote_routers_.push_back(
+          std::make_unique<ici::Router>(fmt::format("chip{}_ici_ports", i).c_str(), cfg_.ici, i));
+      if (i < n) logical_.push_back(i);
+      continue;
+    }
     chip::ChipIdentity id = chip_identity(i < n ? i : 0, cfg_.pod.shape);
     id.index = i;  // a spare: its own number until it takes a failed chip's place
     chips_.push_back(std::make_unique<chip::Chip>(fmt::format("chip{}", i).c_str(), id, cfg_.chip,
@@ -46,12 +54,14 @@ Simulation::Simulation(const sc_core::sc_module_name& name, SimConfig config,
                                                   &pool_, rtl));
     if (i >= n) chips_.back()->park();
     if (i < n) logical_.push_back(i);
-    if (!owns(i)) chips_.back()->mark_remote(dist_.rank_of[i]);
   }
   // The interconnect joins the chips' routers (a single chip's router only loops back).
   ici::Topology topo(cfg_.pod.topology, cfg_.pod.shape, cfg_.pod.cube, cfg_.ici.ports, spares);
   std::vector<ici::Router*> routers;
-  for (const auto& c : chips_) routers.push_back(&c->router());
+  std::size_t remote = 0;
+  for (const auto& c : chips_) {
+    routers.push_back(c ? &c->router() : remote_routers_[remote++].get());
+  }
   ici::Fabric::ChipEvents ev;
   ev.failed = [this](std::uint32_t c, bool replaced) { chip_failed(c, replaced); };
   ev.replaced = [this](std::uint32_t l, std::uint32_t s) { spare_in(l, s); };
@@ -72,18 +82,28 @@ Simulation::Simulation(const sc_core::sc_module_name& name, SimConfig config,
 }
 
 void Simulation::chip_failed(std::uint32_t physical, bool replaced) {
-  chip::Chip& c = *chips_[physical];
   chip::ChipEnd e;
   e.kind = chip::ChipEnd::Kind::kFailed;
   e.error = ExitCode::kSimFault;
-  e.cycle = c.state().now_cycle();  // when it failed (its core may have waited since earlier)
+  // When it failed (its core may have waited since earlier).
+  e.cycle = static_cast<std::uint64_t>(
+      sc_core::sc_time_stamp() /
+      sc_core::sc_time(static_cast<double>(cfg_.chip.clock().period_ps), sc_core::SC_PS));
   e.message = fmt::format("chip {} failed at cycle {} (an injected fault){}", physical, e.cycle,
                           replaced ? "; a spare takes its place" : "; no spare is left");
   if (replaced) {
-    replacements_.push_back(Replacement{c.identity().index, physical, 0, e});
-    c.stop(e);  // not the pod's failure: the spare carries on
+    std::uint32_t logical = 0;
+    for (std::uint32_t l = 0; l < logical_.size(); ++l) {
+      if (logical_[l] == physical) logical = l;
+    }
+    replacements_.push_back(Replacement{logical, physical, 0, e});
+  }
+  chip::Chip* c = chips_[physical].get();
+  if (c == nullptr) return;  // another rank's: it records the end
+  if (replaced) {
+    c->stop(e);  // not the pod's failure: the spare carries on
   } else {
-    c.end_run(e);
+    c->end_run(e);
   }
 }
 
@@ -92,11 +112,12 @@ void Simulation::spare_in(std::uint32_t logical, std::uint32_t spare) {
     if (r.logical == logical && r.spare == 0) r.spare = spare;
   }
   logical_[logical] = spare;
-  if (owns(spare)) chips_[spare]->activate(chip_identity(logical, cfg_.pod.shape));
+  if (chips_[spare]) chips_[spare]->activate(chip_identity(logical, cfg_.pod.shape));
 }
 
 void Simulation::end_running(const chip::ChipEnd& proto) {
   for (const std::uint32_t p : logical_) {
+    if (!chips_[p]) continue;  // another rank's
     chip::Chip& c = *chips_[p];
     if (c.end()) continue;
     chip::ChipEnd e = proto;
@@ -160,7 +181,7 @@ Simulation::~Simulation() = default;
 
 bool Simulation::all_ended() const {
   for (const std::uint32_t p : logical_) {
-    if (!chips_[p]->end()) return false;
+    if (chips_[p] && !chips_[p]->end()) return false;  // (another rank's: that rank's to say)
   }
   return true;
 }
@@ -243,7 +264,7 @@ void Simulation::run() {
   }
   if (progress_shown_) fmt::print(stderr, "\n");
   for (const auto& c : chips_) {
-    if (c->end()) continue;
+    if (!c || c->end()) continue;
     if (c->parked()) {
       chip::ChipEnd e;
       e.kind = chip::ChipEnd::Kind::kSpare;

@@ -6,6 +6,8 @@
 
 #include <systemc>
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -23,7 +25,7 @@ namespace mxemu::sim {
 
 // A pod cut between processes (docs/DISTRIBUTED.md): which rank runs each physical chip, and
 // the transport between the ranks. Every rank elaborates the whole pod (the fabric's routes and
-// faults are replicated); it runs only its own chips, and the others are marked remote.
+// faults are replicated); it runs only its own chips: of the others it has only their routers.
 struct Distribution {
   PodTransport* transport = nullptr;   // nullptr: one process
   std::vector<std::uint32_t> rank_of;  // per physical chip, spares included
@@ -45,13 +47,14 @@ class Simulation : public sc_core::sc_module, public chip::ChipObserver {
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
 
-  // Chips in physical order: the pod's, then its spares.
+  // Chips in physical order: the pod's, then its spares. In a distributed pod only the chips this
+  // rank owns (owns(i)) exist here; chip(i) of another rank's chip is an internal error.
   std::size_t size() const { return chips_.size(); }
-  chip::Chip& chip(std::size_t i) { return *chips_.at(i); }
-  const chip::Chip& chip(std::size_t i) const { return *chips_.at(i); }
+  chip::Chip& chip(std::size_t i) { return checked(i); }
+  const chip::Chip& chip(std::size_t i) const { return checked(i); }
   // The chip that is logical chip i now (a spare after it replaced a failed chip).
   std::size_t logical_size() const { return logical_.size(); }
-  chip::Chip& logical_chip(std::size_t i) { return *chips_.at(logical_.at(i)); }
+  chip::Chip& logical_chip(std::size_t i) { return checked(logical_.at(i)); }
   std::uint32_t physical(std::size_t i) const { return logical_.at(i); }
   struct Replacement {
     std::uint32_t logical, failed, spare;
@@ -95,7 +98,14 @@ class Simulation : public sc_core::sc_module, public chip::ChipObserver {
 
   SimConfig cfg_;
   ThreadPool pool_;
-  std::vector<std::unique_ptr<chip::Chip>> chips_;
+  chip::Chip& checked(std::size_t i) const {
+    if (!chips_.at(i)) {
+      throw Error(ExitCode::kInternal, fmt::format("chip {} runs on another rank", i));
+    }
+    return *chips_[i];
+  }
+  std::vector<std::unique_ptr<chip::Chip>> chips_;            // nullptr: another rank's chip
+  std::vector<std::unique_ptr<ici::Router>> remote_routers_;  // those chips' routers
   std::unique_ptr<ici::Fabric> fabric_;
   std::vector<std::uint32_t> logical_;  // logical chip -> physical
   std::vector<Replacement> replacements_;
