@@ -37,7 +37,7 @@ std::unique_ptr<PodTransport> load_mpi_transport() {
   // RTLD_GLOBAL: OpenMPI's own components, which it loads in turn, resolve libmpi's symbols.
   void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
   if (lib == nullptr) {
-    const char* why = dlerror();
+    const char* why = dlerror();  // NOLINT(concurrency-mt-unsafe): start-up, one thread
     throw_bad_input(
         "started by mpirun, but MPI is not available: cannot load the MPI plugin '{}' ({}); "
         "build mxemu with Debian's libopenmpi-dev installed (tools/bootstrap.sh installs it)",

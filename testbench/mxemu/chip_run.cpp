@@ -17,6 +17,7 @@
 #include "model/numerics/fused.h"
 #include "model/numerics/gemm.h"
 #include "model/numerics/mx.h"
+#include "model/sim/partition.h"
 #include "model/sim/runner.h"
 #include "model/sim/sc_context.h"
 #include "model/sim/sim_config.h"
@@ -175,6 +176,27 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
     job.gdb_chip = g.chip.value_or(0);
   }
 
+  // Started by mpirun: the pod is shared out among the ranks (docs/DISTRIBUTED.md); rank 0
+  // prints, writes the files and reports, every rank leaves with the same status.
+  std::unique_ptr<sim::PodTransport> transport;
+  if (sim::launched_by_mpi()) {
+    transport = sim::load_mpi_transport();
+    job.transport = transport.get();
+    job.partition = a.partition;
+    job.crash_rank = a.crash_rank;
+  } else if (a.partition != "auto" || a.crash_rank >= 0) {
+    throw_bad_input("--partition and --crash-rank need a run started by mpirun");
+  }
+  // A rank reads the inputs of its own chips only (a spare's are its failed chip's, same rank).
+  std::vector<bool> mine(n, true);
+  if (transport && transport->size() > 1) {
+    const sim::Partition part =
+        sim::make_partition(pod, static_cast<std::uint32_t>(transport->size()), a.partition);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      mine[i] = part.rank_of[i] == static_cast<std::uint32_t>(transport->rank());
+    }
+  }
+
   // One program per chip, filled from the options (a chip prefix targets one chip).
   std::vector<sim::ChipProgram> progs(n);
   std::vector<std::string> fw(n);
@@ -210,14 +232,14 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
     auto [name, file] = split_eq(c.value, "--in");
     if (file.find("{chip}") != std::string::npos) {  // one file per chip
       for (std::uint32_t i = 0; i < n; ++i) {
-        if (!c.chip || *c.chip == i)
+        if ((!c.chip || *c.chip == i) && mine[i])
           progs[i].inputs.emplace_back(name, read_npy(per_chip(file, i)));
       }
       continue;
     }
     const NpyArray arr = read_npy(file);
     for (std::uint32_t i = 0; i < n; ++i) {
-      if (!c.chip || *c.chip == i) progs[i].inputs.emplace_back(name, arr);
+      if ((!c.chip || *c.chip == i) && mine[i]) progs[i].inputs.emplace_back(name, arr);
     }
   }
   for (const std::string& in : a.stacked_inputs) {
@@ -229,6 +251,7 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
     }
     const std::size_t per = arr.data.size() / n;
     for (std::uint32_t i = 0; i < n; ++i) {
+      if (!mine[i]) continue;
       NpyArray slice;
       slice.dtype = arr.dtype;
       slice.shape.assign(arr.shape.begin() + 1, arr.shape.end());
@@ -268,17 +291,6 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
   }
   job.programs = std::move(progs);
 
-  // Started by mpirun: the pod is shared out among the ranks (docs/DISTRIBUTED.md); rank 0
-  // prints, writes the files and reports, every rank leaves with the same status.
-  std::unique_ptr<sim::PodTransport> transport;
-  if (sim::launched_by_mpi()) {
-    transport = sim::load_mpi_transport();
-    job.transport = transport.get();
-    job.partition = a.partition;
-    job.crash_rank = a.crash_rank;
-  } else if (a.partition != "auto" || a.crash_rank >= 0) {
-    throw_bad_input("--partition and --crash-rank need a run started by mpirun");
-  }
   const sim::PodResult r = sim::run_pod_job(job);
   std::fflush(stdout);
   const bool single = n == 1;

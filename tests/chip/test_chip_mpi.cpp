@@ -4,6 +4,7 @@
 // (the inputs are small integers, so any order of additions gives the integer sum). A rank that
 // aborts ends the job with a non-zero status naming it; bad partitions and a missing MPI plugin
 // are refused with their cause.
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -127,7 +128,7 @@ void check_pod(const Pod& p, const std::vector<int>& rank_counts) {
     const Result r = run(job(p, d, tag, true), n);
     INFO(p.name << ", " << n << " ranks: " << r.err);
     REQUIRE(r.rc == 0);
-    const nlohmann::json got = read_json(d + "/s_" + tag + ".json");
+    const nlohmann::json got = read_json(fmt::format("{}/s_{}.json", d, tag));
     if (n > 1) {
       CHECK(got["pod"]["ranks"]["count"] == n);
       CHECK(r.err.empty());  // --quiet: nothing but errors on stderr
@@ -141,7 +142,7 @@ void check_pod(const Pod& p, const std::vector<int>& rank_counts) {
       }
     }
     for (std::uint32_t c = 0; c < p.chips; ++c) {
-      const NpyArray y = read_npy(d + "/y_" + tag + "_" + std::to_string(c) + ".npy");
+      const NpyArray y = read_npy(fmt::format("{}/y_{}_{}.npy", d, tag, c));
       INFO("chip " << c);
       CHECK((y.data == y_one[c].data && y.shape == y_one[c].shape));
     }

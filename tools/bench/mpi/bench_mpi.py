@@ -47,6 +47,8 @@ def main():
     ap.add_argument("--mib", type=float, default=4)
     ap.add_argument("--ranks", default="1,2")
     ap.add_argument("--scale", default="8,64,512", help="chip counts ('' : none)")
+    ap.add_argument("--scale-ranks", type=int, default=4,
+                    help="the host-cost runs also under mpirun with this many ranks (0: not)")
     ap.add_argument("--repeat", type=int, default=2, help="runs of each speed-up case (least)")
     args = ap.parse_args()
     mxemu = os.path.join(args.build, "mxemu")
@@ -77,11 +79,18 @@ def main():
         for chips in [int(x) for x in args.scale.split(",") if x]:
             for c in range(chips):
                 np.save(f"{tmp}/t_{c}.npy", np.ones(64, np.float32))
-            wall, peak = run([mxemu, "run", "--chips", str(chips), "--kernel", "collective",
-                              "--scalar", "op=0", "--in", f"X={tmp}/t_{{chip}}.npy", "--quiet"])
+            tiny = [mxemu, "run", "--chips", str(chips), "--kernel", "collective", "--scalar",
+                    "op=0", "--in", f"X={tmp}/t_{{chip}}.npy", "--quiet"]
+            wall, peak = run(tiny)
             fit.append((chips, wall, peak))
-            print(f"  {chips:5} chips  {wall:7.2f} s  {1000 * wall / chips:6.2f} ms/chip  "
-                  f"{peak:8.0f} MiB  {peak / chips:6.2f} MiB/chip")
+            line = (f"  {chips:5} chips  {wall:7.2f} s  {1000 * wall / chips:6.2f} ms/chip  "
+                    f"{peak:8.0f} MiB  {peak / chips:6.2f} MiB/chip")
+            r = args.scale_ranks
+            if r > 0 and chips >= r:
+                w2, p2 = run(["mpirun", "--oversubscribe", "-np", str(r)] + tiny)
+                line += (f"  | {r} ranks: {w2:7.2f} s, largest rank {p2:6.0f} MiB = "
+                         f"{p2 / (chips / r):6.2f} MiB per own chip")
+            print(line)
         if len(fit) >= 2:
             xs = np.array([f[0] for f in fit], float)
             for name, col, unit in (("host seconds", 1, "s"), ("peak memory", 2, "MiB")):
