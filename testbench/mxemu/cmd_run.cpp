@@ -122,12 +122,14 @@ void register_run_command(CLI::App& app, Action& action) {
               "--stats, --timeline, --gdb, --lockstep, --rtl, --rtl-waves, --trace-window, --vcd, "
               "--fst, --in, --out, --scalar and --chips need --firmware or --kernel");
         }
-        if (sim::launched_by_mpi()) {
-          throw_bad_input(
-              "the demo runs in one process; under mpirun give a pod job (--pod or --chips with "
-              "--firmware or --kernel; docs/DISTRIBUTED.md)");
+        if (*demo == "chip") {
+          if (sim::launched_by_mpi()) {
+            throw_bad_input(
+                "the chip demo runs in one process; under mpirun run the pod demo "
+                "(mxemu run) or a pod job (docs/DISTRIBUTED.md)");
+          }
+          return chip_demo(*seed, a->config);
         }
-        if (*demo == "chip") return chip_demo(*seed, a->config);
         return pod_demo(*seed, a->config, a->threads);
       };
     } else {
