@@ -32,7 +32,7 @@ void Router::attach(std::uint32_t port, Lane* out, Lane* in, Ps latency, std::ui
   if (p.tx) p.history.push_back(p.tx->stats());  // a rewired link keeps its past in the stats
   p.tx = std::make_unique<LinkTx>(cfg_, latency, credits, vcs, seed);
   p.rx = LinkRx{};
-  if (p.buf.size() < vcs) p.buf.resize(vcs);
+  if (!remote_ && p.buf.size() < vcs) p.buf.resize(vcs);
   if (in != nullptr) in->set_receiver(&kick_);
   if (record_links_) {
     const Ps now = now_ps();

@@ -91,6 +91,9 @@ class Router : public sc_core::sc_module {
   // Forgets the link at `port` (its peer failed); attach() wires it again.
   void detach(std::uint32_t port);
   void set_record_timeline(bool on) { record_ = on; }
+  // A distributed pod: this router stands for a chip another rank runs. Nothing ever arrives
+  // at it here, so it keeps no input buffers (a ring of 512 chips has 514 virtual channels).
+  void set_remote() { remote_ = true; }
   // Keep each port's link state, credit and resend changes (the waveforms; off: no cost).
   void set_record_links(bool on) { record_links_ = on; }
   const LinkLog& link_log(std::uint32_t port) const { return ports_.at(port).log; }
@@ -161,6 +164,7 @@ class Router : public sc_core::sc_module {
   std::function<void(std::uint32_t, std::uint32_t)> on_epoch_;
   bool record_ = false;
   bool record_links_ = false;
+  bool remote_ = false;
   sc_core::sc_event kick_;
 };
 

@@ -44,6 +44,7 @@ Simulation::Simulation(const sc_core::sc_module_name& name, SimConfig config,
       chips_.push_back(nullptr);
       remote_routers_.push_back(
           std::make_unique<ici::Router>(fmt::format("chip{}_ici_ports", i).c_str(), cfg_.ici, i));
+      remote_routers_.back()->set_remote();
       if (i < n) logical_.push_back(i);
       continue;
     }
