@@ -298,7 +298,6 @@ void gather_results(PodTransport& tr, Simulation& sim, PodResult& pr,
       r.total_cycles = rd.get<std::uint64_t>();
       r.host_seconds = pr.host_seconds;
       output_errors.at(i) = get_error(rd);
-      r.stats["core"]["instret"] = 0;  // rank 0 replaces it with the whole statistics below
     }
   }
   const std::vector<Bytes> fulls = tr.gather(full.bytes());
