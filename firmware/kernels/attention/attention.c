@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "inv_sqrt.h"
 #include "mxemu/hal.h"
 
 #define MAX_MXU 4u
@@ -97,16 +98,6 @@ static int need(mx_tensor_t t, const char* name, uint32_t dtype, uint32_t rows, 
 static int fail(const char* msg) {
   printf("attention: error: %s\n", msg);
   return 2;
-}
-
-/* 1/sqrt(n) rounded to FP32: Newton's iteration in FP64 from below (converges to within a few
- * FP64 ulp), then one rounding. */
-static float inv_sqrt(uint32_t n) {
-  const double x = (double)n;
-  double y = 1.0;
-  while (y * y * x > 1.0) y *= 0.5;
-  for (int i = 0; i < 12; ++i) y = y * (1.5 - 0.5 * x * y * y);
-  return (float)y;
 }
 
 /* Q rows per MXU panel that the accumulators (two S buffers of tk columns and O, FP32) and

@@ -81,7 +81,11 @@ int main(void) {
     ty = mx_find("Y");
   }
   const uint32_t row_bytes = cols * 4u;
+  /* Rows per chunk: CHUNK_BYTES of input, fewer when the buffers do not fit in VMEM. */
   uint32_t chunk = CHUNK_BYTES / row_bytes;
+  const uint32_t vmem = mx_ctrl(MX_CTRL_VMEM_BYTES);
+  const uint32_t fit = vmem > 2u * row_bytes ? (vmem - 2u * row_bytes) / (4u * row_bytes + 16u) : 0u;
+  if (chunk > fit) chunk = fit;
   if (chunk == 0) chunk = 1;
   if (chunk > rows) chunk = rows;
   /* VMEM: gamma, beta, then per buffer: input rows, output rows, statistics (mean, rstd). */

@@ -39,7 +39,10 @@ int main(void) {
     tq = mx_find("Q");
     ts = mx_find("S");
   }
+  /* Rows per chunk: CHUNK_BYTES of input, fewer when six buffers of them do not fit in VMEM. */
   uint32_t chunk = CHUNK_BYTES / (cols * 4u);
+  const uint32_t fit = mx_ctrl(MX_CTRL_VMEM_BYTES) / (2u * (cols * 5u + nb));
+  if (chunk > fit) chunk = fit;
   if (chunk == 0) chunk = 1;
   if (chunk > rows) chunk = rows;
   /* VMEM: two input buffers, two code buffers, two scale buffers. */
