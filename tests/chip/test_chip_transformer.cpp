@@ -157,7 +157,7 @@ struct Composed {
 Composed compose(const Case& c, const Inputs& in) {
   Composed out;
   const std::string& cfg = c.config;
-  const std::uint32_t blk = static_cast<std::uint32_t>(c.block);
+  const auto blk = static_cast<std::uint32_t>(c.block);
   const Scalars qsc{{"block", blk}, {"fmt", c.fmt_a}};
   const auto ln = [&](const NpyArray& x, const char* g, const char* b) {
     return launch("layernorm", {{"X", x}, {"gamma", get(in, g)}, {"beta", get(in, b)}}, {}, {"Y"},
@@ -237,9 +237,10 @@ Mat weight_value(const Case& c, const Inputs& in, const std::string& name) {
   const std::size_t k = w.shape[0], n = w.shape[1], b = static_cast<std::size_t>(c.block);
   Mat v(k * n);
   for (std::size_t i = 0; i < k; ++i) {
-    for (std::size_t j = 0; j < n; ++j)
+    for (std::size_t j = 0; j < n; ++j) {
       v[i * n + j] = fp8_value(w.data[i * n + j], c.fmt_w) *
                      std::ldexp(1.0L, static_cast<int>(s.data[(i / b) * n + j]) - 127);
+    }
   }
   return v;
 }
