@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "model/common/error.h"
 #include "model/common/npy.h"
 #include "model/numerics/gemm.h"
 #include "model/numerics/mx.h"
@@ -47,6 +48,24 @@ inline sim::ChipJobResult run_job(const sim::ChipJob& job) {
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
                                           sc_core::SC_DO_NOTHING);  // "Simulation stopped"
   return sim::run_chip_job(job);
+}
+
+// How a job ends, as text for bad-input checks: "exit N: <console>", or "error: <message>" when
+// the runner refuses it (mxemu::Error).
+inline std::string outcome(const sim::ChipJob& job) {
+  try {
+    const sim::ChipJobResult r = run_job(job);
+    return "exit " + std::to_string(r.exit_code) + ": " + r.console;
+  } catch (const Error& e) {
+    return std::string("error: ") + e.what();
+  }
+}
+
+// Replaces the job's input `name` by `a`.
+inline void replace_input(sim::ChipJob& j, const std::string& name, const NpyArray& a) {
+  for (auto& t : j.inputs) {
+    if (t.first == name) t.second = a;
+  }
 }
 
 // Runs a pod job the same way (fresh SystemC context afterwards).

@@ -451,17 +451,7 @@ TEST_CASE("attention kernel refuses bad tensors and scalars", "[chip][kernels][a
   const auto error_of = [&](const std::function<void(sim::ChipJob&)>& spoil) -> std::string {
     sim::ChipJob job = attention_job(c, good);
     spoil(job);
-    try {
-      const sim::ChipJobResult r = test::run_job(job);
-      return fmt::format("exit {}: {}", r.exit_code, r.console);
-    } catch (const Error& e) {
-      return fmt::format("error: {}", e.what());
-    }
-  };
-  const auto replace = [](sim::ChipJob& j, const std::string& name, const NpyArray& a) {
-    for (auto& t : j.inputs) {
-      if (t.first == name) t.second = a;
-    }
+    return test::outcome(job);
   };
   const std::string missing = error_of([](sim::ChipJob& j) {
     std::erase_if(j.inputs, [](const auto& t) { return t.first == "V"; });
@@ -475,20 +465,20 @@ TEST_CASE("attention kernel refuses bad tensors and scalars", "[chip][kernels][a
   });
   CHECK_THAT(f32, Catch::Contains("attention: error: Q must be a 2-D uint8 array (got float32, 2"));
   const std::string kt = error_of([&](sim::ChipJob& j) {
-    replace(j, "KT", make_u8({32, 64}, std::vector<std::uint8_t>(32 * 64)));
+    test::replace_input(j, "KT", make_u8({32, 64}, std::vector<std::uint8_t>(32 * 64)));
   });
   CHECK_THAT(kt, Catch::Contains("attention: error: KT is 32 x 64, expected 64 x 64"));
   const std::string sv = error_of([&](sim::ChipJob& j) {
-    replace(j, "SV", make_u8({1, 16}, std::vector<std::uint8_t>(16)));
+    test::replace_input(j, "SV", make_u8({1, 16}, std::vector<std::uint8_t>(16)));
   });
   CHECK_THAT(sv, Catch::Contains("attention: error: SV is 1 x 16, expected 2 x 16"));
   const std::string lk = error_of([&](sim::ChipJob& j) {
-    replace(j, "KT", make_u8({64, 48}, std::vector<std::uint8_t>(64 * 48)));
+    test::replace_input(j, "KT", make_u8({64, 48}, std::vector<std::uint8_t>(64 * 48)));
   });
   CHECK_THAT(lk, Catch::Contains("attention: error: V is 64 x 16, expected 48 x 16"));
   const std::string lk2 = error_of([&](sim::ChipJob& j) {
-    replace(j, "KT", make_u8({64, 48}, std::vector<std::uint8_t>(64 * 48)));
-    replace(j, "V", make_u8({48, 16}, std::vector<std::uint8_t>(48 * 16)));
+    test::replace_input(j, "KT", make_u8({64, 48}, std::vector<std::uint8_t>(64 * 48)));
+    test::replace_input(j, "V", make_u8({48, 16}, std::vector<std::uint8_t>(48 * 16)));
   });
   CHECK_THAT(lk2,
              Catch::Contains("attention: error: d (64) and the sequence length Lk (48) must be "

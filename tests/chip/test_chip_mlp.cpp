@@ -302,34 +302,24 @@ TEST_CASE("mlp kernel refuses bad tensors and scalars", "[chip][kernels][mlp]") 
   const auto error_of = [&](const std::function<void(sim::ChipJob&)>& spoil) -> std::string {
     sim::ChipJob job = mlp_job(c, good);
     spoil(job);
-    try {
-      const sim::ChipJobResult r = test::run_job(job);
-      return fmt::format("exit {}: {}", r.exit_code, r.console);
-    } catch (const Error& e) {
-      return fmt::format("error: {}", e.what());
-    }
+    return test::outcome(job);
   };
   const auto drop = [](sim::ChipJob& j, const std::string& name) {
     std::erase_if(j.inputs, [&](const auto& t) { return t.first == name; });
-  };
-  const auto replace = [](sim::ChipJob& j, const std::string& name, const NpyArray& a) {
-    for (auto& t : j.inputs) {
-      if (t.first == name) t.second = a;
-    }
   };
   const std::string sw2 = error_of([&](sim::ChipJob& j) { drop(j, "SW2"); });
   CHECK_THAT(sw2, Catch::Contains("exit 2"));
   CHECK_THAT(sw2, Catch::Contains("mlp: error: launch block lacks SW2"));
   const std::string f32 = error_of([&](sim::ChipJob& j) {
-    replace(j, "X", make_f32({8, 64}, std::vector<float>(8 * 64)));
+    test::replace_input(j, "X", make_f32({8, 64}, std::vector<float>(8 * 64)));
   });
   CHECK_THAT(f32, Catch::Contains("mlp: error: X must be a 2-D uint8 array (got float32, 2"));
   const std::string rows = error_of([&](sim::ChipJob& j) {
-    replace(j, "W1", make_u8({32, 32}, std::vector<std::uint8_t>(32 * 32)));
+    test::replace_input(j, "W1", make_u8({32, 32}, std::vector<std::uint8_t>(32 * 32)));
   });
   CHECK_THAT(rows, Catch::Contains("mlp: error: W1 is 32 x 32, expected 64 x 32"));
   const std::string scales = error_of([&](sim::ChipJob& j) {
-    replace(j, "SX", make_u8({8, 3}, std::vector<std::uint8_t>(8 * 3)));
+    test::replace_input(j, "SX", make_u8({8, 3}, std::vector<std::uint8_t>(8 * 3)));
   });
   CHECK_THAT(scales, Catch::Contains("mlp: error: SX is 8 x 3, expected 8 x 2"));
   const std::string form = error_of([](sim::ChipJob& j) {

@@ -413,17 +413,7 @@ TEST_CASE("transformer block refuses bad tensors and scalars", "[chip][kernels][
   const auto error_of = [&](const std::function<void(sim::ChipJob&)>& spoil) -> std::string {
     sim::ChipJob job = block_job(c, good);
     spoil(job);
-    try {
-      const sim::ChipJobResult r = test::run_job(job);
-      return fmt::format("exit {}: {}", r.exit_code, r.console);
-    } catch (const Error& e) {
-      return fmt::format("error: {}", e.what());
-    }
-  };
-  const auto replace = [](sim::ChipJob& j, const std::string& name, const NpyArray& a) {
-    for (auto& t : j.inputs) {
-      if (t.first == name) t.second = a;
-    }
+    return test::outcome(job);
   };
   const auto scalar = [](sim::ChipJob& j, const std::string& name, std::uint32_t v) {
     std::erase_if(j.scalars, [&](const auto& s) { return s.first == name; });
@@ -437,20 +427,21 @@ TEST_CASE("transformer block refuses bad tensors and scalars", "[chip][kernels][
   const std::string three = error_of([&](sim::ChipJob& j) { scalar(j, "heads", 3); });
   CHECK_THAT(three, Catch::Contains("d_model (64) must be heads (3) x a multiple of the block"));
   const std::string u8 = error_of([&](sim::ChipJob& j) {
-    replace(j, "X", make_u8({32, 64}, std::vector<std::uint8_t>(32 * 64)));
+    test::replace_input(j, "X", make_u8({32, 64}, std::vector<std::uint8_t>(32 * 64)));
   });
   CHECK_THAT(u8, Catch::Contains("transformer_block: error: X must be a 2-D float32 array (got "
                                  "uint8, 2 dimensions)"));
   const std::string wo = error_of([&](sim::ChipJob& j) {
-    replace(j, "WO", make_u8({32, 64}, std::vector<std::uint8_t>(32 * 64)));
+    test::replace_input(j, "WO", make_u8({32, 64}, std::vector<std::uint8_t>(32 * 64)));
   });
   CHECK_THAT(wo, Catch::Contains("transformer_block: error: WO is 32 x 64, expected 64 x 64"));
   const std::string sw2 = error_of([&](sim::ChipJob& j) {
-    replace(j, "SW2", make_u8({1, 64}, std::vector<std::uint8_t>(64)));
+    test::replace_input(j, "SW2", make_u8({1, 64}, std::vector<std::uint8_t>(64)));
   });
   CHECK_THAT(sw2, Catch::Contains("transformer_block: error: SW2 is 1 x 64, expected 2 x 64"));
-  const std::string gain =
-      error_of([&](sim::ChipJob& j) { replace(j, "G2", make_f32({63}, std::vector<float>(63))); });
+  const std::string gain = error_of([&](sim::ChipJob& j) {
+    test::replace_input(j, "G2", make_f32({63}, std::vector<float>(63)));
+  });
   CHECK_THAT(gain, Catch::Contains("transformer_block: error: G2 is 1 x 63, expected 1 x 64"));
   const std::string missing = error_of([](sim::ChipJob& j) {
     std::erase_if(j.inputs, [](const auto& t) { return t.first == "SWK"; });
@@ -459,7 +450,7 @@ TEST_CASE("transformer block refuses bad tensors and scalars", "[chip][kernels][
   const std::string form = error_of([&](sim::ChipJob& j) { scalar(j, "form", 2); });
   CHECK_THAT(form, Catch::Contains("transformer_block: error: form must be 0 (GELU tanh) or 1"));
   const std::string seq = error_of([&](sim::ChipJob& j) {
-    replace(j, "X", make_f32({40, 64}, std::vector<float>(40 * 64)));
+    test::replace_input(j, "X", make_f32({40, 64}, std::vector<float>(40 * 64)));
   });
   CHECK_THAT(seq, Catch::Contains("and the sequence (40) a multiple of the block"));
   const std::string y = error_of([](sim::ChipJob& j) {
