@@ -20,7 +20,6 @@
 #include <string>
 #include <vector>
 
-#include "model/common/error.h"
 #include "model/numerics/mx.h"
 #include "testbench/mxemu/bundled.h"
 #include "tests/chip/chip_test_util.h"
