@@ -209,6 +209,10 @@ std::string Chip::deadlock_report() const {
     if (e->idle()) continue;
     s += fmt::format("; {} has {} descriptor(s) pending", e->queue_name(), e->queued_or_running());
     if (const std::string w = e->waiting_on(); !w.empty()) s += fmt::format(" ({})", w);
+    if (e->loop_body_pending() > 0) {
+      s += fmt::format(", its LOOP waits for {} body descriptor(s) not pushed yet",
+                       e->loop_body_pending());
+    }
     if (e->blocked_on()) {
       s +=
           fmt::format(", its next waits for {} on semaphore {} (value {})", e->blocked_on()->second,

@@ -98,10 +98,14 @@ struct DmaConfig {
 
 struct QueueConfig {
   std::uint32_t depth = 64;  // descriptors per engine queue (a full queue stalls the core's push)
+  // A LOOP's sequencer (docs/CHIP.md "LOOP"): cycles between two descriptors it generates.
+  std::uint32_t loop_issue_cycles = 1;
 
   template <typename V>
   void visit(V& v) {
     v.field("depth", depth, 1, 1u << 16, "descriptors per engine queue");
+    v.field("loop_issue_cycles", loop_issue_cycles, 0, 1000,
+            "cycles between two descriptors a LOOP generates");
   }
 };
 

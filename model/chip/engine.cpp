@@ -33,6 +33,8 @@ nlohmann::json Engine::stats_json() const {
   nlohmann::json st = nlohmann::json::object();
   for (const auto& [cause, n] : stats_.stall_cycles) st[cause] = n;
   s["stall_cycles"] = st;
+  s["loops"] = loops_;
+  s["loop_descriptors"] = loop_generated_;
   extra_stats(s);
   return s;
 }
@@ -54,17 +56,75 @@ void Engine::raise(std::uint64_t seq, std::uint32_t opcode, const EngineError& e
   fault(seq, opcode, state_.now_cycle(), e.code, e.message);
 }
 
+void Engine::next_descriptor(Desc& d, bool& generated) {
+  if (loop_) {
+    while (state_.halted) sc_core::wait(state_.changed);
+    wait_until(loop_ready_at_);
+    d = loop_->generate();
+    if (loop_->remaining() == 0) loop_.reset();
+    loop_ready_at_ = state_.now_cycle() + state_.cfg.queue.loop_issue_cycles;
+    ++loop_generated_;
+    generated = true;
+    return;
+  }
+  while (queue_.empty() || state_.halted) sc_core::wait(state_.changed);
+  d = queue_.front();
+  queue_.pop_front();
+  state_.notify_changed();  // a queue slot is free
+  generated = false;
+}
+
+bool Engine::start_loop(const Desc& d, std::uint64_t seq) {
+  const auto bad = [&](const std::string& message) {
+    fault(seq, regs::kOpLoop, state_.now_cycle(), regs::Fault::kBadField, message);
+    return false;
+  };
+  LoopSpec spec;
+  try {
+    spec = decode_loop(d);
+  } catch (const EngineError& e) {
+    return bad(e.message);
+  }
+  // The body: the next BODY descriptors pushed to this queue, taken one by one as they arrive
+  // (a queue shorter than the body still works).
+  std::vector<Desc> body;
+  while (body.size() < spec.body) {
+    loop_body_pending_ = spec.body - static_cast<std::uint32_t>(body.size());
+    while (queue_.empty() || state_.halted) sc_core::wait(state_.changed);
+    body.push_back(queue_.front());
+    queue_.pop_front();
+    state_.notify_changed();
+    if (regs::hdr::kOpcode.get(body.back().data()) == regs::kOpLoop) {
+      loop_body_pending_ = 0;
+      return bad(
+          fmt::format("LOOP: body descriptor {} is a LOOP (loops do not nest)", body.size() - 1));
+    }
+  }
+  loop_body_pending_ = 0;
+  ++loops_;
+  loop_.emplace(std::move(spec), std::move(body));
+  loop_ready_at_ = state_.now_cycle() + state_.cfg.queue.loop_issue_cycles;
+  return true;
+}
+
 void Engine::dispatch_thread() {
   using regs::hdr::kOpcode;
   for (;;) {
-    while (queue_.empty() || state_.halted) sc_core::wait(state_.changed);
-    const Desc d = queue_.front();
-    queue_.pop_front();
+    Desc d{};
+    bool generated = false;
+    next_descriptor(d, generated);
     ++in_flight_;
     const std::uint64_t seq = next_seq_++;
     dispatching_.emplace(seq, d);
     last_taken_.emplace(seq, kOpcode.get(d.data()));
-    state_.notify_changed();  // a queue slot is free
+    if (kOpcode.get(d.data()) == regs::kOpLoop) {
+      if (generated) {
+        fault(seq, regs::kOpLoop, state_.now_cycle(), regs::Fault::kBadField,
+              "LOOP: an increment of word 0 made a body descriptor a LOOP (loops do not nest)");
+        return;
+      }
+      if (!start_loop(d, seq)) return;  // then it retires like a NOP (it neither waits nor signals)
+    }
 
     if (regs::hdr::kWaitEn.get(d.data()) != 0) {
       const std::uint32_t sem = regs::hdr::kWaitSem.get(d.data());
@@ -95,7 +155,7 @@ void Engine::dispatch_thread() {
           "SIGNAL_SEM " + std::to_string(regs::hdr::kSignalSem.get(d.data())) + " does not exist");
       return;
     }
-    if (opcode != 0) {  // 0 is NOP on every engine: only waits and signals
+    if (opcode != 0 && opcode != regs::kOpLoop) {  // NOP (0 on every engine): waits and signals
       executing_ = true;
       current_seq_ = seq;
       try {
@@ -140,9 +200,10 @@ void Engine::retire_thread() {
     }
     if (state_.record_timeline) {
       const std::uint32_t opcode = regs::hdr::kOpcode.get(p.desc.data());
-      state_.timeline.push_back(TimelineEvent{queue_index_, opcode == 0 ? "NOP" : op_name(opcode),
-                                              p.start, p.complete, p.seq,
-                                              opcode == 0 ? "NOP" : slice_name(p.desc)});
+      const std::string label = descriptor_label(p.desc);
+      state_.timeline.push_back(TimelineEvent{
+          queue_index_, opcode == 0 || opcode == regs::kOpLoop ? label : op_name(opcode), p.start,
+          p.complete, p.seq, label});
     }
     --in_flight_;
     ++done_;
@@ -150,16 +211,24 @@ void Engine::retire_thread() {
   }
 }
 
+std::string Engine::descriptor_label(const Desc& d) const {
+  const std::uint32_t opcode = regs::hdr::kOpcode.get(d.data());
+  if (opcode == 0) return "NOP";
+  if (opcode == regs::kOpLoop) {
+    return fmt::format("LOOP {} x {}", regs::loop::kCount.get(d.data()),
+                       regs::loop::kBody.get(d.data()));
+  }
+  return slice_name(d);
+}
+
 std::vector<Engine::DescriptorView> Engine::debug_view() const {
   const auto label = [this](const Desc& d) {
-    const std::uint32_t opcode = regs::hdr::kOpcode.get(d.data());
-    if (opcode == 0) return std::string("NOP");
     try {  // a descriptor still in the queue has not been checked: it may not decode
-      return slice_name(d);
+      return descriptor_label(d);
     } catch (const EngineError&) {
-      return op_name(opcode);
+      return op_name(regs::hdr::kOpcode.get(d.data()));
     } catch (const std::exception&) {
-      return op_name(opcode);
+      return op_name(regs::hdr::kOpcode.get(d.data()));
     }
   };
   std::vector<DescriptorView> v;
@@ -174,6 +243,8 @@ std::vector<Engine::DescriptorView> Engine::debug_view() const {
     if (state_.fault && state_.fault->queue == queue_name_ &&
         state_.fault->seq == dispatching_->first) {
       st = "faulted";
+    } else if (loop_body_pending_ > 0) {
+      st = fmt::format("takes its body: {} descriptor(s) not pushed yet", loop_body_pending_);
     } else if (blocked_on_) {
       st = fmt::format("waits for {} on semaphore {} (value {})", blocked_on_->second,
                        blocked_on_->first, state_.sems[blocked_on_->first]);
@@ -183,6 +254,12 @@ std::vector<Engine::DescriptorView> Engine::debug_view() const {
     v.push_back({dispatching_->first, dispatching_->second, label(dispatching_->second), st});
   }
   std::uint64_t seq = next_seq_;
+  if (loop_) {
+    v.push_back({seq, loop_->next_template(), label(loop_->next_template()),
+                 fmt::format("LOOP: iteration {} of {}; {} descriptor(s) still to generate",
+                             loop_->iteration() + 1, loop_->count(), loop_->remaining())});
+    seq += loop_->remaining();
+  }
   for (const Desc& d : queue_) v.push_back({seq++, d, label(d), "queued"});
   return v;
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "model/chip/chip_state.h"
+#include "model/chip/desc_loop.h"
 
 namespace mxemu::chip {
 
@@ -35,10 +36,13 @@ class Engine : public sc_core::sc_module {
   bool push(const Desc& d);
   std::uint32_t queue_index() const { return queue_index_; }
   const std::string& queue_name() const { return queue_name_; }
-  std::uint64_t queued_or_running() const { return queue_.size() + in_flight_; }
+  // Counts the descriptors a running LOOP has still to generate.
+  std::uint64_t queued_or_running() const {
+    return queue_.size() + in_flight_ + (loop_ ? loop_->remaining() : 0);
+  }
   std::uint64_t done() const { return done_; }
   bool full() const { return queue_.size() >= state_.cfg.queue.depth; }
-  bool idle() const { return queue_.empty() && in_flight_ == 0; }
+  bool idle() const { return queue_.empty() && in_flight_ == 0 && !loop_; }
   // Set while the head descriptor waits for its semaphore (for deadlock reports).
   const std::optional<std::pair<std::uint32_t, std::uint32_t>>& blocked_on() const {
     return blocked_on_;
@@ -67,6 +71,8 @@ class Engine : public sc_core::sc_module {
     std::string state;  // "queued", "executing", "completes at cycle N", ...
   };
   std::vector<DescriptorView> debug_view() const;
+  // Body descriptors a LOOP at the head still waits for (they are not pushed yet; deadlocks).
+  std::uint32_t loop_body_pending() const { return loop_body_pending_; }
   // The engine's statistics as JSON: descriptors, busy and stall cycles, plus its own counters.
   nlohmann::json stats_json() const;
   // Checks that end with the run (e.g. RTL in the loop draining what it still holds), called
@@ -93,6 +99,8 @@ class Engine : public sc_core::sc_module {
   // The timeline slice's name: the operation and its size ("DMA HBM->VMEM 64 KiB", "VPU add
   // 1x8192", "MXU matmul M=500", "ICI send 32 KiB to chip 3"); NOPs and unknown opcodes: op_name.
   virtual std::string slice_name(const Desc& d) const;
+  // slice_name, or "NOP" / "LOOP 32 x 2" for the descriptors every engine has.
+  std::string descriptor_label(const Desc& d) const;
   // Adds the engine's own counters (bytes, elements, MACs) to its statistics.
   virtual void extra_stats(nlohmann::json& /*j*/) const {}
 
@@ -105,6 +113,16 @@ class Engine : public sc_core::sc_module {
   void fault(std::uint64_t seq, std::uint32_t opcode, std::uint64_t cycle, regs::Fault code,
              std::string message);
   void wait_until(std::uint64_t cycle);  // to the start of chip cycle `cycle` (absolute)
+  // The next descriptor to dispatch: the running LOOP's next one, or the queue's head (a LOOP
+  // at the head is taken as it is; start_loop then takes its body). generated: from a LOOP.
+  void next_descriptor(Desc& d, bool& generated);
+  // Takes a LOOP (already popped, numbered seq) and its body from the queue; false on a fault.
+  bool start_loop(const Desc& d, std::uint64_t seq);
+
+  std::optional<LoopSequencer> loop_;    // a running LOOP (docs/CHIP.md "LOOP")
+  std::uint32_t loop_body_pending_ = 0;  // body descriptors a LOOP still waits for (debug view)
+  std::uint64_t loop_ready_at_ = 0;      // cycle the sequencer's next descriptor is ready
+  std::uint64_t loops_ = 0, loop_generated_ = 0;
 
   std::uint32_t queue_index_;
   std::string queue_name_;

@@ -16,6 +16,8 @@ inline constexpr std::uint32_t kCtrlBase = 0x20002000u;
 inline constexpr std::uint32_t kNumSemaphores = 32;
 inline constexpr std::uint32_t kDescWords = 16;
 inline constexpr std::uint32_t kMaxQueues = 16;
+inline constexpr std::uint32_t kLoopBodyMax = 8;
+inline constexpr std::uint32_t kLoopIncs = 6;
 
 // Queue numbers; MXU i uses kQueueMxu0 + i (at most kMaxMxu engines).
 inline constexpr std::uint32_t kQueueDma = 0;
@@ -185,6 +187,20 @@ namespace ici_signal {
 inline constexpr Field kPeer{1, 0, 32};
 inline constexpr Field kSem{2, 0, 32};
 }  // namespace ici_signal
+
+// any: repeat the next BODY descriptors pushed to this queue COUNT times, adding per-iteration
+// increments to their words
+inline constexpr std::uint32_t kOpLoop = 255;
+namespace loop {
+inline constexpr Field kCount{1, 0, 32};
+inline constexpr Field kBody{2, 0, 8};
+inline constexpr Field kIncEn{3, 0, 1};
+inline constexpr Field kIncDesc{3, 1, 3};
+inline constexpr Field kIncWord{3, 4, 4};
+inline constexpr Field kIncWide{3, 8, 1};
+inline constexpr Field kIncPeriod{3, 16, 16};
+inline constexpr Field kIncDelta{4, 0, 32};
+}  // namespace loop
 
 enum class VpuFn : std::uint32_t {
   kAdd = 1,

@@ -70,6 +70,24 @@ static inline void mx_nop(uint32_t queue, mx_sync_t s) {
   mx_push(queue, &d);
 }
 
+/* Hardware loop (docs/CHIP.md "LOOP"): the next `body` descriptors pushed to `queue` are
+ * dispatched `count` times; increment i adds floor(iteration / period) * delta to word `word` of
+ * body descriptor `desc` (wide: a 64-bit add to words word, word + 1). Build the header with
+ * mx_loop_init and mx_loop_inc, push it (mx_push), then push the body. */
+static inline void mx_loop_init(mx_desc_t* d, uint32_t count, uint32_t body) {
+  mx_desc_init(d, MX_OP_LOOP, mx_sync_none());
+  d->w[MX_LOOP_COUNT_WORD] = count;
+  d->w[MX_LOOP_BODY_WORD] = body;
+}
+static inline void mx_loop_inc(mx_desc_t* d, uint32_t i, uint32_t desc, uint32_t word,
+                               int32_t delta, uint32_t period, int wide) {
+  d->w[MX_LOOP_INC_EN_WORD + 2u * i] =
+      MX_FIELD(MX_LOOP_INC_EN, 1u) | MX_FIELD(MX_LOOP_INC_DESC, desc) |
+      MX_FIELD(MX_LOOP_INC_WORD, word) | MX_FIELD(MX_LOOP_INC_WIDE, wide ? 1u : 0u) |
+      MX_FIELD(MX_LOOP_INC_PERIOD, period);
+  d->w[MX_LOOP_INC_DELTA_WORD + 2u * i] = (uint32_t)delta;
+}
+
 static inline void mx_sem_set(uint32_t sem, uint32_t value) {
   mx_mmio_write(MX_SEM_BASE + 4u * sem, value);
 }
@@ -225,6 +243,44 @@ static inline mx_tensor_t mx_find(const char* name) {
     }
   }
   return t;
+}
+/* A name for mx_find_many, prepared at compile time from a string literal: MX_NAME("fmt_a"). */
+typedef struct {
+  uint32_t first;  /* the first 4 bytes, NUL-padded as in the launch block */
+  uint32_t longer; /* 1: 4 characters or more (the rest is compared byte by byte) */
+  const char* name;
+} mx_name_t;
+#define MX_NAME_BYTE_(s, i)                                                              \
+  ((uint32_t)((i) + 1u < sizeof(s) ? (uint8_t)(s)[(i) + 1u < sizeof(s) ? (i) : 0u] : 0u) \
+   << (8u * (i)))
+#define MX_NAME(s)                                                                             \
+  {                                                                                            \
+    MX_NAME_BYTE_(s, 0u) | MX_NAME_BYTE_(s, 1u) | MX_NAME_BYTE_(s, 2u) | MX_NAME_BYTE_(s, 3u), \
+        sizeof(s) >= 5u, s                                                                     \
+  }
+
+/* mx_find for n distinct names in one pass over the launch block, comparing the first word of
+ * each (out[i].entry == 0 for a name that is absent). Cheaper than n mx_find calls. */
+static inline void mx_find_many(const mx_name_t* names, uint32_t n, mx_tensor_t* out) {
+  const volatile uint8_t* lb = (const volatile uint8_t*)MX_LAUNCH_BASE;
+  for (uint32_t k = 0; k < n; ++k) out[k].entry = 0;
+  if (mx_launch_u32(lb, MX_LAUNCH_MAGIC_OFFSET) != MX_LAUNCH_MAGIC) return;
+  const uint32_t count = mx_launch_u32(lb, MX_LAUNCH_COUNT_OFFSET);
+  for (uint32_t i = 0; i < count && i < MX_LAUNCH_MAX_ENTRIES; ++i) {
+    const volatile uint8_t* e = lb + MX_LAUNCH_ENTRIES + i * MX_LAUNCH_ENTRY_BYTES;
+    const uint32_t w = mx_launch_u32(e, 0);
+    for (uint32_t k = 0; k < n; ++k) {
+      if (names[k].first != w || out[k].entry) continue;
+      if (names[k].longer) {
+        const char* name = names[k].name;
+        uint32_t j = 4;
+        while (j < MX_LAUNCH_NAME_BYTES && name[j] != 0 && e[j] == (uint8_t)name[j]) ++j;
+        if (name[j] != 0 || (j < MX_LAUNCH_NAME_BYTES && e[j] != 0)) continue;
+      }
+      out[k].entry = e;
+      break;
+    }
+  }
 }
 static inline uint32_t mx_dim(mx_tensor_t t, uint32_t i) {
   return mx_launch_u32(t.entry, MX_LAUNCH_E_SHAPE0 + 4u * i);

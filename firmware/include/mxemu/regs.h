@@ -19,6 +19,8 @@ extern "C" {
 #define MX_NUM_SEMAPHORES 32u
 #define MX_DESC_WORDS 16u
 #define MX_MAX_QUEUES 16u
+#define MX_LOOP_BODY_MAX 8u
+#define MX_LOOP_INCS 6u
 
 /* Queues */
 #define MX_Q_DMA 0u
@@ -308,6 +310,35 @@ extern "C" {
 #define MX_ICI_SIGNAL_SEM_WORD 2u
 #define MX_ICI_SIGNAL_SEM_LSB 0u
 #define MX_ICI_SIGNAL_SEM_WIDTH 32u
+
+/* any: repeat the next BODY descriptors pushed to this queue COUNT times, adding per-iteration
+ * increments to their words */
+#define MX_OP_LOOP 255u
+#define MX_LOOP_COUNT_WORD 1u /* iterations (>= 1) */
+#define MX_LOOP_COUNT_LSB 0u
+#define MX_LOOP_COUNT_WIDTH 32u
+#define MX_LOOP_BODY_WORD 2u /* descriptors in the body (1 .. loop_body_max) */
+#define MX_LOOP_BODY_LSB 0u
+#define MX_LOOP_BODY_WIDTH 8u
+#define MX_LOOP_INC_EN_WORD 3u /* increment 0 enabled (increment s: word 3 + 2s) */
+#define MX_LOOP_INC_EN_LSB 0u
+#define MX_LOOP_INC_EN_WIDTH 1u
+#define MX_LOOP_INC_DESC_WORD 3u /* body descriptor it applies to (< BODY) */
+#define MX_LOOP_INC_DESC_LSB 1u
+#define MX_LOOP_INC_DESC_WIDTH 3u
+#define MX_LOOP_INC_WORD_WORD 3u /* word of that descriptor (0 .. 15; WIDE: 1 .. 14) */
+#define MX_LOOP_INC_WORD_LSB 4u
+#define MX_LOOP_INC_WORD_WIDTH 4u
+#define MX_LOOP_INC_WIDE_WORD 3u /* 1: a 64-bit add to words WORD (low), WORD + 1 (high) */
+#define MX_LOOP_INC_WIDE_LSB 8u
+#define MX_LOOP_INC_WIDE_WIDTH 1u
+#define MX_LOOP_INC_PERIOD_WORD 3u /* iterations per step (0 or 1: every iteration) */
+#define MX_LOOP_INC_PERIOD_LSB 16u
+#define MX_LOOP_INC_PERIOD_WIDTH 16u
+#define MX_LOOP_INC_DELTA_WORD \
+  4u /* signed step added per PERIOD iterations (increment s: word 4 + 2s) */
+#define MX_LOOP_INC_DELTA_LSB 0u
+#define MX_LOOP_INC_DELTA_WIDTH 32u
 
 /* VPU functions and formats */
 #define MX_VPU_FN_ADD 1u
