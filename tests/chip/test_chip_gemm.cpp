@@ -38,11 +38,11 @@ sim::GemmJob make_case(const Case& c, std::uint64_t seed) {
   return g;
 }
 
-void check_case(const Case& c, std::uint64_t seed, const std::string& config = "") {
+sim::ChipJobResult check_case(const Case& c, std::uint64_t seed, const std::string& config = "") {
   const sim::GemmJob g = make_case(c, seed);
   sim::ChipJob job = sim::make_gemm_job(g, bundled::elf("gemm"));
   job.config_path = config;
-  const sim::ChipJobResult r = test::run_job(job);
+  sim::ChipJobResult r = test::run_job(job);
   REQUIRE(r.exit_code == 0);
   const std::vector<float> want = test::reference(g);
   const std::vector<float> got = r.outputs.at("C").as_f32();
@@ -60,6 +60,7 @@ void check_case(const Case& c, std::uint64_t seed, const std::string& config = "
   CHECK(bad == 0);
   CHECK(r.stats["total_cycles"].get<std::uint64_t>() > 0);
   CHECK(r.stats["mxu_macs"].get<std::uint64_t>() >= c.m * c.n * c.k);
+  return r;
 }
 
 }  // namespace
@@ -121,6 +122,32 @@ TEST_CASE("gemm firmware: skinny shapes split rows over every MXU (resident B)",
   for (const Case& c : cases) {
     INFO(fmt::format("{}x{}x{} scaled={} c0={}", c.m, c.n, c.k, c.scaled, c.c0));
     check_case(c, seed++);
+  }
+  // The k steps go to each MXU as hardware LOOPs (docs/KERNELS.md): partial last k tiles (K not
+  // a multiple of 128), several B chunks (N = 100), and on a 32-row array block 128, where the
+  // scale rows advance every 4 k tiles through the LOOP's PERIOD.
+  const std::string rows32 =
+      test::temp_config("mxemu_gemm_rows32.toml", "[mxu]\nrows = 32\ncols = 16\n");
+  const struct {
+    Case c;
+    std::string config;
+  } looped[] = {
+      {{8, 8, 1000, "e4m3", "e5m2", 32, false, false, false}, ""},
+      {{8, 8, 1056, "e5m2", "e4m3", 32, true, true, false}, ""},
+      {{6, 100, 2048, "e4m3", "e5m2", 32, true, true, true}, ""},
+      {{8, 8, 1024, "e4m3", "e4m3", 128, true, false, false}, rows32},
+      {{9, 16, 640, "e5m2", "e5m2", 64, true, true, false}, rows32},
+  };
+  for (const auto& l : looped) {
+    const Case& c = l.c;
+    INFO(fmt::format("{}x{}x{} scaled={} block={} config={}", c.m, c.n, c.k, c.scaled, c.block,
+                     l.config));
+    const sim::ChipJobResult r = check_case(c, seed++, l.config);
+    for (const char* mxu : {"MXU0", "MXU1"}) {
+      INFO(mxu);
+      CHECK(r.stats["engines"][mxu]["loops"].get<std::uint64_t>() >= 1);
+      CHECK(r.stats["engines"][mxu]["loop_descriptors"].get<std::uint64_t>() >= 4);
+    }
   }
   // 8x4096x8: both MXUs did work, and cycle-by-cycle mode gives the same C, cycles and stats.
   const sim::GemmJob g = make_case(cases[0], 41);

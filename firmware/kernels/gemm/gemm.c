@@ -93,23 +93,26 @@ enum {
 };
 
 static void find_all(mx_tensor_t* t) {
-  t[T_A] = mx_find("A");
-  t[T_B] = mx_find("B");
-  t[T_C] = mx_find("C");
-  t[T_SA] = mx_find("SA");
-  t[T_SB] = mx_find("SB");
-  t[T_C0] = mx_find("C0");
-  t[T_FMT_A] = mx_find("fmt_a");
-  t[T_FMT_B] = mx_find("fmt_b");
-  t[T_BLOCK] = mx_find("block");
-  t[T_HBM_FREE] = mx_find("hbm_free");
+  const mx_name_t names[T_COUNT] = {
+      [T_A] = MX_NAME("A"),
+      [T_B] = MX_NAME("B"),
+      [T_C] = MX_NAME("C"),
+      [T_SA] = MX_NAME("SA"),
+      [T_SB] = MX_NAME("SB"),
+      [T_C0] = MX_NAME("C0"),
+      [T_FMT_A] = MX_NAME("fmt_a"),
+      [T_FMT_B] = MX_NAME("fmt_b"),
+      [T_BLOCK] = MX_NAME("block"),
+      [T_HBM_FREE] = MX_NAME("hbm_free"),
 #ifdef LINEAR_RELU
-  t[T_BIAS] = mx_find("bias");
-  t[T_Y] = mx_find("Y");
-  t[T_SY] = mx_find("SY");
-  t[T_OUT_FMT] = mx_find("out_fmt");
-  t[T_OUT_BLOCK] = mx_find("out_block");
+      [T_BIAS] = MX_NAME("bias"),
+      [T_Y] = MX_NAME("Y"),
+      [T_SY] = MX_NAME("SY"),
+      [T_OUT_FMT] = MX_NAME("out_fmt"),
+      [T_OUT_BLOCK] = MX_NAME("out_block"),
 #endif
+  };
+  mx_find_many(names, T_COUNT, t);
 }
 
 static uint32_t scalar_or(mx_tensor_t t, uint32_t fallback) {
@@ -243,7 +246,7 @@ static int plan(plan_t* p) {
   const int resident_ok = 1;
 #endif
   if (resident_ok && p->ntn == 1 && p->npanels == 1 && p->nk >= 4 &&
-      p->n * p->R <= CHUNK_BYTES / 4u) {
+      p->n * p->R <= CHUNK_BYTES) {
     const uint32_t ms = cdiv(p->m, umin(hw_mxus, p->m)), nu = cdiv(p->m, ms);
     const uint32_t sres = p->k * p->n, a0 = sres + kblocks * p->n, sa0 = a0 + p->m * p->k;
     uint32_t end = sa0 + p->m * kblocks;
@@ -262,8 +265,10 @@ static int plan(plan_t* p) {
       p->sres = sres;
       p->abuf[0] = a0;
       p->sabuf[0] = sa0;
+      /* k tiles per B chunk: 32 KiB, but at most 4 chunks (each costs the core a DMA and,
+       * per MXU, a NOP and a LOOP). */
       p->gk = CHUNK_BYTES / (p->R * p->n);
-      p->gk = p->gk == 0 ? 1u : umin(p->gk, p->nk);
+      p->gk = umin(p->gk > cdiv(p->nk, 4u) ? p->gk : cdiv(p->nk, 4u), p->nk);
     }
   }
   return 0;
@@ -280,6 +285,7 @@ static uint32_t hdr(uint32_t opcode, mx_sync_t s) {
 /* Zeroes a template with plain stores (the HAL's loop becomes a byte-wise memset call). */
 static void tpl_init(mx_desc_t* d, uint32_t opcode) {
   volatile uint32_t* w = d->w;
+#pragma GCC unroll 16
   for (uint32_t i = 0; i < MX_DESC_WORDS; ++i) w[i] = 0;
   MX_SET(d, MX_HDR_OPCODE, opcode);
 }
@@ -414,31 +420,83 @@ static void flush_outputs(const plan_t* p, out_t* outs, uint32_t n) {
 }
 #endif
 
-/* Resident B (plan): B and SB in VMEM once, the panel's rows split over nu MXUs; per k step
- * and MXU one LOAD_W and one MATMUL. */
+/* Resident B: the k steps of one MXU. A step is a LOAD_W and a MATMUL; a run of full k tiles
+ * goes to the MXU as one hardware LOOP (docs/CHIP.md "LOOP") over the run's first step, whose
+ * increments advance the weight and A addresses (and the scale rows: by srow_inc every
+ * srow_every tiles), so the core issues three descriptors for any number of steps. */
+typedef struct {
+  const plan_t* p;
+  mx_desc_t lw, mm, loop, nop;
+  uint32_t j, a_at, sa_at, mr, h_lw, h_mm, flags_acc, srow_inc, srow_every;
+} ksteps_t;
+
+static void ksteps_init(ksteps_t* s, const plan_t* p, uint32_t j) {
+  const uint32_t r0 = j * p->ms, tn = p->n;
+  s->p = p;
+  s->j = j;
+  s->a_at = p->abuf[0] + r0 * p->k;
+  s->sa_at = p->scaled ? p->sabuf[0] + r0 * p->kb : 0;
+  s->mr = umin(p->ms, p->m - r0);
+  s->h_lw = hdr(MX_OP_MXU_LOAD_W, mx_sync_none());
+  s->h_mm = hdr(MX_OP_MXU_MATMUL, mx_sync_none());
+  s->flags_acc = matmul_flags(p, 1);
+  s->srow_inc = p->scaled && p->block <= p->R ? p->R / p->block : 1u;
+  s->srow_every = p->scaled && p->block > p->R ? p->block / p->R : 1u;
+  tpl_load_w(p, &s->lw);
+  tpl_matmul(p, &s->mm);
+  tpl_init(&s->nop, 0u);
+  mx_loop_init(&s->loop, 1u, 2u);
+  mx_loop_inc(&s->loop, 0, 0, MX_MXU_LOAD_W_W_ADDR_WORD, (int32_t)(p->R * tn), 1, 0);
+  mx_loop_inc(&s->loop, 1, 1, MX_MXU_MATMUL_A_ADDR_WORD, (int32_t)p->R, 1, 0);
+  if (p->scaled) {
+    mx_loop_inc(&s->loop, 2, 0, MX_MXU_LOAD_W_S_ADDR_WORD, (int32_t)(s->srow_inc * tn),
+                s->srow_every, 0);
+    mx_loop_inc(&s->loop, 3, 1, MX_MXU_MATMUL_SA_ADDR_WORD, (int32_t)s->srow_inc, s->srow_every,
+                0);
+  }
+}
+
+/* k tile kt with the given headers and MATMUL flags (tk rows). */
+static void kstep(ksteps_t* s, uint32_t kt, uint32_t h_lw, uint32_t h_mm, uint32_t flags,
+                  uint32_t tk) {
+  const plan_t* p = s->p;
+  const uint32_t tn = p->n, k0 = kt * p->R;
+  uint32_t srow = 0;
+  if (p->scaled) srow = (s->srow_every == 1u ? kt : kt / s->srow_every) * s->srow_inc;
+  push_load_w(s->j, &s->lw, h_lw, p->bres + k0 * tn, tk, tn, p->scaled ? p->sres + srow * tn : 0);
+  push_matmul(s->j, &s->mm, h_mm, s->a_at + k0, s->mr, p->scaled ? s->sa_at + srow : 0, 0,
+              tn * 4u, flags);
+}
+
+/* The accumulating steps of full k tiles [from, to). */
+static void ksteps(ksteps_t* s, uint32_t from, uint32_t to) {
+  /* A LOOP's PERIOD counts from its first iteration: start it on a scale-row boundary. */
+  while (from < to && s->srow_every > 1u && from % s->srow_every != 0) {
+    kstep(s, from++, s->h_lw, s->h_mm, s->flags_acc, s->p->R);
+  }
+  if (to - from >= 2u) {
+    s->loop.w[MX_LOOP_COUNT_WORD] = to - from;
+    mx_push(MX_Q_MXU(s->j), &s->loop);
+  }
+  if (from < to) kstep(s, from, s->h_lw, s->h_mm, s->flags_acc, s->p->R);
+}
+
+static void mxu_nop(ksteps_t* s, mx_sync_t sync) {
+  s->nop.w[0] = hdr(0u, sync);
+  mx_push(MX_Q_MXU(s->j), &s->nop);
+}
+
+/* Resident B (plan): B and SB in VMEM once, the panel's rows split over nu MXUs; per MXU and B
+ * chunk a few descriptors: the first step, a LOOP over the rest, the partial last tile. */
 static void run_resident(const plan_t* p) {
   const uint32_t tn = p->n, nu = p->nu;
-  mx_desc_t dma, nop, lw[MAX_MXU], mm[MAX_MXU];
-  uint32_t a_at[MAX_MXU], sa_at[MAX_MXU], h_lw_wait[MAX_MXU], h_mm_first[MAX_MXU],
-      h_mm_last[MAX_MXU], h_mm_only[MAX_MXU];
-  const uint32_t h_lw = hdr(MX_OP_MXU_LOAD_W, mx_sync_none());
-  const uint32_t h_mm = hdr(MX_OP_MXU_MATMUL, mx_sync_none());
+  mx_desc_t dma, nop;
+  ksteps_t ks[MAX_MXU];
   const uint32_t h_plain = hdr(MX_OP_DMA_COPY, mx_sync_none());
   const uint32_t h_chunk = hdr(MX_OP_DMA_COPY, mx_sync(-1, 0, (int)S_BFULL(0)));
-  const uint32_t flags_first = matmul_flags(p, p->has_c0), flags_acc = matmul_flags(p, 1);
   tpl_dma(&dma);
   tpl_init(&nop, 0u);
-  for (uint32_t j = 0; j < nu; ++j) {
-    const uint32_t r0 = j * p->ms;
-    tpl_load_w(p, &lw[j]);
-    tpl_matmul(p, &mm[j]);
-    a_at[j] = p->abuf[0] + r0 * p->k;
-    sa_at[j] = p->scaled ? p->sabuf[0] + r0 * p->kb : 0;
-    h_lw_wait[j] = hdr(MX_OP_MXU_LOAD_W, mx_sync((int)S_BFULL(j), 1, -1));
-    h_mm_first[j] = hdr(MX_OP_MXU_MATMUL, mx_sync((int)S_AFULL(j), 1, -1));
-    h_mm_last[j] = hdr(MX_OP_MXU_MATMUL, mx_sync(-1, 0, (int)S_ACCFULL(j)));
-    h_mm_only[j] = hdr(MX_OP_MXU_MATMUL, mx_sync((int)S_AFULL(j), 1, (int)S_ACCFULL(j)));
-  }
+  for (uint32_t j = 0; j < nu; ++j) ksteps_init(&ks[j], p, j);
   /* DMA queue (in order): SB, B chunk 0 (-> BFULL), A, SA, C0 of each slice, then a NOP per
    * MXU (-> AFULL: A and C0 are there); later B chunks as the k loop reaches them. */
   if (p->scaled)
@@ -463,42 +521,41 @@ static void run_resident(const plan_t* p) {
                mr * tn * 4u, 1, mr * tn * 4u, mr * tn * 4u);
     push_nop(&nop, S_AFULL(j));
   }
-  /* The k loop without divisions: the chunk countdown, the scale row srow = k0 / block
-   * advanced by srow_inc every srow_every k tiles (block <= R: R / block every tile; block > R:
-   * one every block / R tiles). */
-  uint32_t mr[MAX_MXU];
-  for (uint32_t j = 0; j < nu; ++j) mr[j] = umin(p->ms, p->m - j * p->ms);
-  const uint32_t srow_inc = p->scaled && p->block <= p->R ? p->R / p->block : 1u;
-  const uint32_t srow_every = p->scaled && p->block > p->R ? p->block / p->R : 1u;
-  uint32_t srow = 0, srow_left = srow_every, chunk_left = 0;
-  for (uint32_t kt = 0, k0 = 0; kt < p->nk; ++kt, k0 += p->R) {
-    const uint32_t tk = umin(p->R, p->k - k0), first = chunk_left == 0;
-    if (first) {
-      chunk_left = p->gk;
-      if (kt > 0) {
-        const uint32_t rows = umin(p->gk * p->R, p->k - k0);
-        push_dma(&dma, h_chunk, MX_SPACE_HBM + p->b + (uint64_t)k0 * tn,
-                 MX_SPACE_VMEM + p->bres + k0 * tn, rows * tn, 1, rows * tn, rows * tn);
-        for (uint32_t j = 1; j < nu; ++j) push_nop(&nop, S_BFULL(j));
-      }
+  /* Per chunk of gk k tiles: its DMA (the first is above), then per MXU the first step (tile 0:
+   * waits for B and A, accumulates from C0 or +0) or a NOP waiting for the chunk, the LOOP
+   * over the chunk's full tiles, and at the end the partial last tile or a NOP that signals
+   * ACCFULL after the last MATMUL. */
+  const uint32_t nk = p->nk, last_partial = p->k % p->R != 0;
+  const uint32_t kend = last_partial ? nk - 1u : nk; /* the full tiles */
+  for (uint32_t t0 = 0; t0 < nk; t0 += p->gk) {
+    const uint32_t t1 = umin(t0 + p->gk, nk);
+    if (t0 > 0) {
+      const uint32_t k0 = t0 * p->R, rows = umin(p->gk * p->R, p->k - k0);
+      push_dma(&dma, h_chunk, MX_SPACE_HBM + p->b + (uint64_t)k0 * tn,
+               MX_SPACE_VMEM + p->bres + k0 * tn, rows * tn, 1, rows * tn, rows * tn);
+      for (uint32_t j = 1; j < nu; ++j) push_nop(&nop, S_BFULL(j));
     }
-    --chunk_left;
-    const uint32_t w = p->bres + k0 * tn;
-    const uint32_t s = p->scaled ? p->sres + srow * tn : 0;
-    const uint32_t flags = kt == 0 ? flags_first : flags_acc;
     for (uint32_t j = 0; j < nu; ++j) {
-      push_load_w(j, &lw[j], first ? h_lw_wait[j] : h_lw, w, tk, tn, s);
-      uint32_t h = h_mm;
-      if (kt == 0)
-        h = p->nk == 1 ? h_mm_only[j] : h_mm_first[j];
-      else if (kt + 1 == p->nk)
-        h = h_mm_last[j];
-      push_matmul(j, &mm[j], h, a_at[j] + k0, mr[j], p->scaled ? sa_at[j] + srow : 0, 0, tn * 4u,
-                  flags);
-    }
-    if (--srow_left == 0) {
-      srow += srow_inc;
-      srow_left = srow_every;
+      ksteps_t* s = &ks[j];
+      uint32_t from = t0;
+      if (t0 == 0) {
+        const uint32_t h_mm0 = hdr(MX_OP_MXU_MATMUL, mx_sync((int)S_AFULL(j), 1,
+                                                             nk == 1 ? (int)S_ACCFULL(j) : -1));
+        kstep(s, 0, hdr(MX_OP_MXU_LOAD_W, mx_sync((int)S_BFULL(j), 1, -1)), h_mm0,
+              matmul_flags(p, p->has_c0), umin(p->R, p->k));
+        from = 1;
+      } else {
+        mxu_nop(s, mx_sync((int)S_BFULL(j), 1, -1));
+      }
+      ksteps(s, from, umin(t1, kend));
+      if (t1 == nk && nk > 1) {
+        if (last_partial) {
+          kstep(s, nk - 1u, s->h_lw, hdr(MX_OP_MXU_MATMUL, mx_sync(-1, 0, (int)S_ACCFULL(j))),
+                s->flags_acc, p->k - (nk - 1u) * p->R);
+        } else {
+          mxu_nop(s, mx_sync(-1, 0, (int)S_ACCFULL(j)));
+        }
+      }
     }
   }
   out_t outs[MAX_MXU];
