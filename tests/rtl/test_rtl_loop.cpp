@@ -191,6 +191,14 @@ TEST_CASE("the provider names the tiles it has and refuses others", "[rtl][loop]
   REQUIRE_THROWS_WITH(rtl.mxu_check("tile", cfg, "chip.mxu0", {}), Contains("pe_latency_cycles 2"));
   CHECK(rtl.mxu_check("datapath", cfg, "chip.mxu0", {}) != nullptr);
   REQUIRE_THROWS_WITH(rtl.mxu_check("pe", cfg, "chip.mxu0", {}), Contains("\"pe\" is not one of"));
+  cfg.rows = cfg.cols = 32;
+  cfg.pe_latency_cycles = 1;
+#ifdef MXEMU_HAVE_TILE32
+  CHECK(rtl.mxu_check("tile", cfg, "chip.mxu0", {}) != nullptr);  // the default build has it
+#else
+  REQUIRE_THROWS_WITH(rtl.mxu_check("tile", cfg, "chip.mxu0", {}),
+                      Contains("no Verilated mxu_tile of 32x32"));  // -DMXEMU_RTL_BIG_TILES=""
+#endif
 }
 
 // ------------------------------------------------------------------------------------------
@@ -226,12 +234,15 @@ sim::ChipJobResult run_gemm(const ChipCase& c, const sim::GemmJob& g, const std:
 TEST_CASE("chip GEMMs with the RTL in the loop: bit-exact, same cycles, every output checked",
           "[rtl][loop][chip]") {
   const rtl::VerilatedRtl rtl;
-  const ChipCase cases[] = {
+  std::vector<ChipCase> cases = {
       {8, 1, "tile", 37, 72, 29, 8},
       {8, 2, "tile", 20, 40, 17, 4},
       {16, 1, "tile", 50, 96, 40, 16},
       {128, 1, "datapath", 9, 160, 70, 32},
   };
+#ifdef MXEMU_HAVE_TILE32
+  cases.push_back({32, 1, "tile", 45, 96, 70, 32});  // the default build's 32x32 tile
+#endif
   std::uint64_t seed = 100;
   for (const ChipCase& c : cases) {
     INFO(fmt::format("{}x{} L={} {} {}x{}x{}", c.size, c.size, c.latency, c.mode, c.m, c.k, c.n));
