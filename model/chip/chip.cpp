@@ -280,6 +280,15 @@ nlohmann::json Chip::stats() const {
     engines[e->queue_name()] = std::move(s);
   }
   j["engines"] = engines;
+  json shared = json::array();
+  for (const ChipState::SemShared& x : state_.sem_shared) {
+    json queues = json::array();
+    for (const auto& e : engines_) {
+      if ((x.queues >> e->queue_index() & 1u) != 0) queues.push_back(e->queue_name());
+    }
+    shared.push_back({{"semaphore", x.sem}, {"queues", queues}, {"cycle", x.cycle}});
+  }
+  j["semaphores_shared"] = shared;
   j["mxu_busy_cycles"] = busy;
   j["mxu_macs"] = macs;
   const double peak = cfg_.peak_macs_per_cycle() * static_cast<double>(total);

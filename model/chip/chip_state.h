@@ -114,6 +114,17 @@ class ChipState {
   bool ici_ack_next_epoch = false;
   // Counts semaphore writes and signals (deadlock watchdog progress).
   std::uint64_t sem_events = 0;
+  // Semaphores waited on by descriptors of two engines at once (docs/CHIP.md "Semaphores"): the
+  // first engine to look after a signal takes it, so which one proceeds is a race between them.
+  // sem_waiters: per semaphore, the queues (bit = queue index) whose head waits on it now;
+  // sem_shared: the first time each semaphore had two, for the statistics and a warning.
+  struct SemShared {
+    std::uint32_t sem = 0;
+    std::uint32_t queues = 0;  // bit per queue index
+    std::uint64_t cycle = 0;
+  };
+  std::array<std::uint32_t, regs::kNumSemaphores> sem_waiters{};
+  std::vector<SemShared> sem_shared;
 
   // Notified (next delta) whenever a semaphore, a queue or an engine's state changes.
   sc_core::sc_event changed;

@@ -107,6 +107,21 @@ bool Engine::start_loop(const Desc& d, std::uint64_t seq) {
   return true;
 }
 
+void Engine::note_waiting(std::uint32_t sem, bool waits) {
+  const std::uint32_t me = 1u << queue_index_;
+  std::uint32_t& w = state_.sem_waiters[sem];
+  if (!waits) {
+    w &= ~me;
+    return;
+  }
+  if ((w & ~me) != 0) {
+    const bool seen = std::any_of(state_.sem_shared.begin(), state_.sem_shared.end(),
+                                  [&](const ChipState::SemShared& x) { return x.sem == sem; });
+    if (!seen) state_.sem_shared.push_back({sem, w | me, state_.now_cycle()});
+  }
+  w |= me;
+}
+
 void Engine::dispatch_thread() {
   using regs::hdr::kOpcode;
   for (;;) {
@@ -135,10 +150,12 @@ void Engine::dispatch_thread() {
               "WAIT_SEM " + std::to_string(sem) + " does not exist");
         return;
       }
+      if (state_.sems[sem] < count) note_waiting(sem, true);
       while (state_.sems[sem] < count) {
         blocked_on_ = std::make_pair(sem, count);
         sc_core::wait(state_.changed);
       }
+      if (blocked_on_) note_waiting(sem, false);
       blocked_on_.reset();
       state_.sems[sem] -= count;
       state_.notify_changed();

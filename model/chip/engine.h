@@ -118,6 +118,8 @@ class Engine : public sc_core::sc_module {
   void next_descriptor(Desc& d, bool& generated);
   // Takes a LOOP (already popped, numbered seq) and its body from the queue; false on a fault.
   bool start_loop(const Desc& d, std::uint64_t seq);
+  // This queue's head starts (waits) or stops waiting on semaphore `sem` (ChipState::sem_shared).
+  void note_waiting(std::uint32_t sem, bool waits);
 
   std::optional<LoopSequencer> loop_;    // a running LOOP (docs/CHIP.md "LOOP")
   std::uint32_t loop_body_pending_ = 0;  // body descriptors a LOOP still waits for (debug view)

@@ -316,6 +316,19 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
     const sim::ChipJobResult& c = r.chips[i];
     const std::string who = single ? std::string() : fmt::format("chip {}: ", i);
     if (!speak) break;
+    if (!a.quiet && c.stats.contains("semaphores_shared")) {
+      for (const auto& x : c.stats["semaphores_shared"]) {
+        std::string queues;
+        for (const auto& q : x["queues"])
+          queues += (queues.empty() ? "" : " and ") + q.get<std::string>();
+        fmt::print(stderr,
+                   "mxemu: warning: {}semaphore {} was waited on by {} at once (first at cycle "
+                   "{}): whichever looks first after a signal takes it, so which one proceeds "
+                   "is a race (docs/CHIP.md \"Semaphores\")\n",
+                   who, x["semaphore"].get<std::uint32_t>(), queues,
+                   x["cycle"].get<std::uint64_t>());
+      }
+    }
     if (c.end.kind == chip::ChipEnd::Kind::kExit) {
       if (!a.quiet) {
         fmt::print(stderr, "{}\n",

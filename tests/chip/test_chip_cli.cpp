@@ -157,6 +157,17 @@ TEST_CASE("mxemu run --firmware with --in, --out and --scalar; 3-D DMA", "[chip]
   std::filesystem::remove(yp);
 }
 
+TEST_CASE("mxemu run warns of a semaphore two engines wait on at once", "[chip][cli]") {
+  const Result r =
+      run_cli({"run", "--firmware", test::firmware_elf("chip_loop"), "--scalar", "mode=6"});
+  CHECK(r.rc == 0);  // a warning, not a failure
+  CHECK_THAT(r.err, Catch::Contains("mxemu: warning: semaphore 7 was waited on by DMA and VPU at "
+                                    "once (first at cycle "));
+  const Result q = run_cli(
+      {"run", "--firmware", test::firmware_elf("chip_loop"), "--scalar", "mode=6", "--quiet"});
+  CHECK(q.err.find("warning") == std::string::npos);
+}
+
 TEST_CASE("mxemu run --kernel: bundled kernels declare their own outputs", "[chip][cli]") {
   const std::size_t rows = 33, cols = 96;
   std::vector<float> x(rows * cols);

@@ -1,4 +1,5 @@
-// The hardware LOOP (docs/CHIP.md "LOOP"), through firmware chip_loop: the descriptors it
+// The hardware LOOP (docs/CHIP.md "LOOP"), through firmware chip_loop (and, mode 6, the report of
+// a semaphore two engines wait on at once): the descriptors it
 // generates do what the same descriptors pushed one by one do (checked against a closed form of
 // the copy), its increments (64-bit and negative, with a PERIOD) land where the spec says, it
 // generates one descriptor per [queue] loop_issue_cycles, a queue shorter than its body works,
@@ -193,4 +194,18 @@ TEST_CASE("malformed LOOPs fault, a body never pushed is a deadlock", "[chip][lo
     CHECK_THAT(e, Catch::Contains(b.message));
     CHECK_THAT(e, Catch::Contains("DMA queue, descriptor #0 (opcode 255)"));
   }
+}
+
+TEST_CASE("a semaphore two engines wait on at once is reported", "[chip][sync]") {
+  const sim::ChipJobResult r = test::run_job(loop_job(6));
+  REQUIRE(r.exit_code == 0);
+  const nlohmann::json& shared = r.stats["semaphores_shared"];
+  REQUIRE(shared.size() == 1);
+  CHECK(shared[0]["semaphore"] == 7);
+  CHECK(shared[0]["queues"] == nlohmann::json::array({"DMA", "VPU"}));
+  CHECK(shared[0]["cycle"].get<std::uint64_t>() > 0);
+  // The DMA copy of mode 0 waits on nothing it shares: nothing reported.
+  std::vector<std::uint8_t> x;
+  const sim::ChipJobResult plain = test::run_job(copy_job(0, CopyCase{4, 16}, x));
+  CHECK(plain.stats["semaphores_shared"].empty());
 }

@@ -7,6 +7,8 @@
  *   2  a LOOP of `n` NOPs on the VPU queue, each signalling semaphore 6.
  *   3  a LOOP whose body is never completely pushed (a deadlock).
  *   4  a LOOP whose body holds a LOOP; 5  an increment of word 0 that makes a body NOP a LOOP.
+ *   6  (not a LOOP) a DMA NOP and a VPU NOP both waiting on semaphore 7, which the core sets
+ *      to 2 a while later: a semaphore shared by two engines (docs/CHIP.md "Semaphores").
  * Prints what it did; returns the fence's fault code. */
 #include <stdint.h>
 #include <stdio.h>
@@ -78,6 +80,14 @@ int main(void) {
     mx_loop_init(&lp, 2, 2);
     mx_push(MX_Q_VPU, &lp);
     mx_push(MX_Q_VPU, &nop);
+  } else if (mode == 6u) {
+    mx_sem_set(7, 0);
+    mx_nop(MX_Q_DMA, mx_sync(7, 1, -1));
+    mx_nop(MX_Q_VPU, mx_sync(7, 1, -1));
+    const uint32_t t0 = mx_ctrl(MX_CTRL_CYCLE_LO);
+    while (mx_ctrl(MX_CTRL_CYCLE_LO) - t0 < 200u) {
+    }
+    mx_sem_set(7, 2);
   } else if (mode == 4u) {
     mx_loop_init(&lp, 2, 1);
     mx_push(MX_Q_VPU, &lp);
