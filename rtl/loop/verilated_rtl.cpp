@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "Vmxu_tile16.h"
+#include "Vmxu_tile16_fst.h"
 #include "Vmxu_tile4.h"
 #include "Vmxu_tile4p1.h"
 #include "Vmxu_tile8.h"
@@ -42,17 +43,24 @@ std::unique_ptr<mxu::FoldCheck> VerilatedRtl::mxu_check(const std::string& mode,
                                                         const std::string& where,
                                                         const chip::RtlWaves& waves) const {
   if (!waves.path.empty()) {
-    // Waveforms: the tile Verilated with tracing (rtl/CMakeLists.txt, mxemu_vl_trace).
-    if (mode != "tile" || cfg.rows != 8 || cfg.cols != 8 || cfg.pe_latency_cycles != 1) {
-      throw_bad_input(
-          "[rtl] waves: only the 8x8 tile with pe_latency_cycles 1 is Verilated with tracing "
-          "(have [rtl] mxu = \"{}\" on a {}x{} array, pe_latency_cycles {})",
-          mode, cfg.rows, cfg.cols, cfg.pe_latency_cycles);
-    }
-    if (waves.path.ends_with(".fst")) {
+    // Waveforms: the tiles Verilated with tracing (rtl/CMakeLists.txt, mxemu_vl_trace).
+    const bool fst = waves.path.ends_with(".fst");
+    const bool square = mode == "tile" && cfg.rows == cfg.cols && cfg.pe_latency_cycles == 1;
+    if (square && cfg.rows == 8 && fst) {
       return std::make_unique<TileCheck<Vmxu_tile8_fst, VerilatedFstC>>(cfg, where, kOrigin, waves);
     }
-    return std::make_unique<TileCheck<Vmxu_tile8_vcd, VerilatedVcdC>>(cfg, where, kOrigin, waves);
+    if (square && cfg.rows == 8) {
+      return std::make_unique<TileCheck<Vmxu_tile8_vcd, VerilatedVcdC>>(cfg, where, kOrigin, waves);
+    }
+    if (square && cfg.rows == 16 && fst) {
+      return std::make_unique<TileCheck<Vmxu_tile16_fst, VerilatedFstC>>(cfg, where, kOrigin,
+                                                                         waves);
+    }
+    throw_bad_input(
+        "[rtl] waves: the tiles Verilated with tracing are 8x8 (VCD or FST) and 16x16 (FST), "
+        "with pe_latency_cycles 1 (have [rtl] mxu = \"{}\" on a {}x{} array, pe_latency_cycles "
+        "{}, waves {})",
+        mode, cfg.rows, cfg.cols, cfg.pe_latency_cycles, waves.path);
   }
   if (mode == "datapath") return std::make_unique<DatapathCheck>(cfg, where, kOrigin);
   if (mode != "tile") throw_bad_input("[rtl] mxu = \"{}\" is not one of off, tile, datapath", mode);

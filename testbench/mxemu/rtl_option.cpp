@@ -37,8 +37,8 @@ void apply_rtl_option(const std::vector<std::string>& modes, sim::SimConfig& cfg
 }
 
 const char* const kRtlWavesHelp =
-    "Waveforms of the plugged-in tile (--rtl mxu on an 8x8 array): FILE.vcd or FILE.fst, one per "
-    "MXU as FILE.<chip>.<mxu>.vcd";
+    "Waveforms of the plugged-in tile (--rtl mxu on an 8x8 array: FILE.vcd or FILE.fst; on a "
+    "16x16 array: FILE.fst), one per MXU as FILE.<chip>.<mxu>.vcd (.fst)";
 const char* const kTraceWindowHelp =
     "START:END: record waveforms (--vcd/--fst and --rtl-waves) for cycles START to END-1 only "
     "(END empty: to the end)";

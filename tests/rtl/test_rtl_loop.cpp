@@ -6,6 +6,7 @@
 // or cycle must be reported with the fold, row, column, cycle, expected and got.
 #include <fmt/core.h>
 #include <fmt/format.h>
+#include <fstapi.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
@@ -21,6 +22,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -731,13 +733,92 @@ TEST_CASE("waveforms of the plugged-in tile, under the chip hierarchy, in a wind
   REQUIRE_THROWS_WITH(run("waves_start = 1000000000\n"),
                       Contains("waves window 1000000000:0") && Contains("not clocked in it"));
   CHECK(!std::filesystem::exists(file));
-  // Waveforms need the traced 8x8 tile.
+  // Waveforms need a traced tile: a 16x16 array has one for FST only.
   sim::ChipJob job = sim::make_gemm_job(g, bundled::elf("gemm"));
   job.config_path = test::temp_config(
       "rtl_loop_waves16.toml",
       "[mxu]\nrows = 16\ncols = 16\n[mx]\nblock = 8\n[rtl]\nmxu = \"tile\"\nwaves = \"" + base +
           "\"\n");
   job.rtl = &rtl;
-  REQUIRE_THROWS_WITH(test::run_job(job), Contains("only the 8x8 tile"));
+  REQUIRE_THROWS_WITH(test::run_job(job),
+                      Contains("8x8 (VCD or FST) and 16x16 (FST)") && Contains("on a 16x16 array"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("FST waveforms of a 16x16 tile in the loop hold every output", "[rtl][loop][waves]") {
+  const rtl::VerilatedRtl rtl;
+  std::mt19937_64 rng(22);
+  // K = N = 16 on a 16x16 array: one fold, so the tile's outputs are the elements of C.
+  const std::size_t m = 24, n = 16;
+  const sim::GemmJob g = test::random_gemm(rng, m, 16, n, 16);
+  const std::vector<float> want = test::reference(g);
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / fmt::format("mxemu_rtl_fst_{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  sim::ChipJob job = sim::make_gemm_job(g, bundled::elf("gemm"));
+  job.config_path =
+      test::temp_config("rtl_loop_fst16.toml",
+                        "[mxu]\ncount = 1\nrows = 16\ncols = 16\n[mx]\nblock = 16\n[rtl]\n"
+                        "mxu = \"tile\"\nwaves = \"" +
+                            (dir / "t.fst").string() + "\"\n");
+  job.rtl = &rtl;
+  REQUIRE(test::run_job(job).exit_code == 0);
+  const std::string file = (dir / "t.pod.chip0.mxu0.fst").string();
+  void* ctx = fstReaderOpen(file.c_str());
+  REQUIRE(ctx != nullptr);
+  // The two signals the check reads, by their path under the MXU's scope.
+  std::vector<std::string> scope;
+  fstHandle valid = 0, out = 0;
+  bool mxu_scope = false;
+  while (const fstHier* h = fstReaderIterateHier(ctx)) {
+    if (h->htyp == FST_HT_SCOPE) {
+      scope.emplace_back(h->u.scope.name);
+      if (fmt::format("{}", fmt::join(scope, ".")).find("pod.chip0.mxu0") != std::string::npos)
+        mxu_scope = true;
+    } else if (h->htyp == FST_HT_UPSCOPE) {
+      scope.pop_back();
+    } else if (h->htyp == FST_HT_VAR) {  // the first of each name: the tile's port
+      std::string nm(h->u.var.name);
+      if (const auto sp = nm.find(' '); sp != std::string::npos) nm = nm.substr(0, sp);
+      if (nm == "out_valid_o" && valid == 0) valid = h->u.var.handle;
+      if (nm == "out_o" && out == 0) out = h->u.var.handle;
+    }
+  }
+  CHECK(mxu_scope);
+  REQUIRE(valid != 0);
+  REQUIRE(out != 0);
+  struct Changes {
+    fstHandle valid, out;
+    std::vector<std::tuple<std::uint64_t, bool, std::string>> v;  // time, is out_o, bits
+  } ch{valid, out, {}};
+  fstReaderSetFacProcessMaskAll(ctx);
+  fstReaderIterBlocks(
+      ctx,
+      [](void* user, uint64_t time, fstHandle h, const unsigned char* value) {
+        auto* c = static_cast<Changes*>(user);
+        if (h == c->valid || h == c->out)
+          c->v.emplace_back(time, h == c->out, reinterpret_cast<const char*>(value));
+      },
+      &ch, nullptr);
+  fstReaderClose(ctx);
+  REQUIRE(!ch.v.empty());
+  // Replay: the value of both at every clock-low time (even), column by column.
+  std::vector<std::vector<std::uint32_t>> col(n);
+  std::string cur_valid, cur_out;
+  for (std::size_t i = 0; i < ch.v.size();) {
+    const std::uint64_t t = std::get<0>(ch.v[i]);
+    for (; i < ch.v.size() && std::get<0>(ch.v[i]) == t; ++i)
+      (std::get<1>(ch.v[i]) ? cur_out : cur_valid) = std::get<2>(ch.v[i]);
+    const std::uint64_t next = i < ch.v.size() ? std::get<0>(ch.v[i]) : t + 1;
+    for (std::uint64_t s = t + (t % 2); s < next; s += 2) {
+      for (std::size_t c = 0; c < n; ++c)
+        if (bit(cur_valid, c)) col[c].push_back(word(cur_out, c));
+    }
+  }
+  for (std::size_t c = 0; c < n; ++c) {
+    INFO("column " << c);
+    REQUIRE(col[c].size() == m);
+    for (std::size_t i = 0; i < m; ++i) CHECK(col[c][i] == num::f32_bits(want[i * n + c]));
+  }
   std::filesystem::remove_all(dir);
 }
