@@ -56,22 +56,21 @@ void Engine::raise(std::uint64_t seq, std::uint32_t opcode, const EngineError& e
   fault(seq, opcode, state_.now_cycle(), e.code, e.message);
 }
 
-void Engine::next_descriptor(Desc& d, bool& generated) {
+std::pair<Desc, bool> Engine::next_descriptor() {
   if (loop_) {
     while (state_.halted) sc_core::wait(state_.changed);
     wait_until(loop_ready_at_);
-    d = loop_->generate();
+    const Desc d = loop_->generate();
     if (loop_->remaining() == 0) loop_.reset();
     loop_ready_at_ = state_.now_cycle() + state_.cfg.queue.loop_issue_cycles;
     ++loop_generated_;
-    generated = true;
-    return;
+    return {d, true};
   }
   while (queue_.empty() || state_.halted) sc_core::wait(state_.changed);
-  d = queue_.front();
+  const Desc d = queue_.front();
   queue_.pop_front();
   state_.notify_changed();  // a queue slot is free
-  generated = false;
+  return {d, false};
 }
 
 bool Engine::start_loop(const Desc& d, std::uint64_t seq) {
@@ -125,9 +124,7 @@ void Engine::note_waiting(std::uint32_t sem, bool waits) {
 void Engine::dispatch_thread() {
   using regs::hdr::kOpcode;
   for (;;) {
-    Desc d{};
-    bool generated = false;
-    next_descriptor(d, generated);
+    const auto [d, generated] = next_descriptor();
     ++in_flight_;
     const std::uint64_t seq = next_seq_++;
     dispatching_.emplace(seq, d);

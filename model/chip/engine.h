@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/chip/chip_state.h"
@@ -114,8 +115,8 @@ class Engine : public sc_core::sc_module {
              std::string message);
   void wait_until(std::uint64_t cycle);  // to the start of chip cycle `cycle` (absolute)
   // The next descriptor to dispatch: the running LOOP's next one, or the queue's head (a LOOP
-  // at the head is taken as it is; start_loop then takes its body). generated: from a LOOP.
-  void next_descriptor(Desc& d, bool& generated);
+  // at the head is taken as it is; start_loop then takes its body), and whether a LOOP made it.
+  std::pair<Desc, bool> next_descriptor();
   // Takes a LOOP (already popped, numbered seq) and its body from the queue; false on a fault.
   bool start_loop(const Desc& d, std::uint64_t seq);
   // This queue's head starts (waits) or stops waiting on semaphore `sem` (ChipState::sem_shared).

@@ -71,7 +71,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 1) return 0;
   std::array<std::uint32_t, chip::regs::kDescWords> w{};
   std::memcpy(w.data(), data + 1, std::min(size - 1, sizeof w));
-  if ((data[0] & 4) != 0) return check_loop(w, (data[0] & 2) != 0), 0;
+  if ((data[0] & 4) != 0) {
+    check_loop(w, (data[0] & 2) != 0);
+    return 0;
+  }
   const bool vpu_side = (data[0] & 1) != 0;
   // Half of the inputs get the right opcode, so the fields behind it are reached.
   if ((data[0] & 2) != 0) {
