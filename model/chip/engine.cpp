@@ -86,7 +86,10 @@ bool Engine::start_loop(const Desc& d, std::uint64_t seq) {
   }
   // The body: the next BODY descriptors pushed to this queue, taken one by one as they arrive
   // (a queue shorter than the body still works).
-  std::vector<Desc> body;
+  // The body is a member, not a local: a run can end with this thread waiting for it, and a
+  // SystemC thread's stack is never unwound (its heap would leak).
+  std::vector<Desc>& body = loop_body_;
+  body.clear();
   while (body.size() < spec.body) {
     loop_body_pending_ = spec.body - static_cast<std::uint32_t>(body.size());
     while (queue_.empty() || state_.halted) sc_core::wait(state_.changed);
@@ -101,7 +104,8 @@ bool Engine::start_loop(const Desc& d, std::uint64_t seq) {
   }
   loop_body_pending_ = 0;
   ++loops_;
-  loop_.emplace(std::move(spec), std::move(body));
+  loop_.emplace(std::move(spec), body);
+  body.clear();
   loop_ready_at_ = state_.now_cycle() + state_.cfg.queue.loop_issue_cycles;
   return true;
 }

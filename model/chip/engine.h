@@ -123,6 +123,7 @@ class Engine : public sc_core::sc_module {
   void note_waiting(std::uint32_t sem, bool waits);
 
   std::optional<LoopSequencer> loop_;    // a running LOOP (docs/CHIP.md "LOOP")
+  std::vector<Desc> loop_body_;          // the body a LOOP is still taking from the queue
   std::uint32_t loop_body_pending_ = 0;  // body descriptors a LOOP still waits for (debug view)
   std::uint64_t loop_ready_at_ = 0;      // cycle the sequencer's next descriptor is ready
   std::uint64_t loops_ = 0, loop_generated_ = 0;
