@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "model/common/bytes.h"
 #include "model/common/error.h"
@@ -10,14 +12,18 @@
 namespace mxemu::ici {
 
 Fabric::Fabric(const sc_core::sc_module_name& name, const IciConfig& cfg, Topology topology,
-               std::vector<Router*> routers, std::vector<FaultSpec> faults, ChipEvents events,
-               Ownership own)
+               std::vector<Router*> routers, std::vector<FaultSpec> faults,
+               std::vector<OcsProgram> ocs, ChipEvents events, Ownership own)
     : sc_core::sc_module(name),
       cfg_(cfg),
       topo_(std::move(topology)),
       routers_(std::move(routers)),
       faults_(std::move(faults)),
+      ocs_(std::move(ocs)),
       lanes_(topo_.links().size()),
+      wired_at_(topo_.links().size(), 0),
+      removed_at_(topo_.links().size(), ~Ps{0}),
+      port_links_(topo_.chips()),
       alive_(topo_.links().size(), true),
       chip_alive_(topo_.chips(), true),
       chip_events_(std::move(events)),
@@ -36,15 +42,16 @@ Fabric::Fabric(const sc_core::sc_module_name& name, const IciConfig& cfg, Topolo
   }
   std::stable_sort(faults_.begin(), faults_.end(),
                    [](const FaultSpec& a, const FaultSpec& b) { return a.at_ns < b.at_ns; });
-  // Room for routes that grow when links fail: twice the healthy diameter, plus one.
+  // Room for routes that grow when links fail: twice the longest healthy route (of the wiring
+  // at the start, and of each OCS program's wiring while it moves and after), plus one.
   const Routes healthy(topo_, alive_, chip_alive_);
-  vcs_ = 2 * healthy.diameter() + 2;
+  vcs_ = 2 * check_programs(healthy.diameter()) + 2;
   std::vector<std::uint32_t> ident(topo_.chips());
   for (std::uint32_t i = 0; i < ident.size(); ++i) ident[i] = i;
   view_.physical = std::make_shared<const std::vector<std::uint32_t>>(std::move(ident));
   for (std::size_t l = 0; l < topo_.links().size(); ++l) wire(l);
   recompute_routes();
-  if (!faults_.empty()) SC_THREAD(fault_thread);
+  if (!faults_.empty() || !ocs_.empty()) SC_THREAD(event_thread);
 }
 
 std::uint64_t Fabric::credits(const LinkSpec& l) const {
@@ -64,6 +71,8 @@ void Fabric::wire(std::size_t link) {
   const auto seed = [&](const Endpoint& e) {
     return cfg_.seed * 0x9E3779B97F4A7C15ull + e.chip * 16 + e.port + 1;
   };
+  port_links_[l.a.chip][l.a.port].push_back(link);
+  port_links_[l.b.chip][l.b.port].push_back(link);
   routers_[l.a.chip]->attach(l.a.port, &lanes_[link][0], &lanes_[link][1], lat, credits_per_vc,
                              vcs_, seed(l.a), l.b.chip);
   routers_[l.b.chip]->attach(l.b.port, &lanes_[link][1], &lanes_[link][0], lat, credits_per_vc,
@@ -76,6 +85,7 @@ void Fabric::wire(std::size_t link) {
 Ps Fabric::min_latency() const {
   Ps m = ~Ps{0};
   for (const LinkSpec& l : topo_.links()) m = std::min(m, latency(l));
+  if (!ocs_.empty()) m = std::min(m, cfg_.hop_ps(true));  // the circuits programs set up
   return m;
 }
 
@@ -190,6 +200,12 @@ std::vector<std::uint8_t> Fabric::encode_port_records() const {
       const std::vector<BusySpan>& spans = routers_[c]->spans(p);
       w.put(static_cast<std::uint64_t>(spans.size()));
       for (const BusySpan& b : spans) w.put(b);
+      const std::vector<PortStats> wirings = routers_[c]->wirings(p);
+      w.put(static_cast<std::uint64_t>(wirings.size()));
+      for (const PortStats& x : wirings) {
+        w.put(x.tx);
+        w.put(x.forwarded);
+      }
     }
   }
   w.put(~std::uint32_t{0});  // the lanes' lost flights follow
@@ -214,7 +230,12 @@ void Fabric::absorb_port_records(const std::vector<std::uint8_t>& in) {
     s.forwarded = r.get<std::uint64_t>();
     std::vector<BusySpan> spans(r.get<std::uint64_t>());
     for (BusySpan& b : spans) b = r.get<BusySpan>();
-    routers_[c]->absorb(p, s, std::move(spans));
+    std::vector<PortStats> wirings(r.get<std::uint64_t>());
+    for (PortStats& x : wirings) {
+      x.tx = r.get<LinkStats>();
+      x.forwarded = r.get<std::uint64_t>();
+    }
+    routers_[c]->absorb(p, s, std::move(spans), std::move(wirings));
   }
   for (auto& pair : lanes_) {
     pair[0].add_lost(r.get<std::uint64_t>());
@@ -307,11 +328,177 @@ void Fabric::replace_chip(std::uint32_t logical, std::uint32_t failed, std::uint
   broadcast_epoch(failed_pending_ > 0 ? 1 : 0);
 }
 
-void Fabric::fault_thread() {
-  for (const FaultSpec& f : faults_) {
-    const Ps at = f.at_ns * 1000;
+namespace {
+
+// The programs' indices by time (the config's order among equal times).
+std::vector<std::size_t> time_order(const std::vector<OcsProgram>& ocs) {
+  std::vector<std::size_t> order(ocs.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return ocs[a].at_ns < ocs[b].at_ns; });
+  return order;
+}
+
+// Connected components of the wired links (a representative chip per chip).
+std::vector<std::uint32_t> components(const Topology& t) {
+  std::vector<std::uint32_t> parent(t.chips());
+  for (std::uint32_t c = 0; c < parent.size(); ++c) parent[c] = c;
+  const auto find = [&](std::uint32_t c) {
+    while (parent[c] != c) c = parent[c] = parent[parent[c]];
+    return c;
+  };
+  for (std::size_t l = 0; l < t.links().size(); ++l) {
+    if (!t.wired(l)) continue;
+    parent[find(t.links()[l].a.chip)] = find(t.links()[l].b.chip);
+  }
+  for (std::uint32_t c = 0; c < parent.size(); ++c) parent[c] = find(c);
+  return parent;
+}
+
+std::uint64_t port_key(Endpoint e) {
+  return std::uint64_t{e.chip} * kMaxPorts + e.port;
+}
+
+}  // namespace
+
+std::vector<Circuit> Fabric::circuits_of(const OcsProgram& p, const Topology& t,
+                                         const std::vector<std::uint32_t>& physical) const {
+  if (!p.topology.empty()) {
+    const auto kind = topology_from_name(p.topology);
+    if (!kind) {
+      throw_bad_input("topology \"{}\" is not ring, mesh, torus or twisted", p.topology);
+    }
+    return t.circuits_to(*kind, physical);
+  }
+  const std::uint32_t n = t.active_chips();
+  const auto end = [&](const std::vector<std::uint32_t>& v) {
+    if (v.size() != 2) throw_bad_input("a circuit's end is [chip, port]");
+    if (v[0] >= n) {
+      throw_bad_input("a circuit names chip {}, but the pod has {} chips (0..{})", v[0], n, n - 1);
+    }
+    if (v[1] >= kMaxPorts) throw_bad_input("a circuit names port {} (ports are 0..5)", v[1]);
+    return Endpoint{physical.at(v[0]), v[1]};
+  };
+  std::vector<Circuit> out;
+  for (const OcsCircuit& c : p.circuits) {
+    Circuit x{end(c.a), std::nullopt};
+    if (!c.b.empty()) x.b = end(c.b);
+    out.push_back(x);
+  }
+  return out;
+}
+
+std::uint32_t Fabric::check_programs(std::uint32_t longest) const {
+  if (ocs_.empty()) return longest;
+  Topology t = topo_;
+  std::vector<std::uint32_t> ident(t.chips());
+  for (std::uint32_t c = 0; c < ident.size(); ++c) ident[c] = c;
+  const auto diameter = [&](const Topology& w) {
+    return Routes(w, std::vector<bool>(w.links().size(), true), chip_alive_).diameter();
+  };
+  for (const std::size_t i : time_order(ocs_)) {
+    const OcsProgram& p = ocs_[i];
+    try {
+      const OcsPlan plan = t.plan_ocs(circuits_of(p, t, ident));
+      const std::vector<std::uint32_t> before = components(t);
+      t.take_down(plan);
+      const std::vector<std::uint32_t> during = components(t);
+      longest = std::max(longest, diameter(t));
+      t.set_up(plan);
+      const std::vector<std::uint32_t> after = components(t);
+      longest = std::max(longest, diameter(t));
+      // Chips joined before and after the program stay joined while the switch moves (their
+      // traffic is routed around the dark circuits; an ICI SEND to a chip it cannot reach is
+      // an engine fault).
+      std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> seen;
+      for (std::uint32_t c = 0; c < t.active_chips(); ++c) {
+        const auto [it, fresh] = seen.emplace(std::pair{before[c], after[c]}, c);
+        if (!fresh && during[it->second] != during[c]) {
+          throw_bad_input(
+              "chips {} and {} are joined before and after it, but not while its circuits are "
+              "dark: program it in steps that keep another way between them",
+              it->second, c);
+        }
+      }
+    } catch (const Error& e) {
+      if (e.code() != ExitCode::kBadInput) throw;
+      throw_bad_input("[[pod.ocs]] {} (at_ns = {}): {}", i, p.at_ns, e.what());
+    }
+  }
+  return longest;
+}
+
+void Fabric::reprogram(const OcsProgram& program, std::size_t index) {
+  const OcsPlan plan = topo_.plan_ocs(circuits_of(program, topo_, *view_.physical));
+  const Ps start = now_ps();
+  std::set<std::uint64_t> moving;  // ports that get a new circuit: dark while the switch moves
+  for (const LinkSpec& l : plan.added) {
+    moving.insert(port_key(l.a));
+    moving.insert(port_key(l.b));
+  }
+  std::vector<std::size_t> were_alive;
+  for (const std::size_t l : plan.removed) {
+    if (alive_[l]) were_alive.push_back(l);
+    alive_[l] = false;
+    lanes_[l][0].set_dark(true);
+    lanes_[l][1].set_dark(true);
+    removed_at_[l] = start;
+  }
+  topo_.take_down(plan);
+  const std::string what =
+      program.topology.empty() ? "circuits" : fmt::format("to a {}", program.topology);
+  events_.push_back(FabricEvent{
+      start, fmt::format("OCS: program {} ({}): {} link{} down, {} circuit{} moving for {} ns",
+                         index, what, plan.removed.size(), plan.removed.size() == 1 ? "" : "s",
+                         plan.added.size(), plan.added.size() == 1 ? "" : "s",
+                         plan.added.empty() ? 0 : cfg_.ocs_reconfig_ns)});
+  recompute_routes();
+  for (const std::size_t l : were_alive) {
+    const LinkSpec& s = topo_.links()[l];
+    for (const Endpoint& e : {s.a, s.b}) {
+      routers_[e.chip]->link_failed(e.port);
+      if (moving.count(port_key(e)) != 0)
+        routers_[e.chip]->note_link_state(e.port, LinkState::kDark);
+    }
+  }
+  if (plan.added.empty()) return;
+  sc_core::wait(
+      sc_core::sc_time(static_cast<double>(cfg_.ocs_reconfig_ns) * 1000.0, sc_core::SC_PS));
+  const std::vector<std::size_t> added = topo_.set_up(plan);
+  for (const std::size_t l : added) {
+    lanes_.emplace_back();
+    alive_.push_back(true);
+    wired_at_.push_back(now_ps());
+    removed_at_.push_back(~Ps{0});
+    wire(l);
+  }
+  recompute_routes();
+  events_.push_back(FabricEvent{now_ps(), fmt::format("OCS: program {}: {} circuit{} up", index,
+                                                      added.size(), added.size() == 1 ? "" : "s")});
+}
+
+void Fabric::event_thread() {
+  // Faults and OCS programs in time order (faults first among equal times), one after the other.
+  const std::vector<std::size_t> programs = time_order(ocs_);
+  std::size_t fi = 0, oi = 0;
+  while (fi < faults_.size() || oi < programs.size()) {
+    const bool fault = oi == programs.size() ||
+                       (fi < faults_.size() && faults_[fi].at_ns <= ocs_[programs[oi]].at_ns);
+    const Ps at = (fault ? faults_[fi].at_ns : ocs_[programs[oi]].at_ns) * 1000;
     const Ps now = now_ps();
     if (at > now) sc_core::wait(sc_core::sc_time(static_cast<double>(at - now), sc_core::SC_PS));
+    if (!fault) {
+      const std::size_t i = programs[oi++];
+      try {
+        reprogram(ocs_[i], i);
+      } catch (const Error& e) {  // checked at the start; a spare's wiring can still refuse it
+        if (e.code() != ExitCode::kBadInput) throw;
+        events_.push_back(
+            FabricEvent{now_ps(), fmt::format("OCS: program {} refused: {}", i, e.what())});
+      }
+      continue;
+    }
+    const FaultSpec& f = faults_[fi++];
     if (f.kind == FaultSpec::Kind::kLink) {
       fail_link(*topo_.link_at(Endpoint{physical(f.chip), f.port}), now_ps());
     } else {
@@ -320,13 +507,36 @@ void Fabric::fault_thread() {
   }
 }
 
+PortStats Fabric::link_stats(std::size_t link, Endpoint from) const {
+  PortStats s;
+  const std::vector<PortStats> w = routers_[from.chip]->wirings(from.port);
+  const std::vector<std::size_t>& mine = port_links_[from.chip][from.port];
+  for (std::size_t k = 0; k < std::min(w.size(), mine.size()); ++k) {
+    if (mine[k] != link) continue;
+    const LinkStats& h = w[k].tx;
+    s.tx.packets += h.packets;
+    s.tx.payload_bytes += h.payload_bytes;
+    s.tx.wire_bytes += h.wire_bytes;
+    s.tx.retransmissions += h.retransmissions;
+    s.tx.corrupted += h.corrupted;
+    s.tx.nacks += h.nacks;
+    s.tx.timeouts += h.timeouts;
+    s.tx.busy_ps += h.busy_ps;
+    s.tx.credit_stall_ps += h.credit_stall_ps;
+    s.forwarded += w[k].forwarded;
+  }
+  return s;
+}
+
 nlohmann::json Fabric::stats_json(Ps end) const {
   nlohmann::json links = nlohmann::json::array();
   for (std::size_t i = 0; i < topo_.links().size(); ++i) {
     const LinkSpec& l = topo_.links()[i];
     nlohmann::json dirs = nlohmann::json::array();
-    for (const auto& [from, to] : {std::pair{l.a, l.b}, std::pair{l.b, l.a}}) {
-      const PortStats s = routers_[from.chip]->port_stats(from.port);
+    for (std::uint32_t dir = 0; dir < 2; ++dir) {
+      const Endpoint from = dir == 0 ? l.a : l.b, to = dir == 0 ? l.b : l.a;
+      PortStats s = link_stats(i, from);
+      s.lost = lanes_[i][dir].lost();
       dirs.push_back(
           {{"from", fmt::format("chip{}.{}", from.chip, port_name(from.port))},
            {"to", fmt::format("chip{}.{}", to.chip, port_name(to.port))},
@@ -343,12 +553,17 @@ nlohmann::json Fabric::stats_json(Ps end) const {
            {"forwarded", s.forwarded},
            {"lost", s.lost}});
     }
-    links.push_back({{"link", i},
-                     {"through_ocs", l.through_ocs},
-                     {"alive", static_cast<bool>(alive_[i])},
-                     {"latency_ns", static_cast<double>(latency(l)) / 1000.0},
-                     {"credits_per_vc", credits(l)},
-                     {"directions", dirs}});
+    nlohmann::json entry = {{"link", i},
+                            {"through_ocs", l.through_ocs},
+                            {"alive", static_cast<bool>(alive_[i])},
+                            {"latency_ns", static_cast<double>(latency(l)) / 1000.0},
+                            {"credits_per_vc", credits(l)},
+                            {"directions", dirs}};
+    if (wired_at_[i] != 0) entry["wired_at_ns"] = static_cast<double>(wired_at_[i]) / 1000.0;
+    if (removed_at_[i] != ~Ps{0}) {
+      entry["removed_at_ns"] = static_cast<double>(removed_at_[i]) / 1000.0;
+    }
+    links.push_back(std::move(entry));
   }
   nlohmann::json ev = nlohmann::json::array();
   for (const FabricEvent& e : events_) {
@@ -366,7 +581,8 @@ void Fabric::timeline_events(nlohmann::json& events, std::uint32_t pid) const {
   events.push_back(
       {{"ph", "M"}, {"name", "process_name"}, {"pid", pid}, {"args", {{"name", "ICI links"}}}});
   std::uint32_t tid = 0;
-  for (const LinkSpec& l : topo_.links()) {
+  for (std::size_t i = 0; i < topo_.links().size(); ++i) {
+    const LinkSpec& l = topo_.links()[i];
     for (const auto& [from, to] : {std::pair{l.a, l.b}, std::pair{l.b, l.a}}) {
       events.push_back({{"ph", "M"},
                         {"name", "thread_name"},
@@ -376,6 +592,7 @@ void Fabric::timeline_events(nlohmann::json& events, std::uint32_t pid) const {
                          {{"name", fmt::format("chip{}.{} -> chip{}", from.chip,
                                                port_name(from.port), to.chip)}}}});
       for (const BusySpan& s : routers_[from.chip]->spans(from.port)) {
+        if (s.start < wired_at_[i] || s.start >= removed_at_[i]) continue;  // another wiring's
         events.push_back({{"ph", "X"},
                           {"name", fmt::format("{} packets, {} B", s.packets, s.bytes)},
                           {"pid", pid},

@@ -1,11 +1,13 @@
 // The pod's interconnect: the topology's links as lanes between the chips' routers, the optical
-// circuit switch that can move them, the routes, and the faults of a run (links that fail at a
-// given time; their traffic is routed around). Owned by the simulation ("pod.ici").
+// circuit switch that can move them (spares, and reprogramming at given times: [[pod.ocs]]), the
+// routes, and the faults of a run (links that fail at a given time; their traffic is routed
+// around). Owned by the simulation ("pod.ici").
 #pragma once
 
 #include <systemc>
 
 #include <array>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -36,7 +38,8 @@ class Fabric : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Fabric);
   // routers: one per chip (physical index, spares included). Faults are checked here (a link
-  // fault must name a wired port; a chip in the pod).
+  // fault must name a wired port; a chip in the pod), and so are the OCS programs (each applied
+  // in time order to a copy of the wiring: docs/ICI.md "Reprogramming the OCS").
   // What the pod does when a chip fails or a spare takes its place (the simulation).
   struct ChipEvents {
     // A (physical) chip failed; `replaced`: a spare will take its place after the OCS's time.
@@ -45,8 +48,8 @@ class Fabric : public sc_core::sc_module {
   };
   using Ownership = FabricOwnership;
   Fabric(const sc_core::sc_module_name& name, const IciConfig& cfg, Topology topology,
-         std::vector<Router*> routers, std::vector<FaultSpec> faults, ChipEvents events = {},
-         Ownership own = {});
+         std::vector<Router*> routers, std::vector<FaultSpec> faults,
+         std::vector<OcsProgram> ocs = {}, ChipEvents events = {}, Ownership own = {});
 
   const Topology& topology() const { return topo_; }
   const RouteView& routes() const { return view_; }
@@ -56,6 +59,10 @@ class Fabric : public sc_core::sc_module {
   Ps latency(const LinkSpec& l) const { return cfg_.hop_ps(l.through_ocs); }
   const std::vector<FabricEvent>& events() const { return events_; }
   bool link_alive(std::size_t link) const { return alive_[link]; }
+  // Reprograms the OCS now (from a SystemC thread; returns when the new circuits are up, after
+  // [ocs] reconfig_ns): the program's circuits in logical chips. `index` names it in events and
+  // errors. Throws bad input when the program does not fit the wiring now.
+  void reprogram(const OcsProgram& program, std::size_t index);
   std::uint32_t epoch() const { return epoch_; }
   // The physical chip that stands for logical chip `c` (a spare after a replacement).
   std::uint32_t physical(std::uint32_t c) const { return (*view_.physical)[c]; }
@@ -82,7 +89,14 @@ class Fabric : public sc_core::sc_module {
  private:
   void wire(std::size_t link);
   void recompute_routes();
-  void fault_thread();
+  void event_thread();  // the faults and OCS programs, in time order
+  // The program's circuits on `t` (physical chips, through `physical`).
+  std::vector<Circuit> circuits_of(const OcsProgram& p, const Topology& t,
+                                   const std::vector<std::uint32_t>& physical) const;
+  // Applies the programs to a copy of the wiring; returns the longest route seen.
+  std::uint32_t check_programs(std::uint32_t healthy_diameter) const;
+  // One direction of a link: the statistics of the wirings of its sending port that were it.
+  PortStats link_stats(std::size_t link, Endpoint from) const;
   void fail_link(std::size_t link, Ps now);
   void fail_chip(std::uint32_t logical, Ps now);
   void replace_chip(std::uint32_t logical, std::uint32_t failed, std::uint32_t spare);
@@ -95,7 +109,11 @@ class Fabric : public sc_core::sc_module {
   Topology topo_;
   std::vector<Router*> routers_;
   std::vector<FaultSpec> faults_;
-  std::vector<std::array<Lane, 2>> lanes_;  // per link: [a -> b, b -> a]
+  std::vector<OcsProgram> ocs_;
+  std::deque<std::array<Lane, 2>> lanes_;  // per link: [a -> b, b -> a] (stable: links are added)
+  std::vector<Ps> wired_at_, removed_at_;  // per link; removed_at_ ~0: still wired
+  // Per physical chip and port, the links attached to it, in order (its wirings).
+  std::vector<std::array<std::vector<std::size_t>, kMaxPorts>> port_links_;
   std::vector<bool> alive_;
   std::vector<bool> chip_alive_;
   RouteView view_;

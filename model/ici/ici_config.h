@@ -1,7 +1,7 @@
 // Configuration of the inter-chip interconnect (DESIGN §6): the ICI ports and links, the optical
 // circuit switch, and the faults a run injects. Defaults: TPU v5p-like links (100 GB/s per
 // direction), a few hundred ns per hop, OCS reprogramming in 10 ms (NOTES.md, "Optical
-// interconnect"). Every number is a config field ([ici], [ocs], [[pod.fault]]).
+// interconnect"). Every number is a config field ([ici], [ocs], [[pod.fault]], [[pod.ocs]]).
 #pragma once
 
 #include <cstdint>
@@ -91,6 +91,45 @@ struct FaultSpec {
     v.field("chip", chip, 0, 1u << 20, "the chip");
     v.field("port", port, 0, 5, "the failing link's port on that chip (0 x+ ... 5 z-)");
     v.field("at_ns", at_ns, 0, 1'000'000'000'000ull, "when (simulated ns)");
+  }
+};
+
+// One circuit of an OCS program: port a[1] of chip a[0] to port b[1] of chip b[0] (logical
+// chips); without b, a's link is taken down and its port left unwired.
+struct OcsCircuit {
+  std::vector<std::uint32_t> a, b;
+
+  template <typename V>
+  void visit(V& v) {
+    v.field("a", a, 2, 2, 0, 1u << 20, "[chip, port] of one end (port 0 x+ ... 5 z-)");
+    v.field("b", b, 0, 2, 0, 1u << 20, "[chip, port] of the other end; absent: a is disconnected");
+    v.check(a.size() == 2, "a", "is required: [chip, port]");
+    v.check(b.empty() || b.size() == 2, "b", "takes [chip, port]");
+    v.check(a.size() != 2 || a[1] < 6, "a", "names a port beyond 5 (z-)");
+    v.check(b.size() != 2 || b[1] < 6, "b", "names a port beyond 5 (z-)");
+  }
+};
+
+// A reprogramming of the optical circuit switch at a given time (docs/ICI.md "Reprogramming the
+// OCS"): either to another topology's circuits (same shape and cubes: only circuits through the
+// OCS differ) or to the circuits listed.
+struct OcsProgram {
+  std::uint64_t at_ns = 0;
+  std::string topology;  // "", or ring / mesh / torus / twisted
+  std::vector<OcsCircuit> circuits;
+
+  template <typename V>
+  void visit(V& v) {
+    v.field("at_ns", at_ns, 0, 1'000'000'000'000ull,
+            "when the switch starts moving (simulated ns)");
+    v.field("topology", topology,
+            "rewire to this topology's OCS circuits (ring, mesh, torus, twisted)");
+    v.items("circuits", circuits, 4096, "A circuit the program sets up (or takes down)");
+    v.check(topology.empty() != circuits.empty(), "topology",
+            "give either topology or circuits (exactly one of them)");
+    v.check(topology.empty() || topology == "ring" || topology == "mesh" || topology == "torus" ||
+                topology == "twisted",
+            "topology", "= \"" + topology + "\" is not ring, mesh, torus or twisted");
   }
 };
 

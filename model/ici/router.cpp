@@ -29,7 +29,22 @@ void Router::attach(std::uint32_t port, Lane* out, Lane* in, Ps latency, std::ui
   p.out = out;
   p.in = in;
   p.peer = peer_chip;
-  if (p.tx) p.history.push_back(p.tx->stats());  // a rewired link keeps its past in the stats
+  if (p.tx) {  // a rewired link keeps its past in the stats
+    // What still waits in this port's input buffers came over the old link and holds none of
+    // the new one's credits: it is routed on from the router's own queue (ahead, in order).
+    std::deque<Entry> left;
+    for (auto& q : p.buf) {
+      std::move(q.begin(), q.end(), std::back_inserter(left));
+      q.clear();
+    }
+    local_.insert(local_.begin(), std::make_move_iterator(left.begin()),
+                  std::make_move_iterator(left.end()));
+    PortStats h;
+    h.tx = p.tx->stats();
+    h.forwarded = p.forwarded - p.forwarded_base;
+    p.history.push_back(h);
+  }
+  p.forwarded_base = p.forwarded;
   p.tx = std::make_unique<LinkTx>(cfg_, latency, credits, vcs, seed);
   p.rx = LinkRx{};
   if (!remote_ && p.buf.size() < vcs) p.buf.resize(vcs);
@@ -330,10 +345,25 @@ void Router::thread() {
   }
 }
 
-void Router::absorb(std::uint32_t port, const PortStats& s, std::vector<BusySpan> spans) {
+void Router::absorb(std::uint32_t port, const PortStats& s, std::vector<BusySpan> spans,
+                    std::vector<PortStats> wirings) {
   Port& p = ports_.at(port);
   p.absorbed = s;
   p.spans = std::move(spans);
+  p.absorbed_wirings = std::move(wirings);
+}
+
+std::vector<PortStats> Router::wirings(std::uint32_t port) const {
+  const Port& p = ports_.at(port);
+  if (p.absorbed) return p.absorbed_wirings;
+  std::vector<PortStats> w = p.history;
+  if (p.tx) {
+    PortStats now;
+    now.tx = p.tx->stats();
+    now.forwarded = p.forwarded - p.forwarded_base;
+    w.push_back(now);
+  }
+  return w;
 }
 
 PortStats Router::port_stats(std::uint32_t port) const {
@@ -345,7 +375,8 @@ PortStats Router::port_stats(std::uint32_t port) const {
     return s;
   }
   if (p.tx) s.tx = p.tx->stats();
-  for (const LinkStats& h : p.history) {
+  for (const PortStats& ph : p.history) {
+    const LinkStats& h = ph.tx;
     s.tx.packets += h.packets;
     s.tx.payload_bytes += h.payload_bytes;
     s.tx.wire_bytes += h.wire_bytes;

@@ -114,7 +114,11 @@ class Router : public sc_core::sc_module {
   PortStats port_stats(std::uint32_t port) const;
   // A distributed pod's rank 0: the port's statistics and busy spans as the rank that runs this
   // chip recorded them (port_stats and spans report these from now on; `lost` stays the lane's).
-  void absorb(std::uint32_t port, const PortStats& s, std::vector<BusySpan> spans);
+  void absorb(std::uint32_t port, const PortStats& s, std::vector<BusySpan> spans,
+              std::vector<PortStats> wirings);
+  // Each wiring of the port (attach), first to last, with its own statistics (an OCS that
+  // moves the port's link starts a new one; `lost` is left 0: it is the lanes').
+  std::vector<PortStats> wirings(std::uint32_t port) const;
   const std::vector<BusySpan>& spans(std::uint32_t port) const { return ports_[port].spans; }
   std::uint64_t credits(std::uint32_t port, std::uint32_t vc) const;
   // Packets held in this router (input buffers and its own queue): for deadlock reports.
@@ -137,9 +141,11 @@ class Router : public sc_core::sc_module {
     std::uint64_t forwarded = 0;
     std::vector<BusySpan> spans;
     std::optional<Ps> stall_since;
-    std::vector<LinkStats> history;  // of earlier wirings of this port
-    LinkLog log;                     // with record_links_ only
+    std::vector<PortStats> history;    // of earlier wirings of this port
+    std::uint64_t forwarded_base = 0;  // `forwarded` when the current wiring began
+    LinkLog log;                       // with record_links_ only
     std::optional<PortStats> absorbed;
+    std::vector<PortStats> absorbed_wirings;
   };
 
   void thread();

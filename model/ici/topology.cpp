@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <deque>
+#include <set>
 
 #include "model/common/error.h"
 
@@ -20,6 +22,14 @@ const char* topology_name(TopologyKind k) {
       return "twisted";
   }
   return "?";
+}
+
+std::optional<TopologyKind> topology_from_name(std::string_view name) {
+  for (const TopologyKind k :
+       {TopologyKind::kRing, TopologyKind::kMesh, TopologyKind::kTorus, TopologyKind::kTwisted}) {
+    if (name == topology_name(k)) return k;
+  }
+  return std::nullopt;
 }
 
 const char* port_name(std::uint32_t port) {
@@ -131,6 +141,112 @@ std::vector<std::size_t> Topology::replace_chip(std::uint32_t failed, std::uint3
     moved.push_back(static_cast<std::size_t>(l));
   }
   return moved;
+}
+
+bool Topology::wired(std::size_t link) const {
+  const LinkSpec& l = links_.at(link);
+  return port_link_[l.a.chip][l.a.port] == static_cast<std::int64_t>(link) &&
+         port_link_[l.b.chip][l.b.port] == static_cast<std::int64_t>(link);
+}
+
+std::vector<Circuit> Topology::circuits_to(TopologyKind kind,
+                                           const std::vector<std::uint32_t>& physical) const {
+  const Topology target(kind, {shape_.begin(), shape_.end()}, {cube_.begin(), cube_.end()}, ports_,
+                        0);
+  const auto phys = [&](Endpoint e) { return Endpoint{physical.at(e.chip), e.port}; };
+  const auto key = [](Endpoint a, Endpoint b) {
+    const auto k = [](Endpoint e) { return std::uint64_t{e.chip} * kMaxPorts + e.port; };
+    return std::minmax(k(a), k(b));
+  };
+  std::set<std::pair<std::uint64_t, std::uint64_t>> wanted;  // the target's links, physical
+  std::vector<Circuit> out;
+  std::set<std::uint64_t> named;
+  for (const LinkSpec& t : target.links()) {
+    const Endpoint a = phys(t.a), b = phys(t.b);
+    wanted.insert(key(a, b));
+    const auto now = link_at(a);
+    const bool same = now && wired(*now) && other_end(*now, a) == b;
+    if (!t.through_ocs && !same) {
+      throw_bad_input(
+          "a {} wires chip {} {} to chip {} {} inside a cube, a direct link the OCS cannot change",
+          topology_name(kind), t.a.chip, port_name(t.a.port), t.b.chip, port_name(t.b.port));
+    }
+    if (same) continue;
+    out.push_back(Circuit{a, b});
+    named.insert(std::uint64_t{a.chip} * kMaxPorts + a.port);
+    named.insert(std::uint64_t{b.chip} * kMaxPorts + b.port);
+  }
+  for (std::size_t l = 0; l < links_.size(); ++l) {
+    const LinkSpec& s = links_[l];
+    if (!wired(l) || wanted.count(key(s.a, s.b)) != 0) continue;
+    if (!s.through_ocs) {
+      throw_bad_input(
+          "a {} has no link chip {} {} - chip {} {}, a direct link the OCS cannot change",
+          topology_name(kind), s.a.chip, port_name(s.a.port), s.b.chip, port_name(s.b.port));
+    }
+    const bool covered = named.count(std::uint64_t{s.a.chip} * kMaxPorts + s.a.port) != 0 ||
+                         named.count(std::uint64_t{s.b.chip} * kMaxPorts + s.b.port) != 0;
+    if (!covered) out.push_back(Circuit{s.a, std::nullopt});  // taken down, not replaced
+  }
+  return out;
+}
+
+OcsPlan Topology::plan_ocs(const std::vector<Circuit>& circuits) const {
+  OcsPlan plan;
+  std::set<std::uint64_t> seen;
+  std::set<std::size_t> removed;
+  const auto check = [&](Endpoint e) {
+    if (e.chip >= chips()) {
+      throw_bad_input("an OCS circuit names chip {}, but the pod has {} chips", e.chip, chips());
+    }
+    if (e.port >= ports_) {
+      throw_bad_input("an OCS circuit names port {} of chip {}, but chips have {} ICI ports",
+                      port_name(e.port), e.chip, ports_);
+    }
+    if (!seen.insert(std::uint64_t{e.chip} * kMaxPorts + e.port).second) {
+      throw_bad_input("an OCS program names chip {} port {} twice", e.chip, port_name(e.port));
+    }
+    const auto l = link_at(e);
+    if (!l) return;
+    if (!links_[*l].through_ocs) {
+      const Endpoint o = other_end(*l, e);
+      throw_bad_input(
+          "chip {} port {} is wired to chip {} {} inside its cube (a direct link); the OCS "
+          "switches only ports whose links go through it",
+          e.chip, port_name(e.port), o.chip, port_name(o.port));
+    }
+    if (removed.insert(*l).second) plan.removed.push_back(*l);
+  };
+  for (const Circuit& c : circuits) {
+    check(c.a);
+    if (!c.b) continue;
+    check(*c.b);
+    if (c.b->chip == c.a.chip) {
+      throw_bad_input("an OCS circuit joins two ports of chip {} ({} and {})", c.a.chip,
+                      port_name(c.a.port), port_name(c.b->port));
+    }
+    plan.added.push_back(LinkSpec{c.a, *c.b, true});
+  }
+  return plan;
+}
+
+void Topology::take_down(const OcsPlan& plan) {
+  for (const std::size_t l : plan.removed) {
+    const LinkSpec& s = links_.at(l);
+    for (const Endpoint& e : {s.a, s.b}) {
+      if (port_link_[e.chip][e.port] == static_cast<std::int64_t>(l))
+        port_link_[e.chip][e.port] = -1;
+    }
+  }
+}
+
+std::vector<std::size_t> Topology::set_up(const OcsPlan& plan) {
+  std::vector<std::size_t> added;
+  for (const LinkSpec& s : plan.added) {
+    added.push_back(links_.size());
+    add_link(s.a, s.b, true);
+  }
+  return added;
 }
 
 Routes::Routes(const Topology& t, const std::vector<bool>& link_alive,

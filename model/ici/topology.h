@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mxemu::ici {
@@ -34,6 +35,22 @@ struct Endpoint {
 struct LinkSpec {
   Endpoint a, b;             // a's port is the + side (or the lower chip for a wrap of size 2)
   bool through_ocs = false;  // crosses a cube face or wraps around: an OCS circuit
+};
+
+std::optional<TopologyKind> topology_from_name(std::string_view name);
+
+// A circuit the OCS is to set up (physical chips): a to b, or (no b) a's link taken down and
+// its port left unwired.
+struct Circuit {
+  Endpoint a;
+  std::optional<Endpoint> b;
+};
+
+// What a reprogramming of the OCS does to the wiring: the links it takes down (indices into
+// links()) and those it sets up once the switch has moved.
+struct OcsPlan {
+  std::vector<std::size_t> removed;
+  std::vector<LinkSpec> added;
 };
 
 class Topology {
@@ -58,6 +75,23 @@ class Topology {
   // Rewires every link of `failed` to the same port of `spare` (chip-level sparing through the
   // OCS); returns the indices of the links that moved.
   std::vector<std::size_t> replace_chip(std::uint32_t failed, std::uint32_t spare);
+
+  // Reprogramming the OCS (docs/ICI.md "Reprogramming the OCS"). An OCS port is one that is
+  // unwired or whose link goes through the switch; links inside a cube are direct and stay.
+  // The circuits that turn this wiring's OCS links into those of `kind` on the same shape, cubes
+  // and ports (`physical`: logical chip -> physical chip). Throws bad input when the shape is
+  // not that topology's, or when `kind` would differ in a direct link.
+  std::vector<Circuit> circuits_to(TopologyKind kind,
+                                   const std::vector<std::uint32_t>& physical) const;
+  // Checks circuits against the wiring now and returns what they do. Throws bad input naming
+  // the problem: a chip or port that does not exist, a port named twice, a port whose link is
+  // direct, a circuit between two ports of one chip.
+  OcsPlan plan_ocs(const std::vector<Circuit>& circuits) const;
+  // Unwires the ports of the plan's removed links (the links stay in links(), unwired).
+  void take_down(const OcsPlan& plan);
+  // Wires the plan's new links (through the OCS); returns their indices.
+  std::vector<std::size_t> set_up(const OcsPlan& plan);
+  bool wired(std::size_t link) const;
 
  private:
   void add_link(Endpoint a, Endpoint b, bool through_ocs);

@@ -32,6 +32,7 @@ struct PodConfig {
   std::vector<std::uint32_t> cube = {4, 4, 4};  // links inside a cube are direct, others: OCS
   std::uint32_t spares = 0;
   std::vector<ici::FaultSpec> faults;
+  std::vector<ici::OcsProgram> ocs;  // reprogrammings of the optical circuit switch
 
   static constexpr std::uint32_t kMaxChips = 16384;
   std::uint32_t chips() const {
@@ -63,6 +64,7 @@ struct PodConfig {
       v.field("cube", cube, 3, 3, 1, 64, "chips per cube along x, y, z (the OCS joins cubes)");
       v.field("spares", spares, 0, 1024, "spare chips beyond the shape");
       v.items("fault", faults, 1024, "A fault the run injects");
+      v.items("ocs", ocs, 64, "A reprogramming of the optical circuit switch (docs/ICI.md)");
     });
   }
 };

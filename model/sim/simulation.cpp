@@ -69,8 +69,9 @@ Simulation::Simulation(const sc_core::sc_module_name& name, SimConfig config,
   ici::Fabric::Ownership own;
   own.rank_of = dist_.rank_of;
   own.me = rank();
-  fabric_ = std::make_unique<ici::Fabric>("ici", cfg_.ici, std::move(topo), std::move(routers),
-                                          cfg_.pod.faults, std::move(ev), std::move(own));
+  fabric_ =
+      std::make_unique<ici::Fabric>("ici", cfg_.ici, std::move(topo), std::move(routers),
+                                    cfg_.pod.faults, cfg_.pod.ocs, std::move(ev), std::move(own));
   // A pod with links runs in windows shorter than any link's latency (docs/DISTRIBUTED.md), in
   // one process as in several, so that both end at the same window and agree in every count.
   const ici::Ps lat = fabric_->min_latency();

@@ -107,7 +107,8 @@ std::vector<std::string> job(const Pod& p, const std::string& d, const std::stri
   return a;
 }
 
-void check_pod(const Pod& p, const std::vector<int>& rank_counts) {
+// Returns the one-process run's statistics.
+nlohmann::json check_pod(const Pod& p, const std::vector<int>& rank_counts) {
   const std::string d = dir();
   const std::vector<float> sum = write_inputs(d, p.chips, 8192);
   const Result one = run(job(p, d, "one", false), 0);
@@ -148,6 +149,7 @@ void check_pod(const Pod& p, const std::vector<int>& rank_counts) {
     }
   }
   std::filesystem::remove_all(d);
+  return want;
 }
 
 }  // namespace
@@ -185,6 +187,25 @@ TEST_CASE(
          "[[pod.fault]]\nkind = \"chip\"\nchip = 5\nat_ns = 72000\n";
   }
   check_pod(Pod{"ring 8 with faults", {}, 8, cfg, {}}, {2, 4});
+  std::filesystem::remove(cfg);
+}
+
+TEST_CASE("the OCS reprogrammed mid-run: 2 and 4 ranks are the one-process run",
+          "[chip][mpi][ocs]") {
+  // The circuit 7 x+ -> 0 x- of a ring of 8 (two cubes) is taken down and set up again while the
+  // all-reduce runs: its traffic goes the long way meanwhile, on every rank alike.
+  const std::string cfg = dir() + "_ocs.toml";
+  {
+    std::ofstream f(cfg);
+    f << "[ocs]\nreconfig_ns = 10000\n"
+         "[pod]\nshape = [8, 1, 1]\ntopology = \"ring\"\n"
+         "[[pod.ocs]]\nat_ns = 20000\ncircuits = [{ a = [7, 0], b = [0, 1] }]\n";
+  }
+  const nlohmann::json one = check_pod(Pod{"ring 8 with an OCS program", {}, 8, cfg, {}}, {2, 4});
+  const auto& events = one["pod"]["ici"]["events"];
+  REQUIRE(events.size() == 2);  // the program ran inside the collective
+  CHECK(events[1]["at_ns"].get<double>() == 30000.0);
+  CHECK(one["pod"]["ici"]["links"][8]["wired_at_ns"].get<double>() == 30000.0);
   std::filesystem::remove(cfg);
 }
 
