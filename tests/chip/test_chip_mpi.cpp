@@ -114,7 +114,7 @@ nlohmann::json check_pod(const Pod& p, const std::vector<int>& rank_counts) {
   const Result one = run(job(p, d, "one", false), 0);
   INFO(p.name << ": " << one.err);
   REQUIRE(one.rc == 0);
-  const nlohmann::json want = strip_host(read_json(d + "/s_one.json"));
+  nlohmann::json want = strip_host(read_json(d + "/s_one.json"));
   std::vector<NpyArray> y_one;
   for (std::uint32_t c = 0; c < p.chips; ++c) {
     y_one.push_back(read_npy(d + "/y_one_" + std::to_string(c) + ".npy"));

@@ -88,11 +88,12 @@ TEST_CASE("a torus reprogrammed into a twisted torus mid all-to-all stays exact"
   // 1 GHz: cycles are ns. The switch starts moving a quarter of the way and is done half-way.
   const auto end_ns = plain.stats["pod"]["total_cycles"].get<std::uint64_t>();
   REQUIRE(end_ns > 4000);
+  const std::uint64_t quarter = end_ns / 4;
   ici::OcsProgram prog;
-  prog.at_ns = end_ns / 4;
+  prog.at_ns = quarter;
   prog.topology = "twisted";
   a.job.config->pod.ocs = {prog};
-  a.job.config->ici.ocs_reconfig_ns = end_ns / 4;
+  a.job.config->ici.ocs_reconfig_ns = quarter;
   const sim::PodResult r = test::run_pod(a.job);
   require_exact(a, r);
 
@@ -102,10 +103,10 @@ TEST_CASE("a torus reprogrammed into a twisted torus mid all-to-all stays exact"
   REQUIRE(events.size() == 2);
   CHECK(events[0] == fmt::format("OCS: program 0 (to a twisted): 4 links down, 4 circuits moving "
                                  "for {} ns",
-                                 end_ns / 4));
+                                 quarter));
   CHECK(events[1] == "OCS: program 0: 4 circuits up");
-  CHECK(ici["events"][0]["at_ns"].get<double>() == static_cast<double>(end_ns / 4));
-  CHECK(ici["events"][1]["at_ns"].get<double>() == static_cast<double>(end_ns / 4 * 2));
+  CHECK(ici["events"][0]["at_ns"].get<double>() == static_cast<double>(quarter));
+  CHECK(ici["events"][1]["at_ns"].get<double>() == static_cast<double>(2 * quarter));
   // The 4 z wrap-arounds (x, y, 3) z+ -> (x, y, 0) z- went down and carried traffic before; the 4
   // new circuits (x, y, 3) z+ -> (1 - x, 1 - y, 0) z- carried traffic after.
   std::size_t removed = 0, added = 0;
@@ -150,17 +151,18 @@ TEST_CASE("a link taken down by the OCS and set up again: traffic goes round mea
   const sim::PodResult plain = test::run_pod(a.job);
   require_exact(a, plain);
   const auto end_ns = plain.stats["pod"]["total_cycles"].get<std::uint64_t>();
+  const std::uint64_t third = end_ns / 3;
   ici::OcsProgram prog;
-  prog.at_ns = end_ns / 3;
+  prog.at_ns = third;
   prog.circuits = {ici::OcsCircuit{{7, 0}, {0, 1}}};
   a.job.config->pod.ocs = {prog};
-  a.job.config->ici.ocs_reconfig_ns = end_ns / 3;
+  a.job.config->ici.ocs_reconfig_ns = third;
   const sim::PodResult r = test::run_pod(a.job);
   require_exact(a, r);
   const nlohmann::json& links = r.stats["pod"]["ici"]["links"];
   REQUIRE(links.size() == 9);
-  CHECK(links[7]["removed_at_ns"].get<double>() == static_cast<double>(end_ns / 3));
-  CHECK(links[8]["wired_at_ns"].get<double>() == static_cast<double>(end_ns / 3 * 2));
+  CHECK(links[7]["removed_at_ns"].get<double>() == static_cast<double>(third));
+  CHECK(links[8]["wired_at_ns"].get<double>() == static_cast<double>(2 * third));
   CHECK(links[8]["directions"][0]["from"] == "chip7.x+");
   CHECK(links[8]["directions"][0]["to"] == "chip0.x-");
   CHECK(payload(links[7]) > 0);

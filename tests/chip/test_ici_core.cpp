@@ -141,7 +141,7 @@ std::vector<std::uint32_t> identity(std::uint32_t n) {
   return v;
 }
 
-std::string refusal(Topology t, const std::vector<Circuit>& circuits) {
+std::string refusal(const Topology& t, const std::vector<Circuit>& circuits) {
   try {
     (void)t.plan_ocs(circuits);
   } catch (const Error& e) {
