@@ -339,6 +339,13 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
       fmt::print(stderr, "{}{}{}\n", kErrorPrefix, who, c.end.message);
     }
   }
+  // What the interconnect did: faults, spares, OCS programs (pod.ici.events).
+  if (speak && !a.quiet && r.stats.contains("pod") && r.stats["pod"].contains("ici")) {
+    for (const auto& e : r.stats["pod"]["ici"]["events"]) {
+      fmt::print(stderr, "mxemu: pod: at {} ns: {}\n", e["at_ns"].get<double>(),
+                 e["event"].get<std::string>());
+    }
+  }
   if (r.first_failure) {
     const chip::ChipEnd& e = r.chips[*r.first_failure].end;
     if (single) throw Error(e.error, e.message);  // printed once, by main

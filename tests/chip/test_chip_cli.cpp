@@ -376,6 +376,24 @@ TEST_CASE("mxemu run --pod --topology with per-chip tensors ({chip} files, --in-
       CHECK(read_npy(tmp("out_" + std::to_string(i) + ".npy")).data == x[(i + n - 1) % n]);
     }
   }
+  // The OCS reprograms the ring's wrap-around (3 x+ -> 0 x-) while the messages go round; what
+  // the interconnect did is printed.
+  {
+    std::ofstream f(tmp("ocs.toml"));
+    f << "[ocs]\nreconfig_ns = 500\n[[pod.ocs]]\nat_ns = 100\n"
+         "circuits = [{ a = [3, 0], b = [0, 1] }]\n";
+  }
+  const Result o = run_cli({"run", "--pod", "4x1x1", "--topology", "ring", "--config",
+                            tmp("ocs.toml"), "--firmware", fw, "--in", "Y=" + tmp("y.npy"), "--in",
+                            "X=" + tmp("x_{chip}.npy"), "--out", "Y=" + tmp("out_{chip}.npy")});
+  INFO(o.err);
+  REQUIRE(o.rc == 0);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    CHECK(read_npy(tmp("out_" + std::to_string(i) + ".npy")).data == x[(i + n - 1) % n]);
+  }
+  CHECK_THAT(o.err, Catch::Contains("mxemu: pod: at 100 ns: OCS: program 0 (circuits): 1 link "
+                                    "down, 1 circuit moving for 500 ns"));
+  CHECK_THAT(o.err, Catch::Contains("mxemu: pod: at 600 ns: OCS: program 0: 1 circuit up"));
   // A stack whose leading axis is not the chip count, an unknown topology, a bad shape.
   Result r =
       run_cli({"run", "--pod", "2x1x1", "--firmware", fw, "--in-stack", "X=" + tmp("stack.npy")});
