@@ -594,6 +594,13 @@ TEST_CASE("all-reduce times follow the alpha-beta model: 16 MiB ring, 64-chip to
   }
 }
 
+// 64 chips x 16 MiB: about five minutes and 6 GB of host memory here (docs/PERFORMANCE.md,
+// "Pods"); its own ctest entry chip_collectives_huge, labelled large like the two above.
+TEST_CASE("all-reduce times follow the alpha-beta model: 64-chip torus, 16 MiB per chip",
+          "[chip][ici][timing][huge]") {
+  check_alpha_beta(TimingCase{{4, 4, 4}, Algo::kTorus, 16 << 20});
+}
+
 TEST_CASE("a collective run twice gives identical outputs, cycles and statistics", "[chip][ici]") {
   Case c;
   c.shape = {2, 2, 2};
