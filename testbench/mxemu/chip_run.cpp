@@ -224,8 +224,23 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
     progs[i].firmware_name = n == 1 ? fw[i] : fmt::format("{} (chip {})", fw[i], i);
     progs[i].firmware_elf = it->second;
   }
+  // A pod's chips print at the same time: each chip's console goes out a whole line at a time,
+  // so lines of different chips do not interleave (a chip's unfinished line is written when the
+  // run ends). One chip's goes out as it comes.
+  std::vector<std::shared_ptr<std::string>> lines(n);
   for (std::uint32_t i = 0; i < n; ++i) {
-    progs[i].console_sink = console_to_stdout;
+    if (n == 1) {
+      progs[i].console_sink = console_to_stdout;
+      continue;
+    }
+    lines[i] = std::make_shared<std::string>();
+    progs[i].console_sink = [line = lines[i]](char c) {
+      *line += c;
+      if (c != '\n') return;
+      std::fwrite(line->data(), 1, line->size(), stdout);
+      std::fflush(stdout);
+      line->clear();
+    };
   }
   for (const std::string& in : a.inputs) {
     const ChipArg c = chip_arg(in, "--in", n);
@@ -292,6 +307,9 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
   job.programs = std::move(progs);
 
   const sim::PodResult r = sim::run_pod_job(job);
+  for (const auto& line : lines) {
+    if (line && !line->empty()) std::fwrite(line->data(), 1, line->size(), stdout);
+  }
   std::fflush(stdout);
   const bool single = n == 1;
   const bool speak = r.rank == 0;

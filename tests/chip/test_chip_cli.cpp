@@ -1,5 +1,6 @@
 // The chip through the mxemu binary: `mxemu gemm` on .npy files (C, statistics, timeline),
 // `mxemu run --firmware --in --out --scalar` with a firmware-declared output, and bad input.
+#include <fmt/core.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -7,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 
 #include "model/common/npy.h"
 #include "model/numerics/fp8.h"
@@ -407,6 +409,30 @@ TEST_CASE("mxemu run --pod --topology with per-chip tensors ({chip} files, --in-
   r = run_cli({"run", "--pod", "6x4", "--firmware", fw});
   CHECK(r.rc == 2);
   CHECK_THAT(r.err, Catch::Contains("is not made of 4x4x4 cubes"));
+}
+
+TEST_CASE("a pod's chips printing at once: each chip's console line comes out whole",
+          "[chip][cli][pod]") {
+  // Every chip prints its line in nine pieces, an MMIO read between them, all at the same times.
+  const Result r =
+      run_cli({"run", "--pod", "2x2x2", "--firmware", test::firmware_elf("chip_console_lines")});
+  INFO(r.out << r.err);
+  REQUIRE(r.rc == 0);
+  std::set<std::uint32_t> seen;
+  std::size_t lines = 0;
+  for (std::size_t at = 0; at < r.out.size();) {
+    const std::size_t nl = r.out.find('\n', at);
+    REQUIRE(nl != std::string::npos);
+    const std::string line = r.out.substr(at, nl - at);
+    at = nl + 1;
+    ++lines;
+    const std::uint32_t c = std::stoul(line.substr(5));
+    CHECK(line == fmt::format("chip {}: 0 1 2 3 4 5 6 7 end {}", c, c));
+    seen.insert(c);
+  }
+  CHECK(lines == 8);
+  CHECK(seen.size() == 8);
+  CHECK(*seen.rbegin() == 7);
 }
 
 TEST_CASE("Ctrl-C ends a run with 130 after writing its statistics and timeline",
