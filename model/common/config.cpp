@@ -220,10 +220,27 @@ void Writer::line(std::string_view key, const std::string& value, const std::str
 }
 
 std::string Writer::quote(const std::string& s) {
+  // A TOML basic string: quote, backslash and the control characters but tab escaped (a dump
+  // must read back: `mxemu config --dump`).
   std::string q = "\"";
   for (const char c : s) {
-    if (c == '"' || c == '\\') q += '\\';
-    q += c;
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      q += '\\';
+      q += c;
+    } else if (c == '\n') {
+      q += "\\n";
+    } else if (c == '\r') {
+      q += "\\r";
+    } else if (c == '\f') {
+      q += "\\f";
+    } else if (c == '\b') {
+      q += "\\b";
+    } else if ((u < 0x20 && c != '\t') || u == 0x7F) {
+      q += fmt::format("\\u{:04X}", u);
+    } else {
+      q += c;
+    }
   }
   return q + "\"";
 }
