@@ -513,16 +513,7 @@ PortStats Fabric::link_stats(std::size_t link, Endpoint from) const {
   const std::vector<std::size_t>& mine = port_links_[from.chip][from.port];
   for (std::size_t k = 0; k < std::min(w.size(), mine.size()); ++k) {
     if (mine[k] != link) continue;
-    const LinkStats& h = w[k].tx;
-    s.tx.packets += h.packets;
-    s.tx.payload_bytes += h.payload_bytes;
-    s.tx.wire_bytes += h.wire_bytes;
-    s.tx.retransmissions += h.retransmissions;
-    s.tx.corrupted += h.corrupted;
-    s.tx.nacks += h.nacks;
-    s.tx.timeouts += h.timeouts;
-    s.tx.busy_ps += h.busy_ps;
-    s.tx.credit_stall_ps += h.credit_stall_ps;
+    s.tx += w[k].tx;
     s.forwarded += w[k].forwarded;
   }
   return s;

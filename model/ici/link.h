@@ -67,6 +67,19 @@ struct LinkStats {
   std::uint64_t nacks = 0, timeouts = 0;
   Ps busy_ps = 0;          // serialising
   Ps credit_stall_ps = 0;  // a packet was ready but its channel had no credits
+
+  LinkStats& operator+=(const LinkStats& o) {
+    packets += o.packets;
+    payload_bytes += o.payload_bytes;
+    wire_bytes += o.wire_bytes;
+    retransmissions += o.retransmissions;
+    corrupted += o.corrupted;
+    nacks += o.nacks;
+    timeouts += o.timeouts;
+    busy_ps += o.busy_ps;
+    credit_stall_ps += o.credit_stall_ps;
+    return *this;
+  }
 };
 
 class LinkTx {

@@ -375,18 +375,7 @@ PortStats Router::port_stats(std::uint32_t port) const {
     return s;
   }
   if (p.tx) s.tx = p.tx->stats();
-  for (const PortStats& ph : p.history) {
-    const LinkStats& h = ph.tx;
-    s.tx.packets += h.packets;
-    s.tx.payload_bytes += h.payload_bytes;
-    s.tx.wire_bytes += h.wire_bytes;
-    s.tx.retransmissions += h.retransmissions;
-    s.tx.corrupted += h.corrupted;
-    s.tx.nacks += h.nacks;
-    s.tx.timeouts += h.timeouts;
-    s.tx.busy_ps += h.busy_ps;
-    s.tx.credit_stall_ps += h.credit_stall_ps;
-  }
+  for (const PortStats& h : p.history) s.tx += h.tx;
   s.forwarded = p.forwarded;
   if (p.out != nullptr) s.lost = p.out->lost();
   return s;
