@@ -24,6 +24,7 @@ Fabric::Fabric(const sc_core::sc_module_name& name, const IciConfig& cfg, Topolo
       wired_at_(topo_.links().size(), 0),
       removed_at_(topo_.links().size(), ~Ps{0}),
       port_links_(topo_.chips()),
+      initial_links_(topo_.links().size()),
       alive_(topo_.links().size(), true),
       chip_alive_(topo_.chips(), true),
       chip_events_(std::move(events)),
@@ -550,7 +551,7 @@ nlohmann::json Fabric::stats_json(Ps end) const {
                             {"latency_ns", static_cast<double>(latency(l)) / 1000.0},
                             {"credits_per_vc", credits(l)},
                             {"directions", dirs}};
-    if (wired_at_[i] != 0) entry["wired_at_ns"] = static_cast<double>(wired_at_[i]) / 1000.0;
+    if (i >= initial_links_) entry["wired_at_ns"] = static_cast<double>(wired_at_[i]) / 1000.0;
     if (removed_at_[i] != ~Ps{0}) {
       entry["removed_at_ns"] = static_cast<double>(removed_at_[i]) / 1000.0;
     }

@@ -114,6 +114,7 @@ class Fabric : public sc_core::sc_module {
   std::vector<Ps> wired_at_, removed_at_;  // per link; removed_at_ ~0: still wired
   // Per physical chip and port, the links attached to it, in order (its wirings).
   std::vector<std::array<std::vector<std::size_t>, kMaxPorts>> port_links_;
+  std::size_t initial_links_;  // links of the topology; those after them an OCS program set up
   std::vector<bool> alive_;
   std::vector<bool> chip_alive_;
   RouteView view_;
