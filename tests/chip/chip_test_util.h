@@ -82,6 +82,25 @@ inline sim::PodResult run_pod(const sim::PodJob& job) {
   return sim::run_pod_job(job);
 }
 
+// The bad-input error a pod config gets when parsed and run (the identity firmware on every
+// chip); "accepted: TEXT" when it runs, "not bad input: ..." for another error.
+inline std::string pod_config_error(const std::string& text) {
+  try {
+    const sim::SimConfig cfg = sim::parse_sim_config(text, "pod.toml");
+    sim::ChipProgram p;
+    p.firmware_name = "identity";
+    p.firmware_elf = test_firmware("chip_identity");
+    sim::PodJob job;
+    job.config = cfg;
+    job.programs.assign(cfg.pod.chips(), p);
+    run_pod(job);
+  } catch (const Error& e) {
+    if (e.code() != ExitCode::kBadInput) return std::string("not bad input: ") + e.what();
+    return e.what();
+  }
+  return "accepted: " + text;
+}
+
 // Random FP8 codes: mostly finite values, with optional special codes mixed in.
 inline std::vector<std::uint8_t> random_codes(std::mt19937_64& rng, std::size_t n, bool specials) {
   std::vector<std::uint8_t> v(n);

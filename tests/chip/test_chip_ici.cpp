@@ -324,35 +324,20 @@ TEST_CASE("a send nothing receives is a deadlock naming chips, ports and credits
 }
 
 TEST_CASE("bad interconnect input is refused with the cause named", "[chip][ici][faults]") {
-  const auto bad_config = [](const std::string& text) {
-    try {
-      const sim::SimConfig cfg = sim::parse_sim_config(text, "pod.toml");
-      sim::ChipProgram p;
-      p.firmware_name = "identity";
-      p.firmware_elf = test::test_firmware("chip_identity");
-      sim::PodJob job;
-      job.config = cfg;
-      job.programs = {p};
-      test::run_pod(job);
-    } catch (const Error& e) {
-      CHECK(e.code() == ExitCode::kBadInput);
-      return std::string(e.what());
-    }
-    FAIL("accepted: " << text);
-    return std::string();
-  };
-  CHECK_THAT(bad_config("[pod]\nshape = [4, 2, 1]\ntopology = \"ring\"\n"),
+  CHECK_THAT(test::pod_config_error("[pod]\nshape = [4, 2, 1]\ntopology = \"ring\"\n"),
              Catch::Contains("a ring is one dimension: pod shape 4x2x1 must be N x 1 x 1"));
-  CHECK_THAT(bad_config("[pod]\nshape = [4, 4, 4]\ntopology = \"twisted\"\n"),
+  CHECK_THAT(test::pod_config_error("[pod]\nshape = [4, 4, 4]\ntopology = \"twisted\"\n"),
              Catch::Contains("a twisted torus is k x k x 2k"));
-  CHECK_THAT(bad_config("[pod]\nshape = [6, 4, 1]\n"),
+  CHECK_THAT(test::pod_config_error("[pod]\nshape = [6, 4, 1]\n"),
              Catch::Contains("pod shape 6x4x1 is not made of 4x4x4 cubes"));
-  CHECK_THAT(bad_config("[pod]\nshape = [4, 4, 4]\n[ici]\nports = 4\n"),
+  CHECK_THAT(test::pod_config_error("[pod]\nshape = [4, 4, 4]\n[ici]\nports = 4\n"),
              Catch::Contains("a 3-dimensional pod needs 6 ICI ports per chip"));
-  CHECK_THAT(bad_config("[pod]\nshape = [4, 1, 1]\n[[pod.fault]]\nchip = 9\nport = 0\n"),
-             Catch::Contains("[[pod.fault]] names chip 9, but the pod has 4 chips"));
-  CHECK_THAT(bad_config("[pod]\nshape = [4, 1, 1]\n[[pod.fault]]\nchip = 1\nport = 3\n"),
-             Catch::Contains("names port y- of chip 1, which has no link"));
+  CHECK_THAT(
+      test::pod_config_error("[pod]\nshape = [4, 1, 1]\n[[pod.fault]]\nchip = 9\nport = 0\n"),
+      Catch::Contains("[[pod.fault]] names chip 9, but the pod has 4 chips"));
+  CHECK_THAT(
+      test::pod_config_error("[pod]\nshape = [4, 1, 1]\n[[pod.fault]]\nchip = 1\nport = 3\n"),
+      Catch::Contains("names port y- of chip 1, which has no link"));
 
   // A message to a chip that is not there, and a receive whose size is not the message's.
   std::vector<std::uint8_t> data;

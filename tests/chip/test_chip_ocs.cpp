@@ -173,49 +173,35 @@ TEST_CASE("a link taken down by the OCS and set up again: traffic goes round mea
 
 TEST_CASE("OCS programs that do not fit the wiring are refused at the start",
           "[chip][ici][ocs][bad-input]") {
-  const auto refused = [](const std::string& text) {
-    try {
-      const sim::SimConfig cfg = sim::parse_sim_config(text, "pod.toml");
-      sim::ChipProgram p;
-      p.firmware_name = "identity";
-      p.firmware_elf = test::test_firmware("chip_identity");
-      sim::PodJob job;
-      job.config = cfg;
-      job.programs.assign(cfg.pod.chips(), p);
-      test::run_pod(job);
-    } catch (const Error& e) {
-      CHECK(e.code() == ExitCode::kBadInput);
-      return std::string(e.what());
-    }
-    FAIL("accepted: " << text);
-    return std::string();
-  };
   const std::string ring8 = "[pod]\nshape = [8, 1, 1]\ntopology = \"ring\"\n";
   // Both circuits between the cubes dark at once: chips 0 and 4 are cut apart meanwhile.
-  CHECK_THAT(
-      refused(ring8 + "[[pod.ocs]]\nat_ns = 100\n"
-                      "circuits = [{ a = [3, 0], b = [4, 1] }, { a = [7, 0], b = [0, 1] }]\n"),
-      Catch::Contains("[[pod.ocs]] 0 (at_ns = 100): chips 0 and 4 are joined before and "
-                      "after it, but not while its circuits are dark"));
+  CHECK_THAT(test::pod_config_error(
+                 ring8 + "[[pod.ocs]]\nat_ns = 100\n"
+                         "circuits = [{ a = [3, 0], b = [4, 1] }, { a = [7, 0], b = [0, 1] }]\n"),
+             Catch::Contains("[[pod.ocs]] 0 (at_ns = 100): chips 0 and 4 are joined before and "
+                             "after it, but not while its circuits are dark"));
   // The second program in time order is checked on the wiring the first leaves.
-  CHECK_THAT(refused(ring8 + "[[pod.ocs]]\nat_ns = 900\ncircuits = [{ a = [0, 0], b = [2, 1] }]\n"
-                             "[[pod.ocs]]\nat_ns = 100\ncircuits = [{ a = [3, 0] }]\n"),
+  CHECK_THAT(test::pod_config_error(
+                 ring8 + "[[pod.ocs]]\nat_ns = 900\ncircuits = [{ a = [0, 0], b = [2, 1] }]\n"
+                         "[[pod.ocs]]\nat_ns = 100\ncircuits = [{ a = [3, 0] }]\n"),
              Catch::Contains("[[pod.ocs]] 0 (at_ns = 900): chip 0 port x+ is wired to chip 1 x- "
                              "inside its cube (a direct link)"));
-  CHECK_THAT(refused(ring8 + "[[pod.ocs]]\ncircuits = [{ a = [8, 0] }]\n"),
+  CHECK_THAT(test::pod_config_error(ring8 + "[[pod.ocs]]\ncircuits = [{ a = [8, 0] }]\n"),
              Catch::Contains("a circuit names chip 8, but the pod has 8 chips (0..7)"));
-  CHECK_THAT(refused(ring8 + "[[pod.ocs]]\ncircuits = [{ a = [3, 6] }]\n"),
+  CHECK_THAT(test::pod_config_error(ring8 + "[[pod.ocs]]\ncircuits = [{ a = [3, 6] }]\n"),
              Catch::Contains("names a port beyond 5 (z-)"));
-  CHECK_THAT(refused(ring8 + "[[pod.ocs]]\ncircuits = [{ a = [3, 0], b = [4] }]\n"),
+  CHECK_THAT(test::pod_config_error(ring8 + "[[pod.ocs]]\ncircuits = [{ a = [3, 0], b = [4] }]\n"),
              Catch::Contains("takes [chip, port]"));
-  CHECK_THAT(refused(ring8 + "[[pod.ocs]]\nat_ns = 5\n"),
+  CHECK_THAT(test::pod_config_error(ring8 + "[[pod.ocs]]\nat_ns = 5\n"),
              Catch::Contains("give either topology or circuits"));
-  CHECK_THAT(refused(ring8 + "[[pod.ocs]]\ntopology = \"torus\"\ncircuits = [{ a = [3, 0] }]\n"),
+  CHECK_THAT(test::pod_config_error(
+                 ring8 + "[[pod.ocs]]\ntopology = \"torus\"\ncircuits = [{ a = [3, 0] }]\n"),
              Catch::Contains("give either topology or circuits"));
-  CHECK_THAT(refused(ring8 + "[[pod.ocs]]\ntopology = \"hypercube\"\n"),
+  CHECK_THAT(test::pod_config_error(ring8 + "[[pod.ocs]]\ntopology = \"hypercube\"\n"),
              Catch::Contains("\"hypercube\" is not ring, mesh, torus or twisted"));
-  CHECK_THAT(refused("[pod]\nshape = [4, 4, 4]\n[[pod.ocs]]\ntopology = \"twisted\"\n"),
-             Catch::Contains("[[pod.ocs]] 0 (at_ns = 0): a twisted torus is k x k x 2k"));
+  CHECK_THAT(
+      test::pod_config_error("[pod]\nshape = [4, 4, 4]\n[[pod.ocs]]\ntopology = \"twisted\"\n"),
+      Catch::Contains("[[pod.ocs]] 0 (at_ns = 0): a twisted torus is k x k x 2k"));
 }
 
 TEST_CASE("OCS programs survive the config dump", "[chip][ici][ocs]") {
