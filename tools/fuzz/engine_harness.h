@@ -1,15 +1,19 @@
 // Pieces of the engine harnesses (desc_mxu, desc_ici): an engine with its execute() reachable,
 // and an HBM backend of a given capacity (what resolve() checks) whose reads give zeros, writes
 // are dropped and requests take no time. The engines' own checks are under test, not the memory
-// behind them.
+// behind them. And the rigs of a harness renewed, with a SystemC context of their own, every
+// batch of inputs.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <string>
 
 #include "model/chip/chip_state.h"
 #include "model/chip/engine.h"
+#include "model/sim/sc_context.h"
 
 namespace mxemu::fuzz {
 
@@ -40,6 +44,39 @@ class ZeroHbm : public chip::HbmBackend {
 
  private:
   std::uint64_t capacity_;
+};
+
+// The rigs (chips, pods) a harness runs its inputs on, with the SystemC context they were
+// elaborated in, made anew every kInputs inputs. Each input builds and destroys engine modules
+// during elaboration, and SystemC keeps the process objects of destroyed modules with its
+// context (6-8 KB an input): without renewal a campaign reached libFuzzer's 2 GiB RSS limit after
+// 200,000-300,000 inputs. Deleting the context frees them (the rigs go first: their ChipState
+// holds events of that context). Modules of one context need names of their own (SystemC renames
+// a name taken again, W505, with a suffix that grows by the input): name() gives one per input.
+template <typename Rigs>
+class Renewed {
+ public:
+  static constexpr std::uint64_t kInputs = 512;
+
+  // The rigs for the next input.
+  Rigs& next() {
+    if (!rigs_ || used_ == kInputs) {
+      rigs_.reset();
+      ctx_.reset();
+      ctx_ = std::make_unique<sim::OwnScContext>();
+      rigs_ = std::make_unique<Rigs>();
+      used_ = 0;
+    }
+    ++used_;
+    return *rigs_;
+  }
+  // A module name not used before in the current context.
+  std::string name(const char* base) const { return base + std::to_string(used_); }
+
+ private:
+  std::unique_ptr<sim::OwnScContext> ctx_;  // declared first: destroyed after the rigs
+  std::unique_ptr<Rigs> rigs_;
+  std::uint64_t used_ = 0;
 };
 
 }  // namespace mxemu::fuzz

@@ -78,19 +78,22 @@ struct Pod {
   }
 };
 
-Pod& pod(std::uint32_t which) {
-  static Pod single(1, ~0u);
-  static Pod ring(4, ~0u);
-  static Pod broken(4, 2);
-  switch (which) {
-    case 0:
-      return single;
-    case 1:
-      return ring;
-    default:
-      return broken;
+// The three pods, renewed with their SystemC context every batch of inputs.
+struct Pods {
+  Pod single{1, ~0u};
+  Pod ring{4, ~0u};
+  Pod broken{4, 2};
+  Pod& operator[](std::uint32_t which) {
+    switch (which) {
+      case 0:
+        return single;
+      case 1:
+        return ring;
+      default:
+        return broken;
+    }
   }
-}
+};
 
 std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) {
   return (a + b - 1) / b;
@@ -119,16 +122,12 @@ void deliver_message(Ici& eng, const Pod& p, std::uint32_t peer, std::uint32_t t
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
-  Pod& p = pod(data[0] & 3);
+  static fuzz::Renewed<Pods> pods;
+  Pod& p = pods.next()[data[0] & 3];
   const bool force = (data[0] & 4) != 0;
   p.state->fault.reset();
   p.state->sems.fill(0);
-  // Names of their own: SystemC keeps the names of the processes of destroyed modules, and a
-  // name taken again is renamed with a suffix that grows each time (warning W505).
-  static std::uint64_t made = 0;
-  const std::string n_router = "router" + std::to_string(made),
-                    n_ici = "ici" + std::to_string(made);
-  ++made;
+  const std::string n_router = pods.name("router"), n_ici = pods.name("ici");
   ici::Router router(n_router.c_str(), p.ici, 0);
   router.set_routes(p.routes);
   Ici eng(n_ici.c_str(), *p.state, router, p.ici);

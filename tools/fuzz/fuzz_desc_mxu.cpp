@@ -34,8 +34,10 @@ namespace {
 using namespace mxemu;
 
 constexpr std::size_t kMaxDescs = 8;
-// Work budget per MATMUL (multiply-adds of one fold over the whole array), see below.
+// Work budgets per MATMUL (multiply-adds of one fold over the whole array), see below: the
+// default chip's closed form, the small chip's stepped array (every PE every cycle).
 constexpr std::uint64_t kMaxMacs = std::uint64_t{1} << 17;
+constexpr std::uint64_t kMaxSteppedMacs = std::uint64_t{1} << 14;
 
 using Mxu = fuzz::Exposed<chip::MxuEngine>;
 
@@ -58,11 +60,11 @@ chip::ChipConfig small_chip() {
   return c;
 }
 
-Rig& rig(bool small) {
-  static Rig big_rig{chip::ChipConfig{}};
-  static Rig small_rig{small_chip()};
-  return small ? small_rig : big_rig;
-}
+// Both chips, renewed with their SystemC context every batch of inputs.
+struct Rigs {
+  Rig big{chip::ChipConfig{}};
+  Rig small{small_chip()};
+};
 
 }  // namespace
 
@@ -70,15 +72,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 1) return 0;
   const bool small = (data[0] & 1) != 0;
   const bool force = (data[0] & 2) != 0;
-  Rig& r = rig(small);
+  static fuzz::Renewed<Rigs> rigs;
+  Rigs& both = rigs.next();
+  Rig& r = small ? both.small : both.big;
   // A fresh engine per input (no tile staged): inputs are independent. Still elaboration time
   // (sc_start never runs), so modules may be made and destroyed; the last MXU of the chip, whose
   // accumulators are the last ACC space.
-  // A name of its own: SystemC keeps the names of the processes of destroyed modules, and a
-  // name taken again is renamed with a suffix that grows each time (warning W505, slower by the
-  // input).
-  static std::uint64_t made = 0;
-  const std::string name = "mxu" + std::to_string(made++);
+  const std::string name = rigs.name("mxu");
   Mxu mxu(name.c_str(), r.state, r.cfg.mxu.count - 1);
   const std::span<const std::uint8_t> body(data + 1, size - 1);
   constexpr std::size_t kDescBytes = sizeof(chip::Desc);
@@ -97,13 +97,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (chip::regs::hdr::kOpcode.get(d.data()) == 0) continue;  // NOP: the dispatcher's, not here
     // A legal MATMUL of many rows is legitimately slow (the fold computes the whole array: M x R x
     // C multiply-adds, 1.7e10 for M = 2^20 on mx1), not a hang: inputs above a work budget are
-    // not run (2^17 multiply-adds: M <= 8 on mx1, <= 2048 on the small chip; 2^20 ran 8 inputs
-    // a second). The model's refusal of M beyond the accumulators is still reached through the
-    // small chip (its 4 KiB ACC: M <= 128).
+    // not run (2^17 multiply-adds: M <= 8 on mx1; 2^20 ran 8 inputs a second; 2^14 on the small
+    // chip, M <= 256, whose folds are stepped cycle by cycle). The model's refusal of M beyond
+    // the accumulators is still reached through the small chip (its 4 KiB ACC: M <= 128).
     if (chip::regs::hdr::kOpcode.get(d.data()) == chip::regs::kOpMxuMatmul) {
       const std::uint64_t macs =
           std::uint64_t{chip::regs::mxu_matmul::kM.get(d.data())} * r.cfg.mxu.rows * r.cfg.mxu.cols;
-      if (macs > kMaxMacs) continue;
+      if (macs > (small ? kMaxSteppedMacs : kMaxMacs)) continue;
     }
     try {
       const Mxu::Timing t = mxu.run(d, now);
