@@ -230,6 +230,7 @@ enum class VpuFn : std::uint32_t {
   kSilu = 25,
   kSub = 26,
   kOnlineSoftmax = 27,
+  kCausalMask = 28,
 };
 enum class VpuFmt : std::uint32_t {
   kE4M3 = 0,

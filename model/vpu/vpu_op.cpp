@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "model/numerics/fp8.h"
@@ -64,10 +65,11 @@ Unit unit(VpuFn fn) {
 
 std::string fn_name(std::uint32_t fn) {
   static constexpr const char* kNames[] = {
-      "?",       "ADD",        "MUL",      "SCALE",    "MAX",     "RELU",     "ROW_SUM",
-      "ROW_MAX", "COL_SUM",    "COL_MAX",  "EXP",      "CONVERT", "MX_QUANT", "ADD_ROW",
-      "COPY",    "WIDEN_BF16", "ADD_BF16", "MAX_BF16", "RECIP",   "DIV",      "RSQRT",
-      "TANH",    "GELU_TANH",  "GELU_ERF", "SIGMOID",  "SILU",    "SUB",      "ONLINE_SOFTMAX"};
+      "?",        "ADD",     "MUL",     "SCALE",          "MAX",        "RELU",
+      "ROW_SUM",  "ROW_MAX", "COL_SUM", "COL_MAX",        "EXP",        "CONVERT",
+      "MX_QUANT", "ADD_ROW", "COPY",    "WIDEN_BF16",     "ADD_BF16",   "MAX_BF16",
+      "RECIP",    "DIV",     "RSQRT",   "TANH",           "GELU_TANH",  "GELU_ERF",
+      "SIGMOID",  "SILU",    "SUB",     "ONLINE_SOFTMAX", "CAUSAL_MASK"};
   return fn >= 1 && fn < std::size(kNames) ? kNames[fn] : fmt::format("fn{}", fn);
 }
 
@@ -81,7 +83,7 @@ Op decode(std::span<const std::uint32_t> desc) {
   }
   Op op;
   const std::uint32_t fn = f::kFunc.get(d);
-  if (fn < 1 || fn > static_cast<std::uint32_t>(VpuFn::kOnlineSoftmax)) {
+  if (fn < 1 || fn > static_cast<std::uint32_t>(VpuFn::kCausalMask)) {
     bad(fmt::format("unknown VPU function {}", fn));
   }
   op.func = static_cast<VpuFn>(fn);
@@ -107,6 +109,7 @@ Op decode(std::span<const std::uint32_t> desc) {
   }
   op.nonsat = f::kSat.get(d) != 0;
   op.imm = std::bit_cast<float>(f::kImm.get(d));
+  op.diagonal = std::bit_cast<std::int32_t>(f::kImm.get(d));
 
   // Word 14: broadcast mode and element formats; the bits above them are reserved.
   const std::uint32_t w14 = d[f::kBcast.word];
@@ -364,6 +367,15 @@ void execute(const Op& op, View x, View y, View z) {
                          codes, scales);
         std::memcpy(z.p + r * z.stride, codes.data(), cols);
         std::memcpy(y.p + r * y.stride, scales.data(), cols / op.block);
+        break;
+      }
+      case VpuFn::kCausalMask: {
+        // Kept where c <= r + k (k may be negative; r + k in 64 bits cannot wrap).
+        const std::int64_t last = static_cast<std::int64_t>(r) + op.diagonal;
+        for (std::uint64_t c = 0; c < cols; ++c) {
+          const bool masked = static_cast<std::int64_t>(c) > last;
+          store(z, r, c, ze, masked ? -std::numeric_limits<float>::infinity() : row[c]);
+        }
         break;
       }
       case VpuFn::kOnlineSoftmax: {

@@ -26,6 +26,7 @@ struct Op {
   std::uint32_t block = 0;  // MX_QUANT block along a row
   std::uint64_t rows = 0, cols = 0;
   float imm = 0.0F;
+  std::int32_t diagonal = 0;  // CAUSAL_MASK: the IMM word as a signed integer
   std::uint64_t x_addr = 0, y_addr = 0, z_addr = 0;  // descriptor space addresses
   std::uint64_t x_stride = 0, y_stride = 0, z_stride = 0;
   VpuBcast bcast = VpuBcast::kNone;  // shape of Y for the binary functions

@@ -561,7 +561,7 @@ TEST_CASE("bad VPU descriptors fault the VPU queue with the cause", "[chip][vpu]
   };
   // Words: opcode, function, X, Y, Z (lo, hi), rows, cols, strides X, Y, Z, IMM, word 14.
   const Bad cases[] = {
-      {{op, 28, 0, 0, 0, 0, 0, 0, 4, 4, 16, 16, 16}, "unknown VPU function 28"},
+      {{op, 29, 0, 0, 0, 0, 0, 0, 4, 4, 16, 16, 16}, "unknown VPU function 29"},
       {{op, fn(regs_fn::kExp), 0, 0, 0, 0, 0, 0, 4, 4, 16, 16, 16, 0, 1},
        "EXP: BCAST ROW needs a binary function (ADD, SUB, MUL, MAX, DIV)"},
       {{op, fn(regs_fn::kAdd), 0, 0, 0, 0, 0, 0, 4, 4, 16, 16, 16, 0, 7}, "ADD: unknown BCAST 7"},

@@ -361,8 +361,8 @@ TEST_CASE("VPU_OP decode refuses bad broadcast modes, element formats and reserv
   res[14] = 1u << 12;
   CHECK_THAT(error_of(res), Catch::Contains("ADD: reserved bits 0x1000 of word 14 are set"));
   auto fn = desc(VpuFn::kAdd, 2, 8);
-  fn[1] = 28;
-  CHECK(error_of(fn) == "unknown VPU function 28");
+  fn[1] = 29;
+  CHECK(error_of(fn) == "unknown VPU function 29");
   // Broadcast shapes: a column vector needs one element per row, the softmax state three.
   auto col = desc14(VpuFn::kDiv, 3, 8, B::kCol, 0, 0, 0);
   col[11] = 2;
@@ -631,8 +631,63 @@ TEST_CASE("VPU unary functions, reductions and softmax through execute: BF16 in 
   }
 }
 
+TEST_CASE("VPU CAUSAL_MASK: -Inf where c > r + k, X elsewhere bit for bit; BF16, in place",
+          "[chip][vpu]") {
+  constexpr std::uint32_t R = 7, C = 40;
+  std::mt19937 rng(8);
+  std::vector<float> x(R * C);
+  for (auto& v : x) v = random_operand(rng);
+  x[1] = std::bit_cast<float>(0x7FA00001u);  // a NaN payload, kept where not masked
+  x[3 * C + 39] = std::bit_cast<float>(0xFFC00123u);
+  const float ninf = -std::numeric_limits<float>::infinity();
+  // k: below, on and above the main diagonal, all masked, none masked, and the int32 extremes.
+  for (const std::int32_t k :
+       {0, 1, -1, 5, -6, 33, -7, 40, std::numeric_limits<std::int32_t>::min(),
+        std::numeric_limits<std::int32_t>::max()}) {
+    INFO("k = " << k);
+    auto d = desc(VpuFn::kCausalMask, R, C);
+    d[13] = static_cast<std::uint32_t>(k);
+    const vpu::Op op = vpu::decode(d);
+    CHECK(op.diagonal == k);
+    CHECK(vpu::unit(op.func) == vpu::Unit::kSimple);
+    Buf xb{x}, zb{std::vector<float>(R * C)};
+    vpu::execute(op, xb.view(C), vpu::View{}, zb.view(C));
+    std::uint32_t masked = 0;
+    for (std::uint32_t r = 0; r < R; ++r) {
+      for (std::uint32_t c = 0; c < C; ++c) {
+        // Written out: kept when c - r <= k (as exact integers).
+        const bool keep = static_cast<long long>(c) - static_cast<long long>(r) <= k;
+        masked += keep ? 0 : 1;
+        REQUIRE(std::bit_cast<std::uint32_t>(zb.v[r * C + c]) ==
+                std::bit_cast<std::uint32_t>(keep ? x[r * C + c] : ninf));
+      }
+    }
+    if (k == 0) CHECK(masked == C * R - R * (R + 1) / 2);  // all but the lower triangle
+    // BF16 in place (Z == X): kept elements unchanged, masked ones BF16 -Inf (0xFF80).
+    std::vector<std::uint16_t> w(R * C);
+    for (std::uint32_t i = 0; i < R * C; ++i) w[i] = static_cast<std::uint16_t>(rng());
+    const std::vector<std::uint16_t> w0 = w;
+    auto db = desc14(VpuFn::kCausalMask, R, C, regs::VpuBcast::kNone, 1, 0, 1);
+    db[10] = db[12] = C * 2;
+    db[13] = static_cast<std::uint32_t>(k);
+    vpu::View wv{reinterpret_cast<std::uint8_t*>(w.data()), C * 2};
+    vpu::execute(vpu::decode(db), wv, vpu::View{}, wv);
+    for (std::uint32_t r = 0; r < R; ++r) {
+      for (std::uint32_t c = 0; c < C; ++c) {
+        const bool keep = static_cast<long long>(c) - static_cast<long long>(r) <= k;
+        const std::uint16_t was = w0[r * C + c];
+        // A kept BF16 element goes through FP32 and back: exact; a NaN stores as 0x7FC0.
+        const bool nan = (was & 0x7F80) == 0x7F80 && (was & 0x007F) != 0;
+        const std::uint16_t want = !keep ? 0xFF80 : nan ? 0x7FC0 : was;
+        INFO("r " << r << " c " << c << " was " << was);
+        REQUIRE(w[r * C + c] == want);
+      }
+    }
+  }
+}
+
 TEST_CASE("VPU_OP decode keeps addresses and strides for every function", "[chip][vpu]") {
-  for (std::uint32_t fn = 1; fn <= static_cast<std::uint32_t>(VpuFn::kOnlineSoftmax); ++fn) {
+  for (std::uint32_t fn = 1; fn <= static_cast<std::uint32_t>(VpuFn::kCausalMask); ++fn) {
     INFO(vpu::fn_name(fn));
     auto d = desc(static_cast<VpuFn>(fn), 2, 64, 0, fn == 12 ? 32 : 0);
     d[2] = 0x100, d[3] = 0x1, d[4] = 0x2000, d[5] = 0x2, d[6] = 0x30000, d[7] = 0x3;

@@ -181,6 +181,7 @@ typedef struct {
   uint32_t rows, cols, x_stride, y_stride, z_stride;
   float imm;
   uint32_t bcast, x_fmt, y_fmt, z_fmt;
+  int32_t diagonal; /* CAUSAL_MASK's k (sent in the IMM word in place of imm) */
 } mx_vpu_args_t;
 
 static inline void mx_vpu(const mx_vpu_args_t* a, mx_sync_t sy) {
@@ -190,6 +191,7 @@ static inline void mx_vpu(const mx_vpu_args_t* a, mx_sync_t sy) {
     uint32_t u;
   } imm;
   imm.f = a->imm;
+  if (a->func == MX_VPU_FN_CAUSAL_MASK) imm.u = (uint32_t)a->diagonal;
   mx_desc_init(&d, MX_OP_VPU_OP, sy);
   MX_SET(&d, MX_VPU_OP_FUNC, a->func);
   MX_SET(&d, MX_VPU_OP_OUT_FMT, a->out_fmt);

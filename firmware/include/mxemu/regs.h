@@ -247,7 +247,7 @@ extern "C" {
 #define MX_VPU_OP_Z_STRIDE_WORD 12u
 #define MX_VPU_OP_Z_STRIDE_LSB 0u
 #define MX_VPU_OP_Z_STRIDE_WIDTH 32u
-#define MX_VPU_OP_IMM_WORD 13u /* FP32 immediate (SCALE factor, RSQRT epsilon) */
+#define MX_VPU_OP_IMM_WORD 13u /* FP32 immediate (SCALE, RSQRT; CAUSAL_MASK: int32) */
 #define MX_VPU_OP_IMM_LSB 0u
 #define MX_VPU_OP_IMM_WIDTH 32u
 #define MX_VPU_OP_BCAST_WORD 14u /* shape of Y for a binary function (VPU_BCAST_*) */
@@ -368,6 +368,7 @@ extern "C" {
 #define MX_VPU_FN_SILU 25u
 #define MX_VPU_FN_SUB 26u
 #define MX_VPU_FN_ONLINE_SOFTMAX 27u
+#define MX_VPU_FN_CAUSAL_MASK 28u
 #define MX_VPU_FMT_E4M3 0u
 #define MX_VPU_FMT_E5M2 1u
 #define MX_VPU_FMT_BF16 2u
