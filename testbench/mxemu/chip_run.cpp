@@ -87,6 +87,23 @@ std::uint32_t parse_u32(const std::string& value, const std::string& what) {
   return static_cast<std::uint32_t>(v);
 }
 
+// A --scalar value: a 32-bit unsigned integer, or a negative one down to -2^31 given as its
+// two's complement (a kernel's signed parameter, e.g. attention's causal_offset).
+std::uint32_t parse_scalar(const std::string& value, const std::string& what) {
+  if (value.empty() || value[0] != '-') return parse_u32(value, what);
+  std::size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(value, &used, 0);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != value.size() || v < -(1LL << 31)) {
+    throw_bad_input("{}: '{}' is not a 32-bit integer", what, value);
+  }
+  return static_cast<std::uint32_t>(static_cast<std::int32_t>(v));
+}
+
 // "x_{chip}.npy" for chip 3: "x_3.npy".
 std::string per_chip(const std::string& pattern, std::uint32_t chip) {
   std::string s = pattern;
@@ -299,7 +316,7 @@ int run_firmware_on_chip(const ChipRunArgs& a) {
   for (const std::string& sc : a.scalars) {
     const ChipArg c = chip_arg(sc, "--scalar", n);
     auto [name, value] = split_eq(c.value, "--scalar");
-    const std::uint32_t v = parse_u32(value, "--scalar " + name);
+    const std::uint32_t v = parse_scalar(value, "--scalar " + name);
     for (std::uint32_t i = 0; i < n; ++i) {
       if (!c.chip || *c.chip == i) progs[i].scalars.emplace_back(name, v);
     }

@@ -10,6 +10,8 @@
 //     satfinite);
 //  3. O within a bound derived in docs/KERNELS.md of the long double attention of the exact
 //     operands (no rounding of S, no quantisation of P).
+// With a causal mask (query i sees key j <= i + offset) the replica and the long double attention
+// take the masked scores as -Inf; a query with no key is NaN.
 #include <fmt/core.h>
 #include <catch2/catch.hpp>
 
@@ -117,7 +119,15 @@ struct Case {
   bool default_scale;     // no scale scalar: the kernel's 1/sqrt(d)
   bool with_s;            // request the raw scores S
   std::string config;
+  bool causal = false;             // the scalar causal = 1
+  std::int32_t causal_offset = 0;  // query i sees key j <= i + causal_offset
 };
+
+// Whether query i sees key k under the case's mask.
+bool visible(const Case& c, std::size_t i, std::size_t k) {
+  return !c.causal ||
+         static_cast<std::int64_t>(k) <= static_cast<std::int64_t>(i) + c.causal_offset;
+}
 
 struct Operands {
   NpyArray q, sq, kt, skt, v, sv;
@@ -167,6 +177,10 @@ sim::ChipJob attention_job(const Case& c, const Operands& o) {
                  {"fmt_p", c.ep ? 1U : 0U}};
   if (!c.default_scale) job.scalars.emplace_back("scale", f32_bits(scale_of(c)));
   if (c.kv_tile != 0) job.scalars.emplace_back("kv_tile", c.kv_tile);
+  if (c.causal) {
+    job.scalars.emplace_back("causal", 1U);
+    job.scalars.emplace_back("causal_offset", static_cast<std::uint32_t>(c.causal_offset));
+  }
   job.config_path = c.config;
   return job;
 }
@@ -217,9 +231,11 @@ struct RowResult {
   std::size_t tiles = 0;
 };
 
-// The replica of one row (the algorithm at the top of firmware/kernels/attention/attention.c).
+// The replica of row i (the algorithm at the top of firmware/kernels/attention/attention.c; it
+// runs every K/V tile: a tile wholly masked for the row, which the kernel may skip, leaves the
+// state unchanged, alpha = 1 and P = 0).
 RowResult replica_row(const Case& c, const Decoded& dd, const std::vector<float>& s_row,
-                      float scale, std::size_t tk) {
+                      float scale, std::size_t tk, std::size_t i) {
   const auto b = static_cast<std::size_t>(c.block);
   const Quantiser quant(c.ep);
   constexpr LD kWindow = 1.52587890625e-5L;  // 2^-16 ulp
@@ -229,6 +245,9 @@ RowResult replica_row(const Case& c, const Decoded& dd, const std::vector<float>
   r.qterm.assign(c.lk, 0);
   std::vector<float> x(c.lk);
   for (std::size_t k = 0; k < c.lk; ++k) x[k] = scale * s_row[k];  // SCALE: one FP32 product
+  for (std::size_t k = 0; k < c.lk; ++k) {                         // CAUSAL_MASK
+    if (!visible(c, i, k)) x[k] = -std::numeric_limits<float>::infinity();
+  }
   const std::size_t nt = (c.lk + tk - 1) / tk;
   r.tiles = nt;
   float m =
@@ -291,7 +310,8 @@ RowResult replica_row(const Case& c, const Decoded& dd, const std::vector<float>
   return r;
 }
 
-void check_attention(const Case& c, std::uint64_t seed) {
+// Runs case c and checks it; returns the run's cycles.
+std::uint64_t check_attention(const Case& c, std::uint64_t seed) {
   INFO(fmt::format("Lq {} d {} Lk {} dv {} block {} kv_tile {} E5M2 k/v/p {}/{}/{}", c.lq, c.d,
                    c.lk, c.dv, c.block, c.kv_tile, c.ek, c.ev, c.ep));
   std::mt19937_64 rng(seed);
@@ -324,12 +344,20 @@ void check_attention(const Case& c, std::uint64_t seed) {
   // 2. and 3. O against the replica and against the long double attention.
   const std::vector<float> out = r.outputs.at("O").as_f32();
   const LD gd = static_cast<LD>(c.d) * kU / (1 - static_cast<LD>(c.d) * kU);
-  std::size_t ambiguous = 0, tiles = 0;
+  std::size_t ambiguous = 0, tiles = 0, masked_rows = 0;
   double worst = 0, worst_rel = 0;
   for (std::size_t i = 0; i < c.lq; ++i) {
     const std::vector<float> s_row(s.begin() + static_cast<std::ptrdiff_t>(i * c.lk),
                                    s.begin() + static_cast<std::ptrdiff_t>((i + 1) * c.lk));
-    const RowResult rr = replica_row(c, dd, s_row, scale, tk);
+    if (!visible(c, i, 0)) {  // no key left: the row is NaN
+      for (std::size_t n = 0; n < c.dv; ++n) {
+        INFO(fmt::format("O[{}][{}]", i, n));
+        REQUIRE(std::isnan(out[i * c.dv + n]));
+      }
+      ++masked_rows;
+      continue;
+    }
+    const RowResult rr = replica_row(c, dd, s_row, scale, tk, i);
     tiles = rr.tiles;
     if (rr.ambiguous) {
       ++ambiguous;
@@ -343,6 +371,10 @@ void check_attention(const Case& c, std::uint64_t seed) {
     std::vector<LD> xs(c.lk);
     LD delta = 0;
     for (std::size_t k = 0; k < c.lk; ++k) {
+      if (!visible(c, i, k)) {
+        xs[k] = -std::numeric_limits<LD>::infinity();
+        continue;
+      }
       LD dot = 0, mag = 0;
       for (std::size_t j = 0; j < c.d; ++j) {
         dot += dd.q[i * c.d + j] * dd.kt[j * c.lk + k];
@@ -380,10 +412,14 @@ void check_attention(const Case& c, std::uint64_t seed) {
   }
   fmt::print(
       "attention Lq {} d {} Lk {} dv {} block {} ({} K/V tiles of {}): {} of {} rows left to the "
-      "bound (near-ties); |O - O*| at most {:.3f} of the bound, {:.3g} of sum p*|v|; {} cycles\n",
-      c.lq, c.d, c.lk, c.dv, c.block, tiles, tk, ambiguous, c.lq, worst, worst_rel, r.total_cycles);
+      "bound (near-ties); |O - O*| at most {:.3f} of the bound, {:.3g} of sum p*|v|; {} cycles{}\n",
+      c.lq, c.d, c.lk, c.dv, c.block, tiles, tk, ambiguous, c.lq, worst, worst_rel, r.total_cycles,
+      c.causal
+          ? fmt::format(" (causal, offset {}, {} rows without a key)", c.causal_offset, masked_rows)
+          : std::string());
   CHECK(worst <= 1.0);
   CHECK(ambiguous * 10 <= c.lq);  // the bit-exact check covers at least 90 % of the rows
+  return r.total_cycles;
 }
 
 const std::string& small_config() {
@@ -417,6 +453,29 @@ TEST_CASE("attention kernel against exact GEMMs, a replica and the long double a
   for (const Case& c : cases) check_attention(c, seed++);
 }
 
+TEST_CASE("attention kernel with a causal mask", "[chip][kernels][attention][causal]") {
+  // Query i sees key j <= i + offset: top left (PyTorch's is_causal), bottom right (offset
+  // Lk - Lq, as FlashAttention aligns it) and a negative offset whose first rows see no key.
+  Case square{96, 32, 96, 24, 16, 16, false, false, false, 2.0F, false, false, small_config()};
+  square.causal = true;
+  Case bottom_right{100, 64, 160, 40, 32, 32, false, false, true, 1.0F, true, false, ""};
+  bottom_right.causal = true;
+  bottom_right.causal_offset = 60;
+  Case negative{40, 32, 64, 24, 32, 32, false, false, false, 2.0F, false, true, ""};
+  negative.causal = true;
+  negative.causal_offset = -5;
+  std::uint64_t seed = 31;
+  for (const Case& c : {square, bottom_right}) {
+    // The wholly masked tiles are not computed: fewer cycles than the same run unmasked.
+    const std::uint64_t masked = check_attention(c, seed);
+    Case full = c;
+    full.causal = false;
+    const std::uint64_t unmasked = check_attention(full, seed++);
+    CHECK(masked < unmasked);
+  }
+  check_attention(negative, seed);  // with S as an output: every tile computed, S raw
+}
+
 TEST_CASE("attention kernel: fast and cycle-by-cycle mode agree",
           "[chip][kernels][attention][modes]") {
   const Case c{37, 32, 160, 24, 16, 32, false, false, false, 2.0F, false, true, small_config()};
@@ -442,6 +501,20 @@ TEST_CASE("attention kernel: fast and cycle-by-cycle mode agree",
     CHECK(declared.outputs.at(name).shape == fast.outputs.at(name).shape);
     CHECK(declared.outputs.at(name).data == fast.outputs.at(name).data);
   }
+  // With a causal mask (tiles skipped, CAUSAL_MASK on the diagonal ones) likewise.
+  Case cc = c;
+  cc.with_s = false;
+  cc.causal = true;
+  sim::ChipJob cj = attention_job(cc, o);
+  const sim::ChipJobResult cfast = test::run_job(cj);
+  cj.cycle_accurate = true;
+  const sim::ChipJobResult cexact = test::run_job(cj);
+  REQUIRE(cfast.exit_code == 0);
+  REQUIRE(cexact.exit_code == 0);
+  CHECK(cfast.outputs.at("O").data == cexact.outputs.at("O").data);
+  CHECK(cfast.total_cycles == cexact.total_cycles);
+  CHECK(cfast.stats["engines"] == cexact.stats["engines"]);
+  CHECK(cfast.outputs.at("O").data != fast.outputs.at("O").data);  // the mask changed O
 }
 
 TEST_CASE("attention kernel refuses bad tensors and scalars", "[chip][kernels][attention]") {
@@ -503,6 +576,11 @@ TEST_CASE("attention kernel refuses bad tensors and scalars", "[chip][kernels][a
     j.outputs.front().second = make_f32({8, 15}, std::vector<float>(8 * 15));
   });
   CHECK_THAT(out, Catch::Contains("attention: error: O must be a 8 x 16 float32 array"));
+  const std::string causal = error_of([](sim::ChipJob& j) { j.scalars.emplace_back("causal", 2); });
+  CHECK_THAT(causal, Catch::Contains("attention: error: causal must be 0 or 1"));
+  const std::string offset =
+      error_of([](sim::ChipJob& j) { j.scalars.emplace_back("causal_offset", 3); });
+  CHECK_THAT(offset, Catch::Contains("attention: error: causal_offset needs causal = 1"));
 }
 
 // Not part of the suite (hidden tag): the figures of docs/KERNELS.md and docs/PERFORMANCE.md.

@@ -148,6 +148,11 @@ TEST_CASE("mxemu run --firmware with --in, --out and --scalar; 3-D DMA", "[chip]
                  "--scalar", "rows=five"});
   CHECK(bad.rc == 2);
   CHECK(bad.err.find("'five' is not a 32-bit unsigned integer") != std::string::npos);
+  // Negative scalars go in as their two's complement, down to -2^31.
+  bad = run_cli({"run", "--firmware", test::firmware_elf("chip_dma3d"), "--in", "X=" + xp,
+                 "--scalar", "rows=-2147483649"});
+  CHECK(bad.rc == 2);
+  CHECK(bad.err.find("'-2147483649' is not a 32-bit integer") != std::string::npos);
   bad = run_cli({"run", "--firmware", test::firmware_elf("chip_dma3d"), "--in", "X=" + xp, "--out",
                  "Z=" + yp});
   CHECK(bad.rc == 3);

@@ -37,6 +37,7 @@ struct Case {
   int block;
   std::uint32_t form, fmt_a, fmt_w;
   std::string config;
+  bool causal = false;  // the scalar causal = 1: position i attends positions <= i
 };
 
 num::Fp8Format fmt_of(std::uint32_t f) {
@@ -79,11 +80,13 @@ const NpyArray& get(const Inputs& in, const std::string& name) {
 }
 
 Scalars block_scalars(const Case& c) {
-  return {{"heads", static_cast<std::uint32_t>(c.heads)},
-          {"block", static_cast<std::uint32_t>(c.block)},
-          {"form", c.form},
-          {"fmt_a", c.fmt_a},
-          {"fmt_w", c.fmt_w}};
+  Scalars sc{{"heads", static_cast<std::uint32_t>(c.heads)},
+             {"block", static_cast<std::uint32_t>(c.block)},
+             {"form", c.form},
+             {"fmt_a", c.fmt_a},
+             {"fmt_w", c.fmt_w}};
+  if (c.causal) sc.emplace_back("causal", 1U);
+  return sc;
 }
 
 sim::ChipJob block_job(const Case& c, const Inputs& in) {
@@ -185,11 +188,12 @@ Composed compose(const Case& c, const Inputs& in) {
                      {"SKT", transposed(columns(k.second, i * dh / b, dh / b))},
                      {"V", transposed(rows_of(vt.first, i * dh, dh))},
                      {"SV", transposed(rows_of(vt.second, i * dh, dh))}};
-    const Scalars asc{{"block", blk},
-                      {"fmt_q", c.fmt_a},
-                      {"fmt_k", c.fmt_a},
-                      {"fmt_v", c.fmt_a},
-                      {"fmt_p", c.fmt_a}};  // scale: attention's default 1/sqrt(dh)
+    Scalars asc{{"block", blk},
+                {"fmt_q", c.fmt_a},
+                {"fmt_k", c.fmt_a},
+                {"fmt_v", c.fmt_a},
+                {"fmt_p", c.fmt_a}};  // scale: attention's default 1/sqrt(dh)
+    if (c.causal) asc.emplace_back("causal", 1U);
     const std::vector<float> oh =
         launch("attention", ain, asc, {"O"}, cfg, &out.cycles).at("O").as_f32();
     for (std::size_t r = 0; r < c.s; ++r) {
@@ -298,14 +302,16 @@ Reference reference(const Case& c, const Inputs& in) {
   for (std::size_t hd = 0; hd < c.heads; ++hd) {
     for (std::size_t i = 0; i < s; ++i) {
       LD mx = -INFINITY, sum = 0;
-      for (std::size_t t = 0; t < s; ++t) {
+      const std::size_t keys = c.causal ? i + 1 : s;  // a causal query sees positions <= i
+      std::fill(p.begin(), p.end(), 0.0L);
+      for (std::size_t t = 0; t < keys; ++t) {
         LD dot = 0;
         for (std::size_t j = 0; j < dh; ++j) dot += q[i * d + hd * dh + j] * k[t * d + hd * dh + j];
         p[t] = scale * dot;
         mx = std::max(mx, p[t]);
       }
-      for (std::size_t t = 0; t < s; ++t) sum += (p[t] = std::exp(p[t] - mx));
-      for (std::size_t t = 0; t < s; ++t) {
+      for (std::size_t t = 0; t < keys; ++t) sum += (p[t] = std::exp(p[t] - mx));
+      for (std::size_t t = 0; t < keys; ++t) {
         for (std::size_t j = 0; j < dh; ++j)
           o[i * d + hd * dh + j] += p[t] / sum * v[t * d + hd * dh + j];
       }
@@ -383,6 +389,8 @@ TEST_CASE("transformer block: composed launches bit for bit, long double within 
       {64, 128, 256, 4, 32, 1, 0, 1, ""},
       // E5M2 activations; the small chip (16 x 16, 16 KiB VMEM): many panels, chunked transposes
       {48, 64, 96, 2, 16, 0, 1, 0, small_config()},
+      // a causal block (decoder self-attention), several K/V tiles per head on the small chip
+      {96, 64, 128, 2, 16, 1, 0, 0, small_config(), true},
   };
   std::uint64_t seed = 21;
   for (const Case& c : cases) check_block(c, seed++);
@@ -448,6 +456,8 @@ TEST_CASE("transformer block refuses bad tensors and scalars", "[chip][kernels][
   CHECK_THAT(missing, Catch::Contains("transformer_block: error: launch block lacks SWK"));
   const std::string form = error_of([&](sim::ChipJob& j) { scalar(j, "form", 2); });
   CHECK_THAT(form, Catch::Contains("transformer_block: error: form must be 0 (GELU tanh) or 1"));
+  const std::string causal = error_of([&](sim::ChipJob& j) { scalar(j, "causal", 2); });
+  CHECK_THAT(causal, Catch::Contains("transformer_block: error: causal must be 0 or 1"));
   const std::string seq = error_of([&](sim::ChipJob& j) {
     test::replace_input(j, "X", make_f32({40, 64}, std::vector<float>(40 * 64)));
   });

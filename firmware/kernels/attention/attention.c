@@ -10,7 +10,10 @@
  * Scalars: scale (FP32 bits; default 1/sqrt(d) rounded to nearest), block (default the chip's
  * [mx] block), fmt_q, fmt_k, fmt_v, fmt_p (0 E4M3, 1 E5M2; default 0; fmt_p is the format P is
  * quantised to before P . V), kv_tile (K/V rows per tile, a multiple of the block; default 512),
- * verbose (1: print the plan, "kv_tile N", on the console; default 0, printf costs core cycles).
+ * verbose (1: print the plan, "kv_tile N", on the console; default 0, printf costs core cycles),
+ * causal (1: query i attends key j only when j <= i + causal_offset; default 0), causal_offset
+ * (a signed 32-bit integer, default 0: PyTorch's is_causal, the mask aligned top left; Lk - Lq
+ * aligns it bottom right as FlashAttention does). A query row with no key left is NaN.
  *
  * Q is cut into panels of mt rows, one per MXU (a group of panels runs together, a fence between
  * groups). For every K/V tile t of Tk sequence positions, per MXU j:
@@ -22,7 +25,10 @@
  *         t > 0: MUL O by alpha (BCAST COL)              (O lives in the accumulators)
  *         MX_QUANT P_t -> PQ, PS in VMEM (floor scales, blocks along the sequence, satfinite)
  *   MXU   O += PQ . V[tile]                (accumulate onto the rescaled O; overwrite at t = 0)
- * and at the end DIV O by s (BCAST COL), DMA O to HBM. S_{t+1} is computed while the VPU works
+ * With causal, CAUSAL_MASK sets the scores of masked keys to -Inf after SCALE on every tile that
+ * the mask reaches, and the tiles wholly masked for a panel are not computed (unless the scores
+ * S are an output: S is raw Q . K^T everywhere), at least one tile per panel.
+ * At the end DIV O by s (BCAST COL), DMA O to HBM. S_{t+1} is computed while the VPU works
  * on S_t (two S buffers, two PQ buffers). Every wait is on a semaphore that an earlier-issued
  * descriptor signals, so the in-order queues cannot deadlock. */
 #include <stdint.h>
@@ -49,6 +55,8 @@ typedef struct {
   uint32_t lq, d, lk, dv, block, tb, tk, nt;
   uint32_t fmt_q, fmt_k, fmt_v, fmt_p;
   float scale;
+  int causal;
+  int32_t causal_offset;
   uint64_t q, sq, kt, skt, v, sv, o, s; /* HBM offsets; s = UNSET64 when absent */
   int has_s;
   uint32_t R, C, nmx, mt;
@@ -267,8 +275,18 @@ static void issue_pv(const plan_t* p, uint32_t j, uint32_t t, uint32_t rows, uin
   stream_matmul(p, j, ring_pos, &mm);
 }
 
-/* The vector unit's part of tile t on MXU j's panel (docs at the top). */
-static void issue_vpu(const plan_t* p, uint32_t j, uint32_t t, uint32_t rows) {
+/* Tiles of K/V that the panel of `rows` query rows from m0 computes: all, or with a causal mask
+ * those holding a key some row attends (at least one, so that O is written). */
+static uint32_t panel_tiles(const plan_t* p, uint32_t m0, uint32_t rows) {
+  if (!p->causal || p->has_s) return p->nt;
+  const int64_t last_key = (int64_t)m0 + rows - 1 + p->causal_offset;
+  if (last_key < 0) return 1;
+  const int64_t tiles = last_key / p->tk + 1;
+  return tiles < p->nt ? (uint32_t)tiles : p->nt;
+}
+
+/* The vector unit's part of tile t on MXU j's panel of query rows m0.. (docs at the top). */
+static void issue_vpu(const plan_t* p, uint32_t j, uint32_t t, uint32_t m0, uint32_t rows) {
   const uint32_t tkt = umin(p->tk, p->lk - t * p->tk);
   const uint64_t s = mx_acc_addr(j, p->sacc[t & 1u]), o = mx_acc_addr(j, p->oacc);
   const uint64_t st = MX_SPACE_VMEM + p->state[j];
@@ -279,6 +297,17 @@ static void issue_vpu(const plan_t* p, uint32_t j, uint32_t t, uint32_t rows) {
   v.x_stride = v.z_stride = p->tk * 4u;
   v.imm = p->scale;
   mx_vpu(&v, mx_sync(p->has_s ? (int)S_SOUT(j) : (int)S_SFULL(j), 1, -1));
+  /* Row r (query m0 + r) keeps column c (key t * tk + c) when c <= r + k. */
+  const int64_t k = (int64_t)m0 + p->causal_offset - (int64_t)t * p->tk;
+  if (p->causal && (int64_t)tkt - 1 > k) {
+    mx_vpu_args_t c = {0};
+    c.func = MX_VPU_FN_CAUSAL_MASK;
+    c.rows = rows, c.cols = tkt;
+    c.x = c.z = s;
+    c.x_stride = c.z_stride = p->tk * 4u;
+    c.diagonal = k < INT32_MIN ? INT32_MIN : (int32_t)k; /* rows < 2^31: all masked */
+    mx_vpu(&c, mx_sync_none());
+  }
   if (t == 0) {
     mx_vpu_args_t m = {0};
     m.func = MX_VPU_FN_ROW_MAX;
@@ -336,12 +365,13 @@ static uint32_t run(const plan_t* p) {
       mx_sem_set(S_QFULL(j), 0);
       mx_sem_set(S_SOUT(j), 0);
     }
-    uint32_t rows[MAX_MXU], m0[MAX_MXU], used = 0, ring_pos[MAX_MXU] = {0};
+    uint32_t rows[MAX_MXU], m0[MAX_MXU], nt[MAX_MXU], used = 0, ring_pos[MAX_MXU] = {0};
     for (uint32_t j = 0; j < p->nmx; ++j) {
       const uint32_t panel = g * p->nmx + j;
       if (panel >= panels) break;
       m0[j] = panel * p->mt;
       rows[j] = umin(p->mt, p->lq - m0[j]);
+      nt[j] = panel_tiles(p, m0[j], rows[j]);
       ++used;
       mx_dma(MX_SPACE_HBM + p->q + (uint64_t)m0[j] * p->d, MX_SPACE_VMEM + p->qbuf[j], p->d,
              rows[j], p->d, p->d, mx_sync_none());
@@ -350,7 +380,9 @@ static uint32_t run(const plan_t* p) {
     }
     for (uint32_t t = 0; t <= p->nt; ++t) {
       if (t < p->nt) {
-        for (uint32_t j = 0; j < used; ++j) issue_qk(p, j, t, rows[j], &ring_pos[j], t == 0);
+        for (uint32_t j = 0; j < used; ++j) {
+          if (t < nt[j]) issue_qk(p, j, t, rows[j], &ring_pos[j], t == 0);
+        }
         if (p->has_s) {
           const uint32_t tkt = umin(p->tk, p->lk - t * p->tk);
           for (uint32_t j = 0; j < used; ++j) {
@@ -361,11 +393,11 @@ static uint32_t run(const plan_t* p) {
           }
         }
       }
-      if (t > 0) {
-        for (uint32_t j = 0; j < used; ++j) issue_pv(p, j, t - 1u, rows[j], &ring_pos[j]);
+      for (uint32_t j = 0; j < used; ++j) {
+        if (t > 0 && t <= nt[j]) issue_pv(p, j, t - 1u, rows[j], &ring_pos[j]);
       }
-      if (t < p->nt) {
-        for (uint32_t j = 0; j < used; ++j) issue_vpu(p, j, t, rows[j]);
+      for (uint32_t j = 0; j < used; ++j) {
+        if (t < nt[j]) issue_vpu(p, j, t, m0[j], rows[j]);
       }
     }
     for (uint32_t j = 0; j < used; ++j) {
@@ -432,6 +464,10 @@ int main(void) {
   sc.u = mx_scalar("scale", UNSET);
   if (sc.u == UNSET) sc.f = inv_sqrt(d); /* 0xFFFFFFFF is a NaN: never a valid scale */
   p.scale = sc.f;
+  p.causal = (int)mx_scalar("causal", 0);
+  p.causal_offset = (int32_t)mx_scalar("causal_offset", 0);
+  if (p.causal != 0 && p.causal != 1) return fail("causal must be 0 or 1");
+  if (!p.causal && mx_find("causal_offset").entry) return fail("causal_offset needs causal = 1");
   if (!(p.scale == p.scale) || p.scale - p.scale != 0.0f)
     return fail("scale must be a finite FP32 value");
   p.q = mx_addr(tq), p.sq = mx_addr(tsq), p.kt = mx_addr(tk), p.skt = mx_addr(tsk);

@@ -23,8 +23,9 @@
  * declared at the end when the runner has not allocated them. Scalars: heads (required), form
  * (GELU: 0 tanh, 1 erf; default 0), fmt_a (activations, 0 E4M3 / 1 E5M2, default 0), fmt_w
  * (weights, default 0), eps (FP32 bits, default 1e-5), scale (FP32 bits, default 1/sqrt(dh)),
- * kv_tile (attention's, default its own), block (default the chip's [mx] block), verbose (1:
- * print the cycles per kind of step at the end). */
+ * kv_tile (attention's, default its own), causal (1: each query attends only the positions up
+ * to its own, attention's causal mask; default 0), block (default the chip's [mx] block),
+ * verbose (1: print the cycles per kind of step at the end). */
 #include <stdint.h>
 #include <stdio.h>
 
@@ -50,7 +51,7 @@ typedef struct {
 } tensor_t;
 
 typedef struct {
-  uint32_t s, d, f, heads, dh, block, form, fmt_a, fmt_w, eps, scale, kv_tile;
+  uint32_t s, d, f, heads, dh, block, form, fmt_a, fmt_w, eps, scale, kv_tile, causal;
   uint64_t free; /* next free HBM byte of the scratch */
 } plan_t;
 
@@ -174,6 +175,7 @@ static int attention(const plan_t* p, const tensor_t* in, tensor_t o) {
   put_scalar("fmt_q", p->fmt_a), put_scalar("fmt_k", p->fmt_a), put_scalar("fmt_v", p->fmt_a);
   put_scalar("fmt_p", p->fmt_a);
   if (p->kv_tile != UNSET) put_scalar("kv_tile", p->kv_tile);
+  if (p->causal) put_scalar("causal", 1);
   return step(tb_attention, "attention");
 }
 
@@ -330,6 +332,8 @@ int main(void) {
   if (v.u == UNSET) v.f = inv_sqrt(p.dh);
   p.scale = v.u;
   p.kv_tile = mx_scalar("kv_tile", UNSET);
+  p.causal = mx_scalar("causal", 0);
+  if (p.causal > 1) return fail("causal must be 0 or 1");
   p.free = mx_hbm_free();
   const uint32_t verbose = mx_scalar("verbose", 0);
   const uint32_t start = mcycle();
