@@ -276,7 +276,7 @@ struct Case {
   std::uint32_t x_fmt = 0, y_fmt = 0, z_fmt = 0;
   float imm = 0.0F;
   bool read_y = false;
-  std::string config_path;
+  std::string config_path{};
 };
 
 sim::ChipJobResult run_case(const Case& k) {
