@@ -18,6 +18,9 @@ namespace mxemu::hbm {
 
 enum class PagePolicy : std::uint8_t { kOpen, kClosed };
 enum class RefreshPolicy : std::uint8_t { kPerBank, kAllBank, kNone };
+// Who owns the request queues: each pseudo-channel its own (default), or one pair of queues per
+// channel shared by its pseudo-channels (a controller per channel, as Ramulator 2 has).
+enum class QueueScope : std::uint8_t { kPseudoChannel, kChannel };
 
 struct Organisation {
   std::uint32_t stacks = 4;
@@ -99,8 +102,14 @@ struct HbmConfig {
   // (the caller's next request comes after it) until its queue has room. accept_per_cycle limits
   // the requests the whole controller accepts per cycle (0: no limit); with a limit, acceptance
   // is in order across all pseudo-channels (a trace player's single port).
-  std::uint32_t read_queue_depth = 32;   // requests per pseudo-channel
-  std::uint32_t write_queue_depth = 32;  // requests per pseudo-channel
+  std::uint32_t read_queue_depth = 32;   // requests per pseudo-channel (or channel, below)
+  std::uint32_t write_queue_depth = 32;  // requests per pseudo-channel (or channel, below)
+  // kChannel: the depths are those of one read and one write queue per channel, shared by its
+  // pseudo-channels (a request waits while its channel's queue is full). Scheduling and write
+  // drains stay per pseudo-channel; a pseudo-channel's watermarks then apply to its share of the
+  // write queue, write_queue_depth / pseudo_channels, so a full shared queue always has a
+  // pseudo-channel draining.
+  QueueScope queue_scope = QueueScope::kPseudoChannel;
   std::uint32_t accept_per_cycle = 0;
   // Cycles the controller pipeline and the PHY add to every access (request and response paths
   // together). Counted on the response: DRAM command timing and bandwidth are unchanged.
@@ -122,14 +131,20 @@ struct HbmConfig {
   std::uint32_t refresh_postpone_max = 4;  // owed refreshes before one is forced
   bool record_commands = false;            // keep the issued-command log (tests, checker)
 
-  // Derived: the watermarks in requests, and nanosecond knobs in cycles of tCK (rounded up).
+  // Derived: the write queue a pseudo-channel's watermarks apply to (its share when queues are
+  // per channel), the watermarks in requests, and nanosecond knobs in cycles of tCK (rounded up).
+  std::uint32_t write_share() const {
+    return queue_scope == QueueScope::kChannel
+               ? std::max<std::uint32_t>(1, write_queue_depth / org.pseudo_channels)
+               : write_queue_depth;
+  }
   std::uint32_t write_high_count() const {
-    const auto n =
-        static_cast<std::uint32_t>(std::ceil(write_high_watermark * write_queue_depth - 1e-9));
-    return std::clamp<std::uint32_t>(n, 1, write_queue_depth);
+    const std::uint32_t share = write_share();
+    const auto n = static_cast<std::uint32_t>(std::ceil(write_high_watermark * share - 1e-9));
+    return std::clamp<std::uint32_t>(n, 1, share);
   }
   std::uint32_t write_low_count() const {
-    return static_cast<std::uint32_t>(std::floor(write_low_watermark * write_queue_depth + 1e-9));
+    return static_cast<std::uint32_t>(std::floor(write_low_watermark * write_share() + 1e-9));
   }
   Cycle write_max_wait_cycles() const { return ns_to_cycles(write_max_wait_ns); }
   Cycle starvation_age_cycles() const { return ns_to_cycles(starvation_age_ns); }
@@ -170,9 +185,13 @@ struct HbmConfig {
             if (v.given("queue_depth")) read_queue_depth = write_queue_depth = both;
           }
           v.field("read_queue_depth", read_queue_depth, 1, 4096,
-                  "read requests per pseudo-channel");
+                  "read requests per pseudo-channel (per channel with queue_scope = channel)");
           v.field("write_queue_depth", write_queue_depth, 1, 4096,
-                  "write requests per pseudo-channel");
+                  "write requests per pseudo-channel (per channel with queue_scope = channel)");
+          v.choice(
+              "queue_scope", queue_scope,
+              {{"pseudo-channel", QueueScope::kPseudoChannel}, {"channel", QueueScope::kChannel}},
+              "owner of the request queues: each pseudo-channel, or each channel (shared)");
           v.field("accept_per_cycle", accept_per_cycle, 0, 4096,
                   "front end: requests accepted per cycle by the whole controller (0: no limit)");
           v.field("phy_latency_cycles", phy_latency_cycles, 0, 100'000,
@@ -181,12 +200,6 @@ struct HbmConfig {
                   "queued writes, as a fraction of write_queue_depth, that start a write drain");
           v.field("write_low_watermark", write_low_watermark, 0.0, 1.0,
                   "queued writes (fraction of write_queue_depth) at which a drain stops");
-          v.check(write_low_count() < write_high_count(), "write_low_watermark",
-                  "= " + fmt::format("{}", write_low_watermark) + " gives " +
-                      std::to_string(write_low_count()) + " of " +
-                      std::to_string(write_queue_depth) +
-                      " writes: must be less than write_high_watermark's " +
-                      std::to_string(write_high_count()));
           v.field("write_max_wait_ns", write_max_wait_ns, 0, 10'000'000,
                   "a write waiting this long starts a drain (0: no bound)");
           v.field("starvation_age_ns", starvation_age_ns, 0, 10'000'000,
@@ -197,6 +210,12 @@ struct HbmConfig {
                   "owed refreshes before one is forced (JEDEC allows 8)");
           v.field("record_commands", record_commands, "keep the issued-command log (tests)");
           v.table("organisation", "Geometry", [&] { org.visit(v); });
+          // After the organisation: with per-channel queues the watermarks apply to a share.
+          v.check(write_low_count() < write_high_count(), "write_low_watermark",
+                  "= " + fmt::format("{}", write_low_watermark) + " gives " +
+                      std::to_string(write_low_count()) + " of " + std::to_string(write_share()) +
+                      " writes: must be less than write_high_watermark's " +
+                      std::to_string(write_high_count()));
           v.table("timing", "Timing set, in cycles of tCK (JEDEC names)", [&] {
             const TimingSet before = timing;
             for (const TimingField& f : timing_fields()) {

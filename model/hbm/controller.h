@@ -2,13 +2,16 @@
 // an arrival cycle; `advance` runs the per-pseudo-channel schedulers up to a cycle; completions
 // come out with their completion cycles. Every pseudo-channel is independent (own queues, banks,
 // command buses, data bus, refresh), so each one runs lazily up to the next arrival that concerns
-// it: the result is the same as stepping every pseudo-channel cycle by cycle.
+// it: the result is the same as stepping every pseudo-channel cycle by cycle. With queues per
+// channel (HbmConfig::queue_scope) only the room in the shared queue couples the pseudo-channels
+// of a channel: a request for a full one brings them all to its arrival and then commits their
+// commands in time order until one frees a slot.
 //
 // Cycle semantics: a request that arrives at cycle a is visible to the scheduler for commands at
-// cycles >= a. Each pseudo-channel has a read queue and a write queue (HbmConfig depths); a
-// request finds room when its queue is not full, otherwise it is accepted the cycle after a
-// column command of its kind frees a slot (in-order front end: the caller's next request comes
-// after that); with accept_per_cycle, at most that many requests are accepted per cycle. The
+// cycles >= a. Each pseudo-channel (or channel) has a read queue and a write queue (HbmConfig
+// depths); a request finds room when its queue is not full, otherwise it is accepted the cycle
+// after a column command of its kind frees a slot (in-order front end: the caller's next request
+// comes after that); with accept_per_cycle, at most that many requests are accepted per cycle. The
 // scheduler serves one queue at a time: reads, or writes during a drain (HbmConfig: watermarks,
 // write_max_wait_ns, idle drain). A read completes when its last data beat has left (RD + nCL +
 // nBL), a write when its data has been written (WR + nCWL + nBL); phy_latency_cycles is added

@@ -195,6 +195,15 @@ nFAW = 30
   REQUIRE(c.org.stacks == 1);
   REQUIRE(c.timing.nFAW == 30);
   REQUIRE(c.timing.nRC == 72);
+  REQUIRE(c.queue_scope == QueueScope::kPseudoChannel);  // the default
+  // Queues per channel: the watermarks apply to a pseudo-channel's share of the write queue.
+  const HbmConfig shared = from_string("[hbm]\nqueue_scope = \"channel\"\n");
+  REQUIRE(shared.queue_scope == QueueScope::kChannel);
+  REQUIRE(shared.write_share() == 32 / 2);
+  REQUIRE(shared.write_high_count() == 10);  // ceil(0.625 x 16)
+  REQUIRE(shared.write_low_count() == 4);    // floor(0.25 x 16)
+  REQUIRE(HbmConfig{}.write_high_count() == 20);
+  REQUIRE(HbmConfig{}.write_low_count() == 8);
 }
 
 TEST_CASE("Bad configs are refused with the file, table and key named") {
@@ -212,6 +221,16 @@ TEST_CASE("Bad configs are refused with the file, table and key named") {
              Catch::Contains("t.toml: unknown key 'bogus' in [hbm]"));
   CHECK_THAT(bad_input_of([] { from_string("[hbm]\npage_policy = \"half\"\n"); }),
              Catch::Contains("[hbm] page_policy"));
+  CHECK_THAT(bad_input_of([] { from_string("[hbm]\nqueue_scope = \"bank\"\n"); }),
+             Catch::Contains("[hbm] queue_scope"));
+  // With per-channel queues the watermark rule counts a pseudo-channel's share (16 of 32).
+  CHECK_THAT(bad_input_of([] {
+               from_string(
+                   "[hbm]\nqueue_scope = \"channel\"\nwrite_high_watermark = 0.5\n"
+                   "write_low_watermark = 0.5\n");
+             }),
+             Catch::Contains("[hbm] write_low_watermark = 0.5 gives 8 of 16 writes: must be less "
+                             "than write_high_watermark's 8"));
   CHECK_THAT(bad_input_of([] { from_string("[hbm]\nmapping = \"RoRoCoBgStChPc\"\n"); }),
              Catch::Contains("[hbm] mapping"));
   CHECK_THAT(bad_input_of([] { from_string("[hbm]\n[hbm.organisation]\nrows = 1000\n"); }),

@@ -1,7 +1,8 @@
 // The timing engine: closed-form latencies of single accesses, issued command logs that pass the
 // checker and the independent pairwise reference, streaming efficiency, the tFAW/tRRD bound of
 // random reads, refresh rate, closed-page policy, starvation by age and by count, the front end
-// (queue full, accept rate), write drain (watermarks, bounded wait, idle drain yielding to reads),
+// (queue full, queues shared per channel, accept rate), how far the queue looks ahead in
+// streaming, write drain (watermarks, bounded wait, idle drain yielding to reads),
 // mixed read/write bandwidth between bounds from the timing set, incremental = full decisions,
 // progress on configs at the edge of the refresh rules, and the JSON statistics.
 #include <catch2/catch.hpp>
@@ -116,6 +117,7 @@ TEST_CASE("Random mixed traffic: every issued command log is legal (checker and 
     RefreshPolicy refresh;
     PagePolicy page;
     bool small_queues;  // 4-deep queues, early drains, short starvation limits, accept limit
+    QueueScope scope = QueueScope::kPseudoChannel;
   };
   const Variant variants[] = {
       {"HBM3", RefreshPolicy::kPerBank, PagePolicy::kOpen, false},
@@ -128,15 +130,20 @@ TEST_CASE("Random mixed traffic: every issued command log is legal (checker and 
       {"HBM2E", RefreshPolicy::kPerBank, PagePolicy::kClosed, false},
       {"HBM3E", RefreshPolicy::kAllBank, PagePolicy::kOpen, false},
       {"HBM3E", RefreshPolicy::kPerBank, PagePolicy::kOpen, true},
+      {"HBM3", RefreshPolicy::kAllBank, PagePolicy::kOpen, false, QueueScope::kChannel},
+      {"HBM3", RefreshPolicy::kPerBank, PagePolicy::kClosed, true, QueueScope::kChannel},
+      {"HBM2", RefreshPolicy::kAllBank, PagePolicy::kOpen, true, QueueScope::kChannel},
   };
   for (const Variant& v : variants) {
     INFO(v.standard << " refresh " << static_cast<int>(v.refresh) << " page "
-                    << static_cast<int>(v.page) << " small " << v.small_queues);
+                    << static_cast<int>(v.page) << " small " << v.small_queues << " scope "
+                    << static_cast<int>(v.scope));
     HbmConfig cfg = preset_config(v.standard);
     cfg.org.stacks = 1;
     cfg.org.channels_per_stack = 2;
     cfg.refresh = v.refresh;
     cfg.page_policy = v.page;
+    cfg.queue_scope = v.scope;
     cfg.record_commands = true;
     if (v.small_queues) {
       cfg.read_queue_depth = cfg.write_queue_depth = 4;
@@ -336,6 +343,75 @@ TEST_CASE("Queue full: acceptance waits for a column command, in order") {
   // The write queue is separate: a write finds room while reads wait.
   REQUIRE(core.submit({6, 0, true, 0}) == acc[5]);
   REQUIRE_THROWS_AS(core.submit({9, core.address_map().capacity_bytes(), false, 0}), mxemu::Error);
+}
+
+TEST_CASE("Per-channel queues: a request waits while its channel's queue is full") {
+  for (const QueueScope scope : {QueueScope::kPseudoChannel, QueueScope::kChannel}) {
+    HbmConfig cfg = one_pc();
+    cfg.org.pseudo_channels = 2;
+    cfg.read_queue_depth = 4;
+    cfg.queue_scope = scope;
+    HbmCore core(cfg);
+    core.keep_completions(true);
+    const TimingSet& t = cfg.timing;
+    auto addr = [&](std::uint32_t pc, std::uint32_t col) {
+      DecodedAddress d;
+      d.pseudo_channel = PseudoChannel{pc};
+      d.column = Column{col};
+      return core.address_map().encode(d);
+    };
+    // Four reads fill pseudo-channel 0's queue, or the channel's shared one.
+    for (std::uint32_t i = 0; i < 4; ++i) REQUIRE(core.submit({i, addr(0, i), false, 0}) == 0);
+    // Pseudo-channel 0 opens the row at 0 and reads from nRCDRD: with a shared queue the read for
+    // pseudo-channel 1 is accepted the cycle after that first RD frees a slot.
+    const Cycle expect = scope == QueueScope::kChannel ? Cycle{t.nRCDRD} + 1 : 0;
+    INFO("scope " << static_cast<int>(scope));
+    REQUIRE(core.submit({4, addr(1, 0), false, 0}) == expect);
+    // The write queue is separate and has room; the in-order front end accepts it no earlier.
+    REQUIRE(core.submit({5, addr(1, 1), true, 0}) == expect);
+    core.drain();
+    core.advance(core.stats().last_done + 1);
+    const auto done = done_by_id(core);
+    REQUIRE(done.at(0) == t.nRCDRD + t.nCL + t.nBL);
+    REQUIRE(done.at(4) == expect + t.nRCDRD + t.nCL + t.nBL);
+    require_legal(core);
+  }
+}
+
+TEST_CASE("Streaming: row switches are hidden only as far as the queue looks ahead") {
+  // Sequential reads under the default mapping: each pseudo-channel changes bank (an old row
+  // open in it) every bank_groups x columns accesses, which take that many x nCCDS cycles of
+  // data. The first request for the new bank enters the queue when the queue ahead of it holds
+  // s - 1 requests (s: the pseudo-channel's queue, or its half of a shared per-channel queue),
+  // i.e. (s - 1) x nCCDS cycles of data before it is needed, and needs PRE, tRP, ACT, tRCD: the
+  // data bus idles for max(0, tRP + tRCD - (s - 1) x nCCDS) cycles per switch.
+  HbmConfig base;
+  base.org.stacks = 1;
+  base.refresh = RefreshPolicy::kNone;  // row switches alone
+  const TimingSet& t = base.timing;
+  const double per_switch = static_cast<double>(base.org.bank_groups) * base.org.columns * t.nCCDS;
+  auto streaming = [](const HbmConfig& cfg) {
+    HbmCore core(cfg);
+    std::vector<TraceEntry> trace(400000);
+    for (std::size_t i = 0; i < trace.size(); ++i) trace[i].address = i * 32;
+    return replay(core, trace).efficiency;
+  };
+  for (const std::uint32_t s : {8u, 16u, 24u, 32u}) {
+    const double idle =
+        std::max(0.0, static_cast<double>(t.nRP) + t.nRCDRD - static_cast<double>(s - 1) * t.nCCDS);
+    const double predicted = per_switch / (per_switch + idle);
+    HbmConfig own = base;
+    own.read_queue_depth = s;
+    HbmConfig shared = base;
+    shared.queue_scope = QueueScope::kChannel;
+    shared.read_queue_depth = 2 * s;
+    const double e_own = streaming(own), e_shared = streaming(shared);
+    INFO("s " << s << ": predicted " << predicted << ", own queue " << e_own << ", shared "
+              << e_shared);
+    REQUIRE(e_own == Approx(predicted).margin(0.01));
+    // Balanced traffic: a shared queue of 2s looks ahead as far as an own queue of s.
+    REQUIRE(e_shared == Approx(e_own).margin(0.005));
+  }
 }
 
 TEST_CASE("Front end: accept_per_cycle requests per cycle, in order") {
@@ -635,7 +711,9 @@ TEST_CASE("Configs at the edge of the refresh rules make progress and keep refre
   };
   for (int k = 0; k < 120; ++k) {
     HbmConfig c;
-    c.org.stacks = c.org.channels_per_stack = c.org.pseudo_channels = 1;
+    c.org.stacks = c.org.channels_per_stack = 1;
+    c.org.pseudo_channels = pick(1, 2);
+    c.queue_scope = rng() % 2 ? QueueScope::kChannel : QueueScope::kPseudoChannel;
     c.org.bank_groups = 1u << pick(0, 2);
     c.org.banks_per_group = 1u << pick(0, 2);
     c.org.rows = 1024;

@@ -26,7 +26,8 @@ Usage (from the repository root, after building mxemu):
       [--set KEY=VALUE ...] [--kinds streaming,random,mixed-same,mixed-diff]
 --set overrides a key of the [hbm] table in both configs (a policy experiment, e.g.
 --set refresh='"per-bank"' --set write_low_watermark=0.375; VALUE is TOML).
-Exit status 1 when a figure falls outside the envelope.
+Exit status 1 when a figure of the default-policy configs falls outside the envelope (the
+third config, envelope_hbm3_channel_queues.toml, is printed for comparison only).
 """
 
 import argparse
@@ -39,8 +40,12 @@ import sys
 import tempfile
 import tomllib
 
-CONFIGS = {"HBM2": "testbench/configs/hbm/envelope_hbm2.toml",
-           "HBM3": "testbench/configs/hbm/envelope_hbm3.toml"}
+# (standard, config, counts for the exit status). The third is informational: HBM3 with the
+# queues organised as Ramulator 2's controller has them (one per channel, shared by both
+# pseudo-channels), the organisation behind Ramulator's lower streaming figure.
+CONFIGS = [("HBM2", "testbench/configs/hbm/envelope_hbm2.toml", True),
+           ("HBM3", "testbench/configs/hbm/envelope_hbm3.toml", True),
+           ("HBM3", "testbench/configs/hbm/envelope_hbm3_channel_queues.toml", False)]
 PEER = {"HBM2": "DRAMSys 5.1 HBM2", "HBM3": "Ramulator 2.1 HBM3"}
 # Published peer efficiencies (fraction of the data-bus peak) per trace and standard.
 PEER_FIGURES = {
@@ -138,11 +143,12 @@ def main():
         hi = max(peers.values()) * (1 + tol) if peers else None
         if hi is not None and kind == "streaming":
             hi = min(hi, STREAMING_CAP)
-        for std, config in CONFIGS.items():
+        for std, config, counts in CONFIGS:
             org, mapping = load_geometry(config)
             amap = AddressMap(org, mapping)
-            trace = os.path.join(out, f"{kind}_{std.lower()}.stl")
-            stats = os.path.join(out, f"{kind}_{std.lower()}.json")
+            name = os.path.splitext(os.path.basename(config))[0]
+            trace = os.path.join(out, f"{kind}_{name}.stl")
+            stats = os.path.join(out, f"{kind}_{name}.json")
             write_trace(trace, kind, amap, args.requests, org["access_bytes"])
             run_config = with_overrides(config, args.set, out)
             subprocess.run([args.mxemu, "hbm", "--trace", trace, "--config", run_config, "--stats",
@@ -159,7 +165,7 @@ def main():
                 vs = f"{100 * dev:+.0f} %"
                 ok_peer = "yes" if abs(dev) <= tol and cap_ok else "no"
                 inside = lo <= eff <= hi
-                all_inside &= inside
+                all_inside &= inside or not counts
                 env = f"{100 * lo:.1f}–{100 * hi:.1f} %"
                 ok_env = "yes" if inside else "no"
             rows.append(
