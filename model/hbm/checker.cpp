@@ -44,6 +44,8 @@ const char* constraint_name(Constraint c) {
       return "tCCD_S";
     case Constraint::kCCD_L:
       return "tCCD_L";
+    case Constraint::kCCD_R:
+      return "tCCD_R";
     case Constraint::kRRD_S:
       return "tRRD_S";
     case Constraint::kRRD_L:
@@ -78,13 +80,16 @@ const char* constraint_name(Constraint c) {
   return "?";
 }
 
-Checker::Checker(TimingSet t, std::uint32_t bank_groups, std::uint32_t banks_per_group)
+Checker::Checker(TimingSet t, std::uint32_t bank_groups, std::uint32_t banks_per_group,
+                 std::uint32_t sids)
     : t_(std::move(t)),
       banks_per_group_(banks_per_group),
       group_shift_(static_cast<std::uint32_t>(std::countr_zero(banks_per_group))),
-      banks_(bank_groups * banks_per_group),
-      open_row_(bank_groups * banks_per_group, kClosed),
-      groups_(bank_groups) {}
+      sid_shift_(static_cast<std::uint32_t>(std::countr_zero(bank_groups * banks_per_group))),
+      banks_(sids * bank_groups * banks_per_group),
+      open_row_(sids * bank_groups * banks_per_group, kClosed),
+      groups_(sids * bank_groups),
+      sids_(sids) {}
 
 Earliest Checker::earliest(Command c, std::uint32_t b) const {
   const int i = idx(c);
@@ -96,6 +101,7 @@ Earliest Checker::earliest(Command c, std::uint32_t b) const {
   if (c != Command::kRefAb) {
     take(banks_[b].next[i]);
     take(groups_[b >> group_shift_][i]);
+    take(sids_[b >> sid_shift_][i]);
   }
   if (c == Command::kAct && act_count_ >= 4) {
     take({last_acts_[act_count_ % 4] + t_.nFAW, Constraint::kFAW});  // the fourth-last ACT
@@ -135,6 +141,13 @@ void Checker::issue(Command c, std::uint32_t b, std::uint32_t row, Cycle at) {
   Next& group = groups_[b >> group_shift_];
   const int kAct = idx(Command::kAct), kPre = idx(Command::kPre), kRd = idx(Command::kRd),
             kWr = idx(Command::kWr), kRefAb = idx(Command::kRefAb), kRefPb = idx(Command::kRefPb);
+  // RD -> RD and WR -> WR to the other stack IDs of the pseudo-channel: tCCD_R.
+  auto other_sids = [this](std::uint32_t bank_index, int cmd, Cycle until) {
+    const std::uint32_t own = bank_index >> sid_shift_;
+    for (std::uint32_t s = 0; s < sids_.size(); ++s) {
+      if (s != own) raise(sids_[s][cmd], until, Constraint::kCCD_R);
+    }
+  };
   if (is_column_command(c)) {
     raise(column_bus_, at + 1, Constraint::kColumnBus);
   } else {
@@ -166,6 +179,7 @@ void Checker::issue(Command c, std::uint32_t b, std::uint32_t row, Cycle at) {
       raise(bank.next[kPre], at + t.nRTP, Constraint::kRTP);
       raise(group[kRd], at + t.nCCDL, Constraint::kCCD_L);
       raise(pc_[kRd], at + t.nCCDS, Constraint::kCCD_S);
+      other_sids(b, kRd, at + t.nCCDR);
       raise(pc_[kWr], at + t.nRTW, Constraint::kRTW);
       break;
     case Command::kWr: {
@@ -173,6 +187,7 @@ void Checker::issue(Command c, std::uint32_t b, std::uint32_t row, Cycle at) {
       raise(bank.next[kPre], data_end + t.nWR, Constraint::kWR);
       raise(group[kWr], at + t.nCCDL, Constraint::kCCD_L);
       raise(pc_[kWr], at + t.nCCDS, Constraint::kCCD_S);
+      other_sids(b, kWr, at + t.nCCDR);
       raise(group[kRd], data_end + t.nWTRL, Constraint::kWTR_L);
       raise(pc_[kRd], data_end + t.nWTRS, Constraint::kWTR_S);
       break;
@@ -196,7 +211,7 @@ std::vector<Violation> check_command_log(const HbmConfig& config,
                                          std::span<const CommandRecord> log) {
   const Organisation& o = config.org;
   const TimingSet& t = config.timing;
-  std::vector<Checker> pcs(o.pc_count(), Checker(t, o.bank_groups, o.banks_per_group));
+  std::vector<Checker> pcs(o.pc_count(), Checker(t, o.bank_groups, o.banks_per_group, o.sids));
   // Last refresh of every bank of every pseudo-channel (REFab refreshes all of them).
   std::vector<Cycle> last_ref(std::size_t{o.pc_count()} * o.banks_per_pc(), 0);
   std::vector<Violation> out;
@@ -223,7 +238,7 @@ std::vector<Violation> check_command_log(const HbmConfig& config,
   Cycle prev = 0;
   for (std::size_t i = 0; i < log.size(); ++i) {
     const CommandRecord& r = log[i];
-    if (r.pc >= o.pc_count() || r.bank_group >= o.bank_groups || r.bank >= o.banks_per_group) {
+    if (r.pc >= o.pc_count() || r.bank_group >= o.groups_per_pc() || r.bank >= o.banks_per_group) {
       out.push_back({i, Constraint::kState, fmt::format("command {} names no bank", i)});
       continue;
     }

@@ -25,6 +25,7 @@ enum class Constraint : std::uint8_t {
   kRC,
   kCCD_S,
   kCCD_L,
+  kCCD_R,
   kRRD_S,
   kRRD_L,
   kFAW,
@@ -50,9 +51,11 @@ struct Earliest {
 
 class Checker {
  public:
-  Checker(TimingSet t, std::uint32_t bank_groups, std::uint32_t banks_per_group);
+  // `bank_groups` per stack ID; `sids` stack IDs (column commands to another one wait tCCD_R).
+  Checker(TimingSet t, std::uint32_t bank_groups, std::uint32_t banks_per_group,
+          std::uint32_t sids = 1);
 
-  // Flat bank index within the pseudo-channel.
+  // Flat bank index within the pseudo-channel; `bg` counts the groups of every stack ID.
   std::uint32_t flat_bank(std::uint32_t bg, std::uint32_t bank) const {
     return bg * banks_per_group_ + bank;
   }
@@ -66,7 +69,8 @@ class Checker {
     const int i = idx(c);
     Cycle e = std::max(pc_[i].cycle, (is_column_command(c) ? column_bus_ : row_bus_).cycle);
     if (c != Command::kRefAb) {
-      e = std::max({e, banks_[b].next[i].cycle, groups_[b >> group_shift_][i].cycle});
+      e = std::max({e, banks_[b].next[i].cycle, groups_[b >> group_shift_][i].cycle,
+                    sids_[b >> sid_shift_][i].cycle});
     }
     if (c == Command::kAct && act_count_ >= 4) {
       e = std::max(e, last_acts_[act_count_ % 4] + t_.nFAW);  // the fourth-last ACT
@@ -98,9 +102,11 @@ class Checker {
   TimingSet t_;
   std::uint32_t banks_per_group_;
   std::uint32_t group_shift_;  // log2(banks_per_group): the bank group of a flat bank
+  std::uint32_t sid_shift_;    // log2(banks per stack ID): the stack ID of a flat bank
   std::vector<BankState> banks_;
   std::vector<std::uint32_t> open_row_;  // per bank, kClosed when precharged (compact for pick)
   std::vector<Next> groups_;
+  std::vector<Next> sids_;  // what commands to a stack ID wait for (tCCD_R after another one)
   Next pc_{};
   std::array<Cycle, 4> last_acts_{};  // ring of the last four ACT cycles (tFAW)
   std::uint32_t act_count_ = 0;

@@ -26,7 +26,10 @@ struct Organisation {
   std::uint32_t stacks = 4;
   std::uint32_t channels_per_stack = 16;
   std::uint32_t pseudo_channels = 2;  // per channel
-  std::uint32_t bank_groups = 4;      // per pseudo-channel
+  // Stack IDs (SID) per pseudo-channel: 8- and 12-high HBM3 stacks have 2 or more die groups,
+  // each with its own bank groups; column commands to another SID wait tCCD_R.
+  std::uint32_t sids = 1;
+  std::uint32_t bank_groups = 4;  // per stack ID
   std::uint32_t banks_per_group = 4;
   std::uint32_t rows = 32768;       // per bank
   std::uint32_t columns = 32;       // accesses per row (1 KiB page / 32 B)
@@ -34,7 +37,8 @@ struct Organisation {
 
   std::uint32_t pc_count() const { return stacks * channels_per_stack * pseudo_channels; }
   std::uint32_t channel_count() const { return stacks * channels_per_stack; }
-  std::uint32_t banks_per_pc() const { return bank_groups * banks_per_group; }
+  std::uint32_t groups_per_pc() const { return sids * bank_groups; }
+  std::uint32_t banks_per_pc() const { return sids * bank_groups * banks_per_group; }
   std::uint64_t capacity_bytes() const {
     return std::uint64_t{pc_count()} * banks_per_pc() * rows * columns * access_bytes;
   }
@@ -52,12 +56,14 @@ struct Organisation {
     pow2("channels_per_stack", channels_per_stack);
     v.field("pseudo_channels", pseudo_channels, 1, 4, "pseudo-channels per channel");
     pow2("pseudo_channels", pseudo_channels);
-    v.field("bank_groups", bank_groups, 1, 16, "bank groups per pseudo-channel");
+    v.field("sids", sids, 1, 4, "stack IDs per pseudo-channel (8/12-high stacks: 2 or more)");
+    pow2("sids", sids);
+    v.field("bank_groups", bank_groups, 1, 16, "bank groups per stack ID");
     pow2("bank_groups", bank_groups);
     v.field("banks_per_group", banks_per_group, 1, 16, "banks per bank group");
     pow2("banks_per_group", banks_per_group);
     v.check(banks_per_pc() <= 64, "banks_per_group",
-            "x bank_groups = " + std::to_string(banks_per_pc()) +
+            "x bank_groups x sids = " + std::to_string(banks_per_pc()) +
                 " banks per pseudo-channel; at most 64");
     v.field("rows", rows, 1, 1u << 20, "rows per bank");
     pow2("rows", rows);
@@ -71,9 +77,10 @@ struct Organisation {
 };
 
 // Address fields, most significant first; the bits below them address bytes within one access.
-// Tokens: St (stack), Ch (channel), Pc (pseudo-channel), Bg (bank group), Ba (bank), Ro (row),
-// Co (column). The default spreads consecutive 32-byte accesses over all pseudo-channels, then
-// bank groups (so a stream alternates groups at tCCD_S), then columns of one row.
+// Tokens: St (stack), Ch (channel), Pc (pseudo-channel), Si (stack ID; may be left out while
+// sids = 1), Bg (bank group), Ba (bank), Ro (row), Co (column). The default spreads consecutive
+// 32-byte accesses over all pseudo-channels, then bank groups (so a stream alternates groups at
+// tCCD_S), then columns of one row.
 inline constexpr const char* kDefaultMapping = "RoBaCoBgStChPc";
 
 struct HbmConfig;
@@ -169,8 +176,9 @@ struct HbmConfig {
             v.field("standard", standard,
                     "preset: HBM2 (2.0 Gb/s), HBM2E (3.2), HBM3 (6.4) or HBM3E (9.6)");
           }
-          v.field("mapping", mapping,
-                  "address fields, most significant first (St Ch Pc Bg Ba Ro Co)");
+          v.field(
+              "mapping", mapping,
+              "address fields, most significant first (St Ch Pc Si Bg Ba Ro Co; no Si: one SID)");
           v.choice("page_policy", page_policy,
                    {{"open", PagePolicy::kOpen}, {"closed", PagePolicy::kClosed}}, "row policy");
           v.choice("refresh", refresh,

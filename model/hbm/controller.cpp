@@ -29,7 +29,7 @@ HbmCore::HbmCore(const HbmConfig& config)
   write_low_ = config_.write_low_count();
   pcs_.reserve(o.pc_count());
   for (std::uint32_t i = 0; i < o.pc_count(); ++i) {
-    pcs_.emplace_back(Checker(config_.timing, o.bank_groups, o.banks_per_group), nbanks);
+    pcs_.emplace_back(Checker(config_.timing, o.bank_groups, o.banks_per_group, o.sids), nbanks);
     Pc& pc = pcs_.back();
     pc.reads.reserve(config_.read_queue_depth);
     pc.writes.reserve(config_.write_queue_depth);
@@ -351,7 +351,7 @@ Cycle HbmCore::submit(const Request& r) {
   e.id = r.id;
   e.seq = pc.next_seq++;
   e.arrival = e.accepted = arrival;
-  e.bank = a.bank_group.value() * config_.org.banks_per_group + a.bank.value();
+  e.bank = a.flat_bank;
   e.row = a.row.value();
   e.column = a.column.value();
   e.is_write = r.is_write;

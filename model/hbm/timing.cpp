@@ -11,7 +11,7 @@
 namespace mxemu::hbm {
 
 std::span<const TimingField> timing_fields() {
-  static constexpr std::array<TimingField, 25> kFields{{
+  static constexpr std::array<TimingField, 26> kFields{{
       {"tCK_ps", &TimingSet::tck_ps, "command clock period in picoseconds", 100, 100'000},
       {"rate_mbps", &TimingSet::data_rate_mbps, "data rate per pin in Mb/s", 1, 100'000},
       {"nBL", &TimingSet::nBL, "burst length on the data bus (cycles)"},
@@ -26,6 +26,7 @@ std::span<const TimingField> timing_fields() {
       {"nRTP", &TimingSet::nRTP, "tRTP"},
       {"nCCDS", &TimingSet::nCCDS, "tCCD_S"},
       {"nCCDL", &TimingSet::nCCDL, "tCCD_L"},
+      {"nCCDR", &TimingSet::nCCDR, "tCCD_R: column -> column, another stack ID"},
       {"nRRDS", &TimingSet::nRRDS, "tRRD_S"},
       {"nRRDL", &TimingSet::nRRDL, "tRRD_L"},
       {"nFAW", &TimingSet::nFAW, "tFAW"},
@@ -63,6 +64,7 @@ TimingSet hbm2_2000() {
   t.nRTP = 5;
   t.nCCDS = 2;
   t.nCCDL = 3;
+  t.nCCDR = 2;  // DRAMSys's HBM2 set has no stack IDs: no delay beyond tCCD_S
   t.nRRDS = 4;
   t.nRRDL = 6;
   t.nFAW = 16;
@@ -94,7 +96,9 @@ TimingSet reclock(const TimingSet& base, std::string name, std::uint32_t tck_ps,
 }
 
 TimingSet hbm2e_3200() {
-  return reclock(hbm2_2000(), "HBM2E_3200Mbps", 625, 3200);
+  TimingSet t = reclock(hbm2_2000(), "HBM2E_3200Mbps", 625, 3200);
+  t.nCCDR = t.nCCDS;  // as HBM2: no stack-ID timing published
+  return t;
 }
 
 TimingSet hbm3e_9600() {
@@ -130,6 +134,7 @@ void validate(const TimingSet& t) {
   require(t.nRAS >= t.nRCDWR, "tRAS >= tRCD (nRAS >= nRCDWR)", t.nRAS, t.nRCDWR);
   require(t.nCCDS >= t.nBL, "tCCD_S >= burst (nCCDS >= nBL)", t.nCCDS, t.nBL);
   require(t.nCCDL >= t.nCCDS, "tCCD_L >= tCCD_S (nCCDL >= nCCDS)", t.nCCDL, t.nCCDS);
+  require(t.nCCDR >= t.nCCDS, "tCCD_R >= tCCD_S (nCCDR >= nCCDS)", t.nCCDR, t.nCCDS);
   require(t.nRRDL >= t.nRRDS, "tRRD_L >= tRRD_S (nRRDL >= nRRDS)", t.nRRDL, t.nRRDS);
   require(t.nWTRL >= t.nWTRS, "tWTR_L >= tWTR_S (nWTRL >= nWTRS)", t.nWTRL, t.nWTRS);
   require(t.nFAW >= t.nRRDS, "tFAW >= tRRD_S (nFAW >= nRRDS)", t.nFAW, t.nRRDS);

@@ -33,16 +33,18 @@ struct TimingSet {
   std::uint32_t nRTP = 9;               // RD -> PRE, same bank
   std::uint32_t nCCDS = 2;              // column -> column, different bank group
   std::uint32_t nCCDL = 4;              // column -> column, same bank group
-  std::uint32_t nRRDS = 4;              // ACT -> ACT, different bank group
-  std::uint32_t nRRDL = 5;              // ACT -> ACT, same bank group
-  std::uint32_t nFAW = 24;              // window holding at most four ACTs (per pseudo-channel)
-  std::uint32_t nWTRS = 7;              // end of write data -> RD, different bank group
-  std::uint32_t nWTRL = 10;             // end of write data -> RD, same bank group
-  std::uint32_t nRTW = 20;              // RD -> WR turnaround (pseudo-channel)
-  std::uint32_t nRFC = 560;             // all-bank refresh cycle time
-  std::uint32_t nRFCpb = 320;           // per-bank refresh cycle time
-  std::uint32_t nRREFD = 8;             // REFpb -> REFpb / ACT of another bank
-  std::uint32_t nREFI = 6240;           // average refresh interval (each bank once per nREFI)
+  // Column -> column to another stack ID (SID, 8- and 12-high stacks; Organisation::sids).
+  std::uint32_t nCCDR = 3;
+  std::uint32_t nRRDS = 4;     // ACT -> ACT, different bank group
+  std::uint32_t nRRDL = 5;     // ACT -> ACT, same bank group
+  std::uint32_t nFAW = 24;     // window holding at most four ACTs (per pseudo-channel)
+  std::uint32_t nWTRS = 7;     // end of write data -> RD, different bank group
+  std::uint32_t nWTRL = 10;    // end of write data -> RD, same bank group
+  std::uint32_t nRTW = 20;     // RD -> WR turnaround (pseudo-channel)
+  std::uint32_t nRFC = 560;    // all-bank refresh cycle time
+  std::uint32_t nRFCpb = 320;  // per-bank refresh cycle time
+  std::uint32_t nRREFD = 8;    // REFpb -> REFpb / ACT of another bank
+  std::uint32_t nREFI = 6240;  // average refresh interval (each bank once per nREFI)
   // Row-bus cycles of an ACT: HBM2 and HBM3 send ACT over two clocks of the row command bus
   // (JESD238; DRAMSys CheckerHBM2 likewise). Timing constraints are counted from its first cycle.
   std::uint32_t nACT = 2;

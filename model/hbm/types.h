@@ -15,8 +15,9 @@ using Cycle = std::uint64_t;
 using Stack = StrongIndex<struct StackTag>;
 using Channel = StrongIndex<struct ChannelTag>;  // within a stack
 using PseudoChannel = StrongIndex<struct PseudoChannelTag>;
-using BankGroup = StrongIndex<struct BankGroupTag>;
-using Bank = StrongIndex<struct BankTag>;  // within a bank group
+using StackId = StrongIndex<struct StackIdTag>;      // SID: a die group within a pseudo-channel
+using BankGroup = StrongIndex<struct BankGroupTag>;  // within a stack ID
+using Bank = StrongIndex<struct BankTag>;            // within a bank group
 using Row = StrongIndex<struct RowTag>;
 using Column = StrongIndex<struct ColumnTag>;  // in units of one access (burst)
 
@@ -31,7 +32,8 @@ const char* command_name(Command c);
 
 // One command as issued on a pseudo-channel: the command log that the checker validates.
 // `pc` is the flat pseudo-channel index (stack, channel, pseudo-channel; see AddressMap);
-// `bank` is the bank within its group. Row is meaningful for ACT/RD/WR, column for RD/WR.
+// `bank_group` counts the groups of all stack IDs (sid x bank_groups + group), `bank` is the bank
+// within its group. Row is meaningful for ACT/RD/WR, column for RD/WR.
 struct CommandRecord {
   Cycle cycle = 0;
   Command cmd = Command::kAct;

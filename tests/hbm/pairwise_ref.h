@@ -23,7 +23,9 @@ inline std::string pairwise_check(const HbmConfig& cfg, const std::vector<Comman
   const std::uint64_t wr_end = t.nCWL + t.nBL;
   // Minimum distance from an earlier command p to a later command n, or 0 if unrelated.
   auto need = [&](const CommandRecord& p, const CommandRecord& n) -> std::uint64_t {
-    const bool same_bg = p.bank_group == n.bank_group;
+    const bool same_bg = p.bank_group == n.bank_group;  // groups counted over every stack ID
+    const bool same_sid = p.bank_group / cfg.org.bank_groups == n.bank_group / cfg.org.bank_groups;
+    const std::uint64_t ccd = same_bg ? t.nCCDL : same_sid ? t.nCCDS : t.nCCDR;
     const bool same_bank = same_bg && p.bank == n.bank;
     std::uint64_t d = 0;
     auto at_least = [&d](std::uint64_t v) { d = std::max(d, v); };
@@ -46,8 +48,8 @@ inline std::string pairwise_check(const HbmConfig& cfg, const std::vector<Comman
       if (p.cmd == C::kRefPb && (n.cmd == C::kAct || n.cmd == C::kRefPb)) at_least(t.nRREFD);
       if (p.cmd == C::kAct && n.cmd == C::kAct) at_least(same_bg ? t.nRRDL : t.nRRDS);
     }
-    if (p.cmd == C::kRd && n.cmd == C::kRd) at_least(same_bg ? t.nCCDL : t.nCCDS);
-    if (p.cmd == C::kWr && n.cmd == C::kWr) at_least(same_bg ? t.nCCDL : t.nCCDS);
+    if (p.cmd == C::kRd && n.cmd == C::kRd) at_least(ccd);
+    if (p.cmd == C::kWr && n.cmd == C::kWr) at_least(ccd);
     if (p.cmd == C::kWr && n.cmd == C::kRd) at_least(wr_end + (same_bg ? t.nWTRL : t.nWTRS));
     if (p.cmd == C::kRd && n.cmd == C::kWr) at_least(t.nRTW);
     if (p.cmd == C::kRefAb && (n.cmd == C::kAct || n.cmd == C::kRefAb || n.cmd == C::kRefPb)) {

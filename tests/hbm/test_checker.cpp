@@ -151,3 +151,33 @@ TEST_CASE("A legal hand-written log passes") {
   log.push_back(cmd(wr + T.nCWL + T.nBL + T.nWR + T.nRP, ACT, 0, 0, 9));
   REQUIRE(check_command_log(kConfig, log).empty());
 }
+
+TEST_CASE("Column commands to another stack ID wait tCCD_R, within one tCCD_S") {
+  HbmConfig two = kConfig;
+  two.org.sids = 2;
+  two.mapping = "RoBaSiCoBgStChPc";
+  REQUIRE(T.nCCDR > T.nCCDS);
+  // Bank groups count over both stack IDs: group 4 is group 0 of stack ID 1.
+  const std::uint32_t other = two.org.bank_groups;
+  for (const Command c : {RD, WR}) {
+    INFO(command_name(c));
+    const Cycle c0 = 50;
+    const std::vector<CommandRecord> log{cmd(0, ACT, 0, 0), cmd(10, ACT, other, 0),
+                                         cmd(c0, c, 0, 0), cmd(c0 + T.nCCDR - 1, c, other, 0)};
+    const auto v = check_command_log(two, log);
+    REQUIRE(v.size() == 1);
+    REQUIRE(v[0].constraint == Constraint::kCCD_R);
+    REQUIRE(v[0].message.find("tCCD_R") != std::string::npos);
+    REQUIRE(check_command_log(two, shifted(log, 1)).empty());
+    // Within the stack ID, another bank group needs tCCD_S only.
+    REQUIRE(check_command_log(
+                two, std::vector<CommandRecord>{cmd(0, ACT, 0, 0), cmd(10, ACT, 1, 0),
+                                                cmd(c0, c, 0, 0), cmd(c0 + T.nCCDS, c, 1, 0)})
+                .empty());
+  }
+  // A group beyond the stack IDs names no bank.
+  const auto v =
+      check_command_log(two, std::vector<CommandRecord>{cmd(0, ACT, 2 * two.org.bank_groups, 0)});
+  REQUIRE(v.size() == 1);
+  REQUIRE(v[0].constraint == Constraint::kState);
+}

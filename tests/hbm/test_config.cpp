@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <span>
 #include <string>
 
 #include "model/common/config.h"
@@ -56,10 +57,11 @@ struct Published {
 
 // Ramulator 2 HBM3_6400Mbps (tCK 0.625 ns; tRFC 350 ns for 16 Gb dies), as NOTES.md lists them.
 const Published kHbm3[] = {
-    {"nCL", 20},     {"nCWL", 10},  {"nRCDRD", 31},  {"nRCDWR", 15}, {"nRP", 26},     {"nRAS", 45},
-    {"nRC", 72},     {"nWR", 33},   {"nRTP", 9},     {"nCCDS", 2},   {"nCCDL", 4},    {"nRRDS", 4},
-    {"nRRDL", 5},    {"nFAW", 24},  {"nWTRS", 7},    {"nWTRL", 10},  {"nRTW", 20},    {"nRFC", 560},
-    {"nRFCpb", 320}, {"nRREFD", 8}, {"nREFI", 6240}, {"nBL", 2},     {"tCK_ps", 625}, {"nACT", 2}};
+    {"nCL", 20},   {"nCWL", 10},    {"nRCDRD", 31}, {"nRCDWR", 15},  {"nRP", 26},
+    {"nRAS", 45},  {"nRC", 72},     {"nWR", 33},    {"nRTP", 9},     {"nCCDS", 2},
+    {"nCCDL", 4},  {"nCCDR", 3},    {"nRRDS", 4},   {"nRRDL", 5},    {"nFAW", 24},
+    {"nWTRS", 7},  {"nWTRL", 10},   {"nRTW", 20},   {"nRFC", 560},   {"nRFCpb", 320},
+    {"nRREFD", 8}, {"nREFI", 6240}, {"nBL", 2},     {"tCK_ps", 625}, {"nACT", 2}};
 // DRAMSys HBM2.json memtimingspec (tCK 1 ns: cycles = nanoseconds).
 const Published kHbm2[] = {
     {"nCL", 17},    {"nCWL", 7},   {"nRCDRD", 12},  {"nRCDWR", 6}, {"nRP", 14},      {"nRAS", 28},
@@ -77,7 +79,7 @@ std::uint32_t field_of(const TimingSet& t, const std::string& name) {
 
 // Clock-counted fields keep their cycles when a preset is re-clocked; the others keep their
 // nanoseconds, rounded up to whole cycles of the new clock.
-void require_reclocked(const TimingSet& t, const Published (&base)[24], double base_tck_ns,
+void require_reclocked(const TimingSet& t, std::span<const Published> base, double base_tck_ns,
                        double tck_ns) {
   for (const Published& p : base) {
     const std::string f = p.field;
@@ -149,6 +151,10 @@ TEST_CASE("HBM2 and HBM3 presets are the published sets; peaks follow from rate 
 
 TEST_CASE("HBM2E and HBM3E keep the nanoseconds of HBM2 and HBM3 at a scaled clock") {
   const HbmConfig h2e = preset_config("HBM2E"), h3e = preset_config("HBM3E");
+  // DRAMSys's HBM2 set has no stack-ID timing: tCCD_R is tCCD_S for HBM2 and HBM2E.
+  REQUIRE(preset_config("HBM2").timing.nCCDR == preset_config("HBM2").timing.nCCDS);
+  REQUIRE(h2e.timing.nCCDR == h2e.timing.nCCDS);
+  REQUIRE(h3e.timing.nCCDR == 5);  // ceil(3 x 0.625 / 0.417), Ramulator 2's HBM3_9600Mbps value
   require_reclocked(h2e.timing, kHbm2, 1.0, 0.625);
   require_reclocked(h3e.timing, kHbm3, 0.625, 0.417);
   REQUIRE(h2e.timing.tck_ps == 625);
@@ -221,6 +227,16 @@ TEST_CASE("Bad configs are refused with the file, table and key named") {
              Catch::Contains("t.toml: unknown key 'bogus' in [hbm]"));
   CHECK_THAT(bad_input_of([] { from_string("[hbm]\npage_policy = \"half\"\n"); }),
              Catch::Contains("[hbm] page_policy"));
+  CHECK_THAT(bad_input_of([] { from_string("[hbm.organisation]\nsids = 2\n"); }),
+             Catch::Contains("[hbm] mapping = \"RoBaCoBgStChPc\": must name St Ch Pc Si Bg Ba "
+                             "Ro Co once each (sids = 2)"));
+  CHECK_THAT(bad_input_of([] { from_string("[hbm.organisation]\nsids = 3\n"); }),
+             Catch::Contains("[hbm.organisation] sids = 3 must be a power of two"));
+  CHECK_THAT(bad_input_of([] { from_string("[hbm.timing]\nnCCDR = 1\n"); }),
+             Catch::Contains("tCCD_R >= tCCD_S"));
+  REQUIRE(bad_input_of([] {
+            from_string("[hbm]\nmapping = \"RoBaSiCoBgStChPc\"\n[hbm.organisation]\nsids = 2\n");
+          }).empty());
   CHECK_THAT(bad_input_of([] { from_string("[hbm]\nqueue_scope = \"bank\"\n"); }),
              Catch::Contains("[hbm] queue_scope"));
   // With per-channel queues the watermark rule counts a pseudo-channel's share (16 of 32).

@@ -118,6 +118,7 @@ TEST_CASE("Random mixed traffic: every issued command log is legal (checker and 
     PagePolicy page;
     bool small_queues;  // 4-deep queues, early drains, short starvation limits, accept limit
     QueueScope scope = QueueScope::kPseudoChannel;
+    std::uint32_t sids = 1;  // stack IDs (tCCD_R between them)
   };
   const Variant variants[] = {
       {"HBM3", RefreshPolicy::kPerBank, PagePolicy::kOpen, false},
@@ -133,17 +134,21 @@ TEST_CASE("Random mixed traffic: every issued command log is legal (checker and 
       {"HBM3", RefreshPolicy::kAllBank, PagePolicy::kOpen, false, QueueScope::kChannel},
       {"HBM3", RefreshPolicy::kPerBank, PagePolicy::kClosed, true, QueueScope::kChannel},
       {"HBM2", RefreshPolicy::kAllBank, PagePolicy::kOpen, true, QueueScope::kChannel},
+      {"HBM3", RefreshPolicy::kAllBank, PagePolicy::kOpen, false, QueueScope::kPseudoChannel, 2},
+      {"HBM3E", RefreshPolicy::kPerBank, PagePolicy::kOpen, true, QueueScope::kChannel, 4},
   };
   for (const Variant& v : variants) {
     INFO(v.standard << " refresh " << static_cast<int>(v.refresh) << " page "
                     << static_cast<int>(v.page) << " small " << v.small_queues << " scope "
-                    << static_cast<int>(v.scope));
+                    << static_cast<int>(v.scope) << " sids " << v.sids);
     HbmConfig cfg = preset_config(v.standard);
     cfg.org.stacks = 1;
     cfg.org.channels_per_stack = 2;
     cfg.refresh = v.refresh;
     cfg.page_policy = v.page;
     cfg.queue_scope = v.scope;
+    cfg.org.sids = v.sids;
+    if (v.sids > 1) cfg.mapping = "RoBaSiCoBgStChPc";
     cfg.record_commands = true;
     if (v.small_queues) {
       cfg.read_queue_depth = cfg.write_queue_depth = 4;
@@ -412,6 +417,66 @@ TEST_CASE("Streaming: row switches are hidden only as far as the queue looks ahe
     // Balanced traffic: a shared queue of 2s looks ahead as far as an own queue of s.
     REQUIRE(e_shared == Approx(e_own).margin(0.005));
   }
+}
+
+TEST_CASE("Stack IDs: reads that alternate them issue tCCD_R apart; FR-FCFS groups them") {
+  const TimingSet& t = HbmConfig{}.timing;
+  REQUIRE(t.nCCDR > t.nCCDS);
+  // One pseudo-channel with two stack IDs, a one-entry read queue (each read is accepted the
+  // cycle after the previous RD, so nothing can be reordered): reads alternating between bank
+  // group 0 of stack ID 0 and of stack ID 1 issue nCCDR apart once both rows are open; the same
+  // alternation between two bank groups of one stack ID, nCCDS apart.
+  for (const bool across : {true, false}) {
+    HbmConfig cfg = one_pc();
+    cfg.org.sids = 2;
+    cfg.mapping = "RoBaSiCoBgStChPc";
+    cfg.read_queue_depth = 1;
+    HbmCore core(cfg);
+    for (std::uint64_t i = 0; i < 40; ++i) {
+      DecodedAddress d;
+      const auto k = static_cast<std::uint32_t>(i % 2);
+      d.sid = StackId{across ? k : 0};
+      d.bank_group = BankGroup{across ? 0 : k};
+      d.column = Column{static_cast<std::uint32_t>(i / 2)};
+      core.submit({i, core.address_map().encode(d), false, 0});
+    }
+    core.drain();
+    std::vector<Cycle> rd;
+    for (const CommandRecord& c : core.command_log()) {
+      if (c.cmd == Command::kRd) rd.push_back(c.cycle);
+    }
+    REQUIRE(rd.size() == 40);
+    // The second row opens nRRD after the first: from the third read on, the stream is steady.
+    for (std::size_t i = 3; i < rd.size(); ++i) {
+      INFO("across " << across << " read " << i);
+      REQUIRE(rd[i] - rd[i - 1] == (across ? t.nCCDR : t.nCCDS));
+    }
+    require_legal(core);
+  }
+  // A stream laid out to switch stack ID every 4 accesses (Si just above the bank groups), with
+  // the default 32-entry queues: the scheduler serves the queued accesses of one stack ID before
+  // switching, so the stream stays within 2 % of a layout that switches once a row (Si above
+  // the columns), where in order it would lose 2 (nCCDR - nCCDS) per 8 accesses (11 %).
+  HbmConfig cfg;
+  cfg.org.stacks = 1;
+  cfg.org.sids = 2;
+  cfg.org.rows = 16384;
+  cfg.refresh = RefreshPolicy::kNone;
+  auto streaming = [](HbmConfig c, const char* mapping) {
+    c.mapping = mapping;
+    c.record_commands = true;
+    HbmCore core(c);
+    std::vector<TraceEntry> trace(200000);
+    for (std::size_t i = 0; i < trace.size(); ++i) trace[i].address = i * 32;
+    const double e = replay(core, trace).efficiency;
+    require_legal(core);
+    return e;
+  };
+  const double e_alt = streaming(cfg, "RoBaCoSiBgStChPc");
+  const double e_row = streaming(cfg, "RoBaSiCoBgStChPc");
+  INFO("alternating " << e_alt << ", once a row " << e_row);
+  REQUIRE(e_row >= 0.99);
+  REQUIRE(e_alt >= e_row - 0.02);
 }
 
 TEST_CASE("Front end: accept_per_cycle requests per cycle, in order") {
@@ -713,6 +778,8 @@ TEST_CASE("Configs at the edge of the refresh rules make progress and keep refre
     HbmConfig c;
     c.org.stacks = c.org.channels_per_stack = 1;
     c.org.pseudo_channels = pick(1, 2);
+    c.org.sids = pick(1, 2);
+    if (c.org.sids > 1) c.mapping = "RoBaCoSiBgStChPc";
     c.queue_scope = rng() % 2 ? QueueScope::kChannel : QueueScope::kPseudoChannel;
     c.org.bank_groups = 1u << pick(0, 2);
     c.org.banks_per_group = 1u << pick(0, 2);
@@ -722,6 +789,7 @@ TEST_CASE("Configs at the edge of the refresh rules make progress and keep refre
     t.nBL = pick(1, 4);
     t.nCCDS = t.nBL + pick(0, 2);
     t.nCCDL = t.nCCDS + pick(0, 4);
+    t.nCCDR = t.nCCDS + pick(0, 3);
     t.nCL = pick(3, 40);
     t.nCWL = pick(2, 20);
     t.nRCDRD = pick(3, 40);

@@ -75,3 +75,33 @@ TEST_CASE("Another mapping order moves the fields") {
   REQUIRE(m.capacity_bytes() == (std::uint64_t{16} << 30));
   REQUIRE_FALSE(m.contains(std::uint64_t{16} << 30));
 }
+
+TEST_CASE("Stack IDs: the Si field, flat banks, and mappings that must name it") {
+  Organisation org;
+  org.stacks = 1;
+  org.sids = 2;
+  org.rows = 16384;  // HBM3 8-high, 16 Gb dies: 2 stack IDs x 16 banks x 16384 rows per pc
+  const AddressMap m(org, "RoBaSiCoBgStChPc");
+  // Least significant first: 5 offset, 1 Pc, 4 Ch, 0 St, 2 Bg, 5 Co, 1 Si, 2 Ba, 14 Ro.
+  const std::uint64_t pc = 1, ch = 6, bg = 2, co = 9, si = 1, ba = 3, ro = 4321;
+  const std::uint64_t addr =
+      pc << 5 | ch << 6 | bg << 10 | co << 12 | si << 17 | ba << 18 | ro << 20;
+  const DecodedAddress d = m.decode(addr);
+  REQUIRE(d.sid.value() == si);
+  REQUIRE(d.bank_group.value() == bg);
+  REQUIRE(d.bank.value() == ba);
+  REQUIRE(d.row.value() == ro);
+  REQUIRE(d.column.value() == co);
+  REQUIRE(d.flat_bank == (si * 4 + bg) * 4 + ba);
+  REQUIRE(m.encode(d) == addr);
+  REQUIRE(m.capacity_bytes() == (std::uint64_t{16} << 30));  // the same 16 GiB stack
+  // With two stack IDs the mapping must name Si; with one it may (a field of no bits).
+  REQUIRE_THROWS_WITH(AddressMap(org, "RoBaCoBgStChPc"),
+                      Catch::Contains("must name St Ch Pc Si Bg Ba Ro Co once each (sids = 2)"));
+  Organisation one;
+  one.stacks = 1;
+  const AddressMap with_si(one, "RoBaSiCoBgStChPc"), without(one, "RoBaCoBgStChPc");
+  REQUIRE(with_si.capacity_bytes() == without.capacity_bytes());
+  REQUIRE(with_si.decode(12345 * 32).flat_bank == without.decode(12345 * 32).flat_bank);
+  REQUIRE(with_si.decode(12345 * 32).sid.value() == 0);
+}
