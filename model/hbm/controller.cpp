@@ -300,46 +300,36 @@ Cycle HbmCore::submit(const Request& r) {
   std::vector<QueuedRequest>& q = r.is_write ? pc.writes : pc.reads;
   const std::size_t depth = r.is_write ? config_.write_queue_depth : config_.read_queue_depth;
   const Command frees = r.is_write ? Command::kWr : Command::kRd;
-  if (config_.queue_scope == QueueScope::kChannel) {
-    // One queue per channel: every pseudo-channel of it is brought to the arrival, and while the
-    // shared queue is full their commands are committed in time order until one of this kind
-    // frees a slot (they are independent, so the order only decides which frees first).
-    const std::uint32_t per = config_.org.pseudo_channels;
-    const std::span<Pc> channel(&pcs_[std::size_t{pc.channel} * per], per);
-    for (Pc& p : channel) run(p, arrival);
-    const auto occupancy = [&] {
-      std::size_t n = 0;
-      for (const Pc& p : channel) n += r.is_write ? p.writes.size() : p.reads.size();
-      return n;
-    };
-    while (occupancy() >= depth) {
-      Pc* first = nullptr;
-      Decision d;
-      for (Pc& p : channel) {
-        const std::optional<Decision>& next = pick(p);
-        if (next && (first == nullptr || next->at < d.at)) {
-          first = &p;
-          d = *next;
-        }
-      }
-      if (first == nullptr)
-        throw Error(ExitCode::kInternal, "hbm: full queue but nothing to schedule");
-      commit(*first, d);
-      if (d.kind == Decision::Kind::kCommand && d.cmd == frees)
-        arrival = std::max(arrival, d.at + 1);
-    }
-    for (Pc& p : channel) run(p, arrival);
-  } else {
-    run(pc, arrival);
-    while (q.size() >= depth) {  // full: wait for a column command of this kind
-      const Decision d = *pick(pc);
-      commit(pc, d);
-      if (d.kind == Decision::Kind::kCommand && d.cmd == frees) {
-        arrival = std::max(arrival, d.at + 1);
+  // The pseudo-channels that share the request's queue: its own, or every one of its channel.
+  // They are brought to the arrival; while the queue is full their commands are committed in
+  // time order until one of this kind frees a slot (they are independent otherwise, so the order
+  // only decides which frees first).
+  const std::uint32_t per = config_.org.pseudo_channels;
+  const std::span<Pc> sharing = config_.queue_scope == QueueScope::kChannel
+                                    ? std::span<Pc>(&pcs_[std::size_t{pc.channel} * per], per)
+                                    : std::span<Pc>(&pc, 1);
+  for (Pc& p : sharing) run(p, arrival);
+  const auto occupancy = [&] {
+    std::size_t n = 0;
+    for (const Pc& p : sharing) n += r.is_write ? p.writes.size() : p.reads.size();
+    return n;
+  };
+  while (occupancy() >= depth) {
+    Pc* first = nullptr;
+    Decision d;
+    for (Pc& p : sharing) {
+      const std::optional<Decision>& next = pick(p);
+      if (next && (first == nullptr || next->at < d.at)) {
+        first = &p;
+        d = *next;
       }
     }
-    run(pc, arrival);
+    if (first == nullptr)
+      throw Error(ExitCode::kInternal, "hbm: full queue but nothing to schedule");
+    commit(*first, d);
+    if (d.kind == Decision::Kind::kCommand && d.cmd == frees) arrival = std::max(arrival, d.at + 1);
   }
+  for (Pc& p : sharing) run(p, arrival);
   // Nothing issues before the arrival any more (run committed it all): decisions from here on
   // are taken at the arrival, as a cycle-by-cycle controller would.
   pc.cursor = std::max(pc.cursor, arrival);
